@@ -1,0 +1,1 @@
+"""Writes message bursts to Firestore."""

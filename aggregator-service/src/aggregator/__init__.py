@@ -1,0 +1,1 @@
+"""Groups chat messages into bursts per chat and sender, exactly once."""

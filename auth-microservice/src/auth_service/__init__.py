@@ -1,0 +1,1 @@
+"""Users, login and JWT."""

@@ -1,0 +1,1 @@
+"""Verifies access tokens; FastAPI dependency for the current user."""

@@ -1,0 +1,1 @@
+"""Chats, lossless message sending and history."""

@@ -1,0 +1,3 @@
+"""Fixtures shared by every test suite in the workspace."""
+
+pytest_plugins = ["devstack.testing"]

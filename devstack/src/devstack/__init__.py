@@ -1,0 +1,1 @@
+"""Starts, checks and stops the local infrastructure as plain processes."""

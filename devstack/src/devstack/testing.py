@@ -1,0 +1,109 @@
+"""pytest fixtures that hand each test suite its own slice of the running infrastructure.
+
+`make test` starts the stack first (`devstack up`); these fixtures only connect to it, and
+give each test an isolated database, keyspace, topic set or Firestore project so suites can
+run side by side and leave nothing behind.
+"""
+
+import asyncio
+import secrets
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg2
+import pytest
+from sqlalchemy.engine import make_url
+
+from devstack.settings import Endpoints, StackSettings
+
+
+def unique_name(prefix: str) -> str:
+    """A lowercase name unique to this test run, safe for databases, keyspaces and topics."""
+    return f"{prefix}_{secrets.token_hex(5)}"
+
+
+@pytest.fixture(scope="session")
+def stack() -> Endpoints:
+    """The running infrastructure; fails the test with a hint when it is not up."""
+    from devstack.health import unreachable_components
+
+    endpoints = StackSettings().endpoints
+    missing = unreachable_components(endpoints)
+    if missing:
+        pytest.fail(
+            "infrastructure not reachable: " + ", ".join(missing) + " (start it with `make up`)",
+            pytrace=False,
+        )
+    return endpoints
+
+
+@pytest.fixture
+def fresh_database_url(stack: Endpoints) -> Iterator[str]:
+    """A new, empty Postgres database on the stack's server, dropped after the test."""
+    name = unique_name("test")
+    admin_url = make_url(stack.database_url).set(database="postgres")
+    dsn = admin_url.render_as_string(hide_password=False).replace("+psycopg2", "")
+    _run_admin_sql(dsn, f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(stack.database_url).set(database=name).render_as_string(
+            hide_password=False
+        )
+    finally:
+        _run_admin_sql(dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _run_admin_sql(dsn: str, statement: str) -> None:
+    connection = psycopg2.connect(dsn)
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def fresh_keyspace(stack: Endpoints) -> Iterator[str]:
+    """A keyspace name nobody uses yet; the code under test creates it, the fixture drops it."""
+    from cassandra.cluster import Cluster
+
+    name = unique_name("test")
+    yield name
+    hosts, port = stack.cassandra_contact
+    cluster = Cluster(hosts, port=port)
+    try:
+        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {name}", timeout=60)
+    finally:
+        cluster.shutdown()
+
+
+@pytest.fixture
+def kafka_topics(stack: Endpoints) -> Iterator[Callable[..., dict[str, str]]]:
+    """Factory: `kafka_topics("chat_messages", "chat_messages_grouped", partitions=3)` creates
+    uniquely named topics and returns {logical name: real name}; they are deleted afterwards."""
+    from devstack.kafka_topics import create_topics, delete_topics
+
+    created: list[str] = []
+
+    def make(*names: str, partitions: int = 3) -> dict[str, str]:
+        mapping = {name: unique_name(name) for name in names}
+        asyncio.run(create_topics(stack.kafka_bootstrap_servers, mapping.values(), partitions))
+        created.extend(mapping.values())
+        return mapping
+
+    yield make
+    if created:
+        asyncio.run(delete_topics(stack.kafka_bootstrap_servers, created))
+
+
+@pytest.fixture
+def firestore_project(stack: Endpoints, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A Firestore project id of its own (the emulator keeps projects apart), with the
+    emulator variables set for firebase-admin."""
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", stack.firestore_emulator_host)
+    monkeypatch.setenv("FIREBASE_AUTH_EMULATOR_HOST", stack.firebase_auth_emulator_host)
+    return f"demo-{unique_name('test').replace('_', '-')}"
+
+
+def pytest_configure(config: Any) -> None:
+    config.addinivalue_line("markers", "infra: needs the running local infrastructure")

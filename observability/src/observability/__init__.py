@@ -1,0 +1,5 @@
+"""Logging and metrics set-up shared by every service."""
+
+from observability.logging import configure_logging
+
+__all__ = ["configure_logging"]
