@@ -1,0 +1,43 @@
+"""FastAPI dependencies: the current principal from the `Authorization: Bearer` header.
+
+The service creates one `TokenVerifier` at start-up and stores it as
+`app.state.token_verifier` (see `install_token_verifier`); verifying is then pure CPU work.
+"""
+
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from auth_validator.errors import NotAuthenticated
+from auth_validator.tokens import Principal, TokenVerifier
+
+# auto_error=False: a missing header is reported by us, as a 401 with our error body,
+# instead of FastAPI's 403.
+_bearer = HTTPBearer(auto_error=False, description="Access token from the auth service login.")
+
+
+def install_token_verifier(app: FastAPI, verifier: TokenVerifier) -> None:
+    """Makes `verifier` the one that `current_principal` uses for this app."""
+    app.state.token_verifier = verifier
+
+
+def get_token_verifier(request: Request) -> TokenVerifier:
+    verifier = getattr(request.app.state, "token_verifier", None)
+    if not isinstance(verifier, TokenVerifier):
+        raise RuntimeError("no TokenVerifier installed; call install_token_verifier(app, ...)")
+    return verifier
+
+
+def current_principal(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    verifier: Annotated[TokenVerifier, Depends(get_token_verifier)],
+) -> Principal:
+    """The caller named by a valid bearer token; 401 with `WWW-Authenticate: Bearer` otherwise."""
+    if credentials is None or not credentials.credentials:
+        raise NotAuthenticated()
+    return verifier.verify(credentials.credentials)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+CurrentUser = CurrentPrincipal

@@ -1,0 +1,96 @@
+"""Token settings (`JWT_` prefix), shared by the auth service and every service that verifies."""
+
+from datetime import timedelta
+from typing import Annotated, Literal, Self
+
+from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+AppEnv = Literal["development", "test", "production"]
+
+# Usable only when APP_ENV=development: anyone who reads this repository knows it.
+DEVELOPMENT_SECRET = "development-only-jwt-secret-do-not-use-elsewhere"  # noqa: S105
+
+# Secrets that appear in tutorials, templates and the original project; never acceptable.
+WELL_KNOWN_SECRETS = frozenset(
+    {
+        DEVELOPMENT_SECRET,
+        "secret",
+        "changeme",
+        "change-me",
+        "changethis",
+        "your-secret-key",
+        "your-256-bit-secret",
+        "supersecret",
+        "super-secret-key",
+        "jwt-secret",
+        "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7",
+    }
+)
+MIN_SECRET_BYTES = 32
+
+
+def _seconds_if_number(value: object) -> object:
+    """Lets `JWT_LEEWAY=10` mean ten seconds; ISO 8601 (`PT10S`) still works."""
+    if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+        return float(value)
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_seconds_if_number)]
+"""A `timedelta` that also accepts a plain number of seconds from the environment."""
+
+
+class JwtSettings(BaseSettings):
+    """How access tokens are signed and verified. Refuses unsafe secrets outside development."""
+
+    model_config = SettingsConfigDict(env_prefix="JWT_", extra="ignore")
+
+    app_env: AppEnv = Field("development", validation_alias=AliasChoices("APP_ENV"))
+    algorithm: Literal["HS256", "RS256"] = "HS256"
+    secret: SecretStr | None = None
+    public_key: str | None = None
+    private_key: SecretStr | None = None
+    issuer: str = "chat-auth"
+    audience: str = "chat"
+    leeway: Duration = timedelta(seconds=10)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_keys(self) -> Self:
+        if self.algorithm == "HS256":
+            self._check_secret()
+        elif not self.public_key:
+            raise ValueError("JWT_PUBLIC_KEY is required when JWT_ALGORITHM=RS256")
+        if self.leeway < timedelta(0) or self.leeway > timedelta(minutes=5):
+            raise ValueError("JWT_LEEWAY must be between 0 and 300 seconds")
+        return self
+
+    def _check_secret(self) -> None:
+        if self.app_env == "development":
+            if self.secret is None:
+                self.secret = SecretStr(DEVELOPMENT_SECRET)
+            return
+        if self.secret is None:
+            raise ValueError(f"JWT_SECRET is required when APP_ENV={self.app_env}")
+        raw = self.secret.get_secret_value()
+        if len(raw.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+        if raw.strip().lower() in WELL_KNOWN_SECRETS:
+            raise ValueError("JWT_SECRET is a well-known value; generate a random one")
+
+    @property
+    def verification_key(self) -> str:
+        if self.algorithm == "RS256":
+            assert self.public_key is not None  # guaranteed by the validator
+            return self.public_key
+        assert self.secret is not None
+        return self.secret.get_secret_value()
+
+    @property
+    def signing_key(self) -> str:
+        """The key the auth service signs with; verifying services never need it."""
+        if self.algorithm == "RS256":
+            if self.private_key is None:
+                raise ValueError("JWT_PRIVATE_KEY is required to sign RS256 tokens")
+            return self.private_key.get_secret_value()
+        return self.verification_key

@@ -1,0 +1,166 @@
+"""The FastAPI side: the current-principal dependency and the shared error rendering."""
+
+from datetime import timedelta
+
+import httpx
+import pytest
+from auth_validator import (
+    ApiError,
+    Conflict,
+    CurrentUser,
+    JwtSettings,
+    RateLimited,
+    TokenVerifier,
+    install_error_handlers,
+    install_token_verifier,
+    issue_access_token,
+)
+from fastapi import FastAPI, HTTPException
+from pydantic import BaseModel, Field
+
+SETTINGS = JwtSettings(app_env="test", secret="t" * 40)
+
+
+class Body(BaseModel):
+    name: str = Field(min_length=3)
+
+
+class Teapot(ApiError):
+    status_code = 418
+    code = "teapot"
+    detail = "I am a teapot."
+
+
+def build_app() -> FastAPI:
+    app = FastAPI()
+    install_error_handlers(app)
+    install_token_verifier(app, TokenVerifier(SETTINGS))
+
+    @app.get("/me")
+    def me(user: CurrentUser) -> dict[str, str]:
+        return {"user_id": user.user_id, "username": user.username}
+
+    @app.post("/echo")
+    def echo(body: Body) -> Body:
+        return body
+
+    @app.get("/teapot")
+    def teapot() -> None:
+        raise Teapot()
+
+    @app.get("/conflict")
+    def conflict() -> None:
+        raise Conflict("Username already taken.", code="username_taken")
+
+    @app.get("/limited")
+    def limited() -> None:
+        raise RateLimited(retry_after_seconds=17)
+
+    @app.get("/http")
+    def http() -> None:
+        raise HTTPException(status_code=403, detail="nope")
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    return app
+
+
+@pytest.fixture
+async def client() -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=build_app(), raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_valid_token_yields_the_principal(client: httpx.AsyncClient) -> None:
+    token = issue_access_token(SETTINGS, user_id="5", username="eve", lifetime=timedelta(minutes=5))
+    response = await client.get("/me", headers=bearer(token))
+    assert response.status_code == 200
+    assert response.json() == {"user_id": "5", "username": "eve"}
+
+
+async def test_missing_token_is_401_with_bearer_challenge(client: httpx.AsyncClient) -> None:
+    response = await client.get("/me")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.json() == {"detail": "Not authenticated.", "code": "not_authenticated"}
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer not.a.token", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer a.b.c.d", "token"],
+)
+async def test_bad_authorization_is_401(client: httpx.AsyncClient, authorization: str) -> None:
+    response = await client.get("/me", headers={"Authorization": authorization})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.json()["code"] in {"not_authenticated", "invalid_token"}
+
+
+async def test_expired_token_is_401_token_expired(client: httpx.AsyncClient) -> None:
+    token = issue_access_token(
+        SETTINGS, user_id="5", username="eve", lifetime=timedelta(seconds=-60)
+    )
+    response = await client.get("/me", headers=bearer(token))
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Token has expired.", "code": "token_expired"}
+
+
+async def test_token_for_another_secret_is_401(client: httpx.AsyncClient) -> None:
+    other = JwtSettings(app_env="test", secret="o" * 40)
+    token = issue_access_token(other, user_id="5", username="eve", lifetime=timedelta(minutes=5))
+    response = await client.get("/me", headers=bearer(token))
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_token"
+
+
+async def test_api_error_subclass_renders_detail_and_code(client: httpx.AsyncClient) -> None:
+    response = await client.get("/teapot")
+    assert (response.status_code, response.json()) == (
+        418,
+        {"detail": "I am a teapot.", "code": "teapot"},
+    )
+    response = await client.get("/conflict")
+    assert (response.status_code, response.json()) == (
+        409,
+        {"detail": "Username already taken.", "code": "username_taken"},
+    )
+
+
+async def test_rate_limited_carries_retry_after(client: httpx.AsyncClient) -> None:
+    response = await client.get("/limited")
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "17"
+    assert response.json()["code"] == "rate_limited"
+
+
+async def test_framework_http_errors_get_a_code(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/http")).json() == {"detail": "nope", "code": "forbidden"}
+    missing = await client.get("/no-such-path")
+    assert (missing.status_code, missing.json()) == (
+        404,
+        {"detail": "Not Found", "code": "not_found"},
+    )
+    wrong_method = await client.delete("/me")
+    assert (wrong_method.status_code, wrong_method.json()["code"]) == (405, "method_not_allowed")
+
+
+async def test_validation_errors_keep_fastapi_shape(client: httpx.AsyncClient) -> None:
+    response = await client.post("/echo", json={"name": "x"})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert [error["loc"] for error in body["detail"]] == [["body", "name"]]
+    assert body["detail"][0]["type"] == "string_too_short"
+
+
+async def test_unexpected_errors_are_500_without_internals(client: httpx.AsyncClient) -> None:
+    response = await client.get("/boom")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error.", "code": "internal_error"}
+    assert "secret" not in response.text
