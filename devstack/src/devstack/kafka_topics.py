@@ -1,5 +1,6 @@
 """Explicit topic creation (the broker's auto-create is off)."""
 
+import contextlib
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -20,10 +21,9 @@ async def create_topics(
             if name not in existing
         ]
         if wanted:
-            try:
+            # Another process may create one between the listing and this call.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(wanted)
-            except TopicAlreadyExistsError:
-                pass  # another process created it between the listing and the call
     finally:
         await admin.close()
 

@@ -31,9 +31,14 @@ class StackSettings(BaseSettings):
     kafka_controller_port: int = 9093
     kafka_partitions: int = Field(6, ge=1)
     cassandra_port: int = 9042
+    cassandra_storage_port: int = 7000
+    cassandra_jmx_port: int = 7199
     firestore_port: int = 8080
     firebase_auth_port: int = 9099
     firebase_project: str = "demo-chat"
+    java_home: Path | None = None
+    jvm_dirs: list[Path] = [Path("/usr/lib/jvm")]
+    cassandra_heap: str = "1G"
 
     database_url: str | None = Field(None, validation_alias=AliasChoices("DATABASE_URL"))
     kafka_bootstrap_servers: str | None = Field(

@@ -45,9 +45,7 @@ def fresh_database_url(stack: Endpoints) -> Iterator[str]:
     dsn = admin_url.render_as_string(hide_password=False).replace("+psycopg2", "")
     _run_admin_sql(dsn, f'CREATE DATABASE "{name}"')
     try:
-        yield make_url(stack.database_url).set(database=name).render_as_string(
-            hide_password=False
-        )
+        yield make_url(stack.database_url).set(database=name).render_as_string(hide_password=False)
     finally:
         _run_admin_sql(dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -1,0 +1,53 @@
+# One entry point for people and CI. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export UV_PYTHON_DOWNLOADS := never
+UV_VERSION := 0.13.9
+TOOLS_DIR := $(HOME)/.cache/chat-devstack/tools
+UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS_DIR)/bin/uv)
+RUN := $(UV) run --frozen
+PYTEST_ARGS ?=
+
+.PHONY: help install up down status logs reset test lint typecheck format
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(TOOLS_DIR)/bin/uv:
+	python3 -m pip install --quiet --disable-pip-version-check --target $(TOOLS_DIR) uv==$(UV_VERSION)
+
+install: $(UV) ## install what is missing: uv, system packages, Python and npm dependencies
+	@scripts/install-system-packages.sh
+	$(UV) sync --frozen --all-packages
+	@test -x devstack/node_modules/.bin/firebase || (cd devstack && npm ci --no-audit --no-fund)
+
+up: install ## start the infrastructure and the services, print where they listen
+	$(RUN) devstack up
+
+down: ## stop everything `make up` started
+	$(RUN) devstack down
+
+status: ## one line per component: pid, port, healthy
+	$(RUN) devstack status
+
+logs: ## the end of one component's log: make logs NAME=kafka
+	$(RUN) devstack logs $(or $(NAME),$(error give NAME=component, e.g. make logs NAME=kafka))
+
+reset: ## stop everything and delete all local state (downloads are kept)
+	$(RUN) devstack reset
+
+test: install ## start the infrastructure, then run every test suite
+	$(RUN) devstack up --infra
+	$(RUN) pytest $(PYTEST_ARGS)
+
+lint: install ## ruff lint and format check
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+format: install ## apply ruff's fixes and formatting
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+typecheck: install ## mypy, strict on every src/ folder
+	$(RUN) mypy

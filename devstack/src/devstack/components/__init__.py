@@ -1,0 +1,1 @@
+"""The pieces of the local stack, one module each."""

@@ -1,0 +1,73 @@
+"""The Firebase Auth emulator of firebase-tools (locked in devstack/package.json)."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import httpx
+from devstack.components.base import Component, StackError
+
+PACKAGE_DIR = Path(__file__).resolve().parents[3]
+
+
+class FirebaseAuth(Component):
+    name = "firebase-auth"
+    ready_timeout = 120.0
+
+    @property
+    def port(self) -> int:
+        return self.settings.firebase_auth_port
+
+    @property
+    def external(self) -> bool:
+        return self.settings.firebase_auth_emulator_host is not None
+
+    @property
+    def firebase_cli(self) -> Path:
+        return PACKAGE_DIR / "node_modules" / ".bin" / "firebase"
+
+    def prepare(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        if not self.firebase_cli.exists():
+            self._install_firebase_tools()
+        config = {
+            "emulators": {
+                "auth": {"host": self.host, "port": self.port},
+                "ui": {"enabled": False},
+                "logging": {"enabled": False},
+                "singleProjectMode": True,
+            }
+        }
+        (self.state_dir / "firebase.json").write_text(json.dumps(config, indent=2))
+
+    def _install_firebase_tools(self) -> None:
+        npm = shutil.which("npm")
+        if npm is None:
+            raise StackError("npm not found: install Node.js 20 or newer (with npm).")
+        self.context.progress("firebase-auth: installing firebase-tools with npm ci")
+        result = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"],
+            cwd=PACKAGE_DIR, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise StackError(f"firebase-auth: npm ci failed:\n{result.stderr[-2000:]}")
+
+    def argv(self) -> list[str]:
+        return [
+            str(self.firebase_cli), "emulators:start", "--only", "auth",
+            "--project", self.settings.firebase_project,
+            "--config", str(self.state_dir / "firebase.json"),
+        ]  # fmt: skip
+
+    @property
+    def cwd(self) -> Path:
+        return self.state_dir
+
+    def check(self) -> None:
+        endpoints = self.context.endpoints
+        url = (
+            f"http://{endpoints.firebase_auth_emulator_host}/emulator/v1/projects/"
+            f"{endpoints.firebase_project}/config"
+        )
+        httpx.get(url, timeout=5).raise_for_status()

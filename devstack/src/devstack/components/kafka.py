@@ -1,0 +1,138 @@
+"""Kafka 4.x in KRaft mode: one process that is both broker and controller."""
+
+import asyncio
+import base64
+import subprocess
+import uuid
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from devstack.components.base import StackError
+from devstack.components.jvm import JvmComponent
+from devstack.kafka_topics import create_topics
+
+APPLICATION_TOPICS = ["chat_messages", "chat_messages_grouped", "chat_messages_grouped_dlq"]
+_HEALTH_TOPIC = "devstack_health"
+
+_LOG4J2 = """\
+status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = info
+rootLogger.appenderRefs = stdout
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.state.name = state.change.logger
+logger.state.level = warn
+logger.controller.name = org.apache.kafka.controller
+logger.controller.level = warn
+"""
+
+
+class Kafka(JvmComponent):
+    name = "kafka"
+    pom_name = "kafka-pom.xml"
+    ready_timeout = 120.0
+
+    @property
+    def port(self) -> int:
+        return self.settings.kafka_port
+
+    @property
+    def external(self) -> bool:
+        return self.settings.kafka_bootstrap_servers is not None
+
+    @property
+    def config_file(self) -> Path:
+        return self.state_dir / "server.properties"
+
+    def prepare(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.classpath_dir()
+        self.config_file.write_text(self._server_properties())
+        (self.state_dir / "log4j2.properties").write_text(_LOG4J2)
+        if not (self.state_dir / "data" / "meta.properties").exists():
+            self._format_storage()
+
+    def _server_properties(self) -> str:
+        host, port, controller = self.host, self.port, self.settings.kafka_controller_port
+        settings = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.bootstrap.servers": f"{host}:{controller}",
+            "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{host}:{controller}",
+            "advertised.listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{host}:{controller}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "log.dirs": str(self.state_dir / "data"),
+            "num.partitions": str(self.settings.kafka_partitions),
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "10",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "transaction.state.log.num.partitions": "10",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            "auto.create.topics.enable": "false",
+            "delete.topic.enable": "true",
+            "log.retention.hours": "168",
+        }
+        return "".join(f"{key}={value}\n" for key, value in settings.items())
+
+    def _format_storage(self) -> None:
+        # Cluster ids are 16 random bytes, URL-safe base64 without padding.
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        command = [
+            *self._java_prefix(), "kafka.tools.StorageTool", "format", "--standalone",
+            "-t", cluster_id, "-c", str(self.config_file), "--ignore-formatted",
+        ]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise StackError(f"kafka: formatting storage failed:\n{result.stdout}{result.stderr}")
+
+    def _java_prefix(self) -> list[str]:
+        return [
+            str(self.java()), "-Xms256m", "-Xmx512m",
+            f"-Dlog4j2.configurationFile={self.state_dir / 'log4j2.properties'}",
+            "-cp", f"{self.classpath_dir()}/*",
+        ]  # fmt: skip
+
+    def argv(self) -> list[str]:
+        return [*self._java_prefix(), "kafka.Kafka", str(self.config_file)]
+
+    def check(self) -> None:
+        asyncio.run(self._round_trip())
+
+    async def _round_trip(self) -> None:
+        servers = self.context.endpoints.kafka_bootstrap_servers
+        await create_topics(servers, [_HEALTH_TOPIC], partitions=1)
+        marker = uuid.uuid4().hex.encode()
+        producer = AIOKafkaProducer(bootstrap_servers=servers, request_timeout_ms=5000)
+        await producer.start()
+        try:
+            sent = await producer.send_and_wait(_HEALTH_TOPIC, marker)
+        finally:
+            await producer.stop()
+        consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            partition = TopicPartition(_HEALTH_TOPIC, sent.partition)
+            consumer.assign([partition])
+            consumer.seek(partition, sent.offset)
+            record = await asyncio.wait_for(consumer.getone(), timeout=10)
+            if record.value != marker:
+                raise StackError("kafka: the health record read back differs from the one sent")
+        finally:
+            await consumer.stop()
+
+    def after_ready(self) -> None:
+        asyncio.run(
+            create_topics(
+                self.context.endpoints.kafka_bootstrap_servers,
+                APPLICATION_TOPICS,
+                self.settings.kafka_partitions,
+            )
+        )

@@ -1,0 +1,113 @@
+"""Each piece of the running stack answers the Python client the services use."""
+
+import asyncio
+import base64
+import json
+import uuid
+
+import firebase_admin
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from cassandra.cluster import Cluster
+from devstack.components.kafka import APPLICATION_TOPICS
+from devstack.settings import Endpoints, StackSettings
+from firebase_admin import auth, credentials, firestore
+from google.auth.credentials import AnonymousCredentials
+from sqlalchemy import create_engine, text
+
+
+def test_postgres_15_answers_through_sqlalchemy(stack: Endpoints) -> None:
+    engine = create_engine(stack.database_url)
+    with engine.connect() as connection:
+        version = connection.execute(text("SHOW server_version")).scalar_one()
+        database = connection.execute(text("SELECT current_database()")).scalar_one()
+    engine.dispose()
+    assert version.startswith("15.")
+    assert database == "auth"
+
+
+def test_cassandra_5_answers_cql(stack: Endpoints) -> None:
+    hosts, port = stack.cassandra_contact
+    cluster = Cluster(hosts, port=port)
+    try:
+        row = cluster.connect().execute("SELECT release_version FROM system.local").one()
+    finally:
+        cluster.shutdown()
+    assert row.release_version.startswith("5.0.")
+
+
+async def test_kafka_round_trip_keeps_key_and_value(stack: Endpoints, kafka_topics) -> None:
+    topic = (await asyncio.to_thread(kafka_topics, "smoke", partitions=2))["smoke"]
+    producer = AIOKafkaProducer(
+        bootstrap_servers=stack.kafka_bootstrap_servers, enable_idempotence=True, acks="all"
+    )
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, b"hello", key=b"chat-1")
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=stack.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        group_id=f"smoke-{uuid.uuid4().hex}",
+    )
+    await consumer.start()
+    try:
+        record = await asyncio.wait_for(consumer.getone(), timeout=20)
+    finally:
+        await consumer.stop()
+    assert (record.key, record.value) == (b"chat-1", b"hello")
+
+
+async def test_application_topics_exist_with_configured_partitions(stack: Endpoints) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(APPLICATION_TOPICS)
+    finally:
+        await admin.close()
+    partitions = {topic["topic"]: len(topic["partitions"]) for topic in described}
+    expected = StackSettings().kafka_partitions
+    assert partitions == dict.fromkeys(APPLICATION_TOPICS, expected)
+
+
+class _Anonymous(credentials.Base):  # type: ignore[misc]
+    def get_credential(self) -> AnonymousCredentials:
+        return AnonymousCredentials()
+
+
+def test_firestore_emulator_write_then_read(firestore_project: str) -> None:
+    app = firebase_admin.initialize_app(
+        _Anonymous(), {"projectId": firestore_project}, name=firestore_project
+    )
+    try:
+        client = firestore.client(app)
+        reference = client.collection("smoke").document("doc")
+        reference.set({"members": ["1", "2"], "count": 3})
+        assert reference.get().to_dict() == {"members": ["1", "2"], "count": 3}
+    finally:
+        firebase_admin.delete_app(app)
+
+
+def test_custom_token_exchanges_for_id_token_at_auth_emulator(
+    stack: Endpoints, firestore_project: str
+) -> None:
+    app = firebase_admin.initialize_app(
+        _Anonymous(), {"projectId": stack.firebase_project}, name=f"auth-{firestore_project}"
+    )
+    try:
+        custom_token = auth.create_custom_token("42", app=app).decode()
+    finally:
+        firebase_admin.delete_app(app)
+    response = httpx.post(
+        f"http://{stack.firebase_auth_emulator_host}/identitytoolkit.googleapis.com/v1/"
+        "accounts:signInWithCustomToken?key=any",
+        json={"token": custom_token, "returnSecureToken": True},
+        timeout=10,
+    )
+    response.raise_for_status()
+    payload = response.json()["idToken"].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["user_id"] == "42"

@@ -1,0 +1,139 @@
+"""The runner itself: idempotent `up`, a `down` that leaves nothing, clear failures.
+
+Runs that must not touch the shared stack use a state folder and ports of their own.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from devstack.health import port_open
+from devstack.java import find_java17
+from devstack.processes import process_group_members, read_pid
+from devstack.settings import REPO_ROOT, Endpoints, StackSettings
+from devstack.testing import unique_name
+
+INFRA = ["postgres", "firestore", "firebase-auth", "kafka", "cassandra"]
+
+
+def devstack(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "devstack", *args],
+        capture_output=True,
+        text=True,
+        env=env if env is not None else dict(os.environ),
+        timeout=300,
+        check=False,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def private_state() -> Iterator[dict[str, str]]:
+    """Environment for a second, private stack: own state folder (inside the repo, so the
+    `postgres` user can reach it) and free ports."""
+    state = REPO_ROOT / ".devstack" / unique_name("runner-test")
+    overrides = set(StackSettings().endpoints.as_environment())
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in overrides and not key.startswith("DEVSTACK_")
+    }
+    env |= {
+        "DEVSTACK_STATE_DIR": str(state),
+        "DEVSTACK_POSTGRES_PORT": str(free_port()),
+        "DEVSTACK_FIRESTORE_PORT": str(free_port()),
+        "DEVSTACK_KAFKA_PORT": str(free_port()),
+        "DEVSTACK_KAFKA_CONTROLLER_PORT": str(free_port()),
+    }
+    yield env
+    devstack("down", env=env)
+    shutil.rmtree(state, ignore_errors=True)
+
+
+def test_up_twice_reuses_the_running_processes(stack: Endpoints) -> None:
+    state = StackSettings().state_dir
+    pids_before = {name: read_pid(state / name / f"{name}.pid") for name in INFRA}
+    result = devstack("up", "--infra")
+    assert result.returncode == 0, result.stderr
+    for name in INFRA:
+        assert f"{name} " in result.stdout
+        assert "reused" in result.stdout
+    assert "started" not in result.stdout
+    assert {name: read_pid(state / name / f"{name}.pid") for name in INFRA} == pids_before
+
+
+def test_down_leaves_no_listening_port_and_no_process(private_state: dict[str, str]) -> None:
+    started = devstack("up", "--infra", "--only", "postgres,firestore", env=private_state)
+    assert started.returncode == 0, started.stderr
+    state = Path(private_state["DEVSTACK_STATE_DIR"])
+    groups = {name: read_pid(state / name / f"{name}.pid") for name in ("postgres", "firestore")}
+    ports = [
+        int(private_state["DEVSTACK_POSTGRES_PORT"]),
+        int(private_state["DEVSTACK_FIRESTORE_PORT"]),
+    ]
+    assert all(port_open("127.0.0.1", port) for port in ports)
+    assert all(pid and process_group_members(pid) for pid in groups.values())
+
+    stopped = devstack("down", env=private_state)
+
+    assert stopped.returncode == 0, stopped.stderr
+    assert "postgres" in stopped.stdout
+    assert "firestore" in stopped.stdout
+    assert not any(port_open("127.0.0.1", port) for port in ports)
+    assert not any(process_group_members(pid) for pid in groups.values() if pid)
+
+
+def test_missing_java_is_named_clearly(private_state: dict[str, str], tmp_path: Path) -> None:
+    env = private_state | {
+        "PATH": str(tmp_path),  # neither java nor mvn
+        "DEVSTACK_JVM_DIRS": f'["{tmp_path}"]',
+        "DEVSTACK_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    env.pop("JAVA_HOME", None)
+    result = devstack("up", "--infra", "--only", "kafka", env=env)
+    assert result.returncode == 1
+    assert "Java 17 not found" in result.stderr
+
+
+def test_missing_maven_is_named_clearly(private_state: dict[str, str], tmp_path: Path) -> None:
+    java_home = find_java17(None, StackSettings().jvm_dirs).parent.parent
+    env = private_state | {
+        "PATH": str(tmp_path),
+        "DEVSTACK_JAVA_HOME": str(java_home),
+        "DEVSTACK_CACHE_DIR": str(tmp_path / "cache"),  # empty: the jars must be downloaded
+    }
+    result = devstack("up", "--infra", "--only", "kafka", env=env)
+    assert result.returncode == 1
+    assert "Maven (`mvn`) not found" in result.stderr
+
+
+def test_port_taken_by_a_stranger_is_refused(private_state: dict[str, str]) -> None:
+    with socket.socket() as stranger:
+        stranger.bind(("127.0.0.1", 0))
+        stranger.listen()
+        port = stranger.getsockname()[1]
+        result = devstack(
+            "up", "--infra", "--only", "firestore",
+            env=private_state | {"DEVSTACK_FIRESTORE_PORT": str(port)},
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert f"port 127.0.0.1:{port} is taken by a process devstack did not start" in result.stderr
+
+
+def test_status_reports_every_component_healthy(stack: Endpoints) -> None:
+    result = devstack("status", "--only", ",".join(INFRA))
+    assert result.returncode == 0, result.stdout
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
+    assert set(lines) == set(INFRA)
+    assert all(line.rstrip().endswith("yes") for line in lines.values())

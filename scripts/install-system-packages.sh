@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the local stack needs when they are missing (as root only;
+# otherwise it says what to install). Java 17, Maven, Node.js and the Google Cloud SDK with its
+# Firestore emulator are expected on the machine; devstack names whichever one is missing.
+set -euo pipefail
+
+missing=()
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+command -v runuser >/dev/null || missing+=(util-linux)
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]]; then
+  echo "missing Debian packages: ${missing[*]} (install them with apt-get, as root)" >&2
+  exit 1
+fi
+echo "installing Debian packages: ${missing[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
