@@ -1,0 +1,107 @@
+"""Cassandra access for chats and the per-user chat lists."""
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cassandra.cluster import Session
+from cassandra.query import PreparedStatement
+
+from chat_service.chats.schemas import Chat
+from chat_service.database import Row, execute, prepare
+from chat_service.settings import ChatSettings
+
+
+@dataclass(frozen=True)
+class ChatEntry:
+    """A chat in a user's list, with the time of its latest message (if any)."""
+
+    chat: Chat
+    last_activity: datetime | None
+
+
+class ChatRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._statements: dict[str, PreparedStatement] = {}
+
+    async def prepare(self, settings: ChatSettings) -> None:
+        read, write = settings.read_consistency, settings.write_consistency
+        queries = {
+            "insert": (
+                "INSERT INTO chats (chat_id, users_id, users_name, created_at) "
+                "VALUES (?, ?, ?, ?) IF NOT EXISTS",
+                write,
+            ),
+            "get": (
+                "SELECT chat_id, users_id, users_name, created_at FROM chats WHERE chat_id = ?",
+                read,
+            ),
+            "list_entry": (
+                "INSERT INTO chats_by_user (user_id, chat_id, users_id, users_name, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                write,
+            ),
+            "touch": (
+                "UPDATE chats_by_user SET last_activity = ? WHERE user_id = ? AND chat_id = ?",
+                write,
+            ),
+            "list": (
+                "SELECT chat_id, users_id, users_name, created_at, last_activity "
+                "FROM chats_by_user WHERE user_id = ?",
+                read,
+            ),
+        }
+        for name, (query, consistency) in queries.items():
+            self._statements[name] = await prepare(self._session, query, consistency)
+        # A user's chat list is one partition, read whole (never paged mid-way).
+        self._statements["list"].fetch_size = None
+
+    async def insert_if_absent(self, chat: Chat) -> tuple[bool, Chat]:
+        """Creates the chat unless its id exists; returns (created, the stored chat)."""
+        rows = await self._run(
+            "insert", chat.chat_id, chat.users_id, chat.users_name, chat.created_at
+        )
+        row = rows[0]
+        if row["[applied]"]:
+            return True, chat
+        return False, _chat_from(row)
+
+    async def get(self, chat_id: uuid.UUID) -> Chat | None:
+        rows = await self._run("get", chat_id)
+        return _chat_from(rows[0]) if rows else None
+
+    async def add_to_member_lists(self, chat: Chat) -> None:
+        await asyncio.gather(
+            *(
+                self._run(
+                    "list_entry", uid, chat.chat_id, chat.users_id, chat.users_name, chat.created_at
+                )
+                for uid in chat.users_id
+            )
+        )
+
+    async def touch(self, chat: Chat, at: datetime) -> None:
+        await asyncio.gather(*(self._run("touch", at, uid, chat.chat_id) for uid in chat.users_id))
+
+    async def list_for(self, user_id: str) -> list[ChatEntry]:
+        rows = await self._run("list", user_id)
+        return [ChatEntry(_chat_from(row), _aware(row["last_activity"])) for row in rows]
+
+    async def _run(self, name: str, *params: object) -> list[Row]:
+        return await execute(self._session, self._statements[name], params)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # The driver returns timestamps as naive UTC datetimes.
+    return value.replace(tzinfo=UTC) if value is not None else None
+
+
+def _chat_from(row: Row) -> Chat:
+    return Chat(
+        chat_id=row["chat_id"],
+        users_id=list(row["users_id"]),
+        users_name=list(row["users_name"]),
+        created_at=_aware(row["created_at"]),
+    )

@@ -1,0 +1,49 @@
+"""Request and response bodies of the chat endpoints."""
+
+import uuid
+from typing import Annotated, Self
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, model_validator
+
+
+def _id_as_text(value: object) -> object:
+    # Clients of the original API send ids as numbers or strings; both mean the same user.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+UserId = Annotated[
+    str,
+    BeforeValidator(_id_as_text),
+    Field(pattern=r"^[0-9]{1,19}$", description="A user id of the auth service."),
+]
+
+
+class ChatCreate(BaseModel):
+    users_id: list[UserId] = Field(
+        min_length=2, max_length=2, description="The two members, in the order to keep."
+    )
+    users_name: list[str] | None = Field(
+        None,
+        description="Accepted for compatibility and ignored: names come from the auth service.",
+    )
+
+    @model_validator(mode="after")
+    def _two_distinct_users(self) -> Self:
+        if self.users_id[0] == self.users_id[1]:
+            raise ValueError("users_id must name two different users")
+        return self
+
+
+class Chat(BaseModel):
+    chat_id: uuid.UUID
+    users_id: list[str]
+    users_name: list[str]
+    created_at: AwareDatetime
+
+    def other_member(self, user_id: str) -> str:
+        return self.users_id[1] if self.users_id[0] == user_id else self.users_id[0]
+
+    def has_member(self, user_id: str) -> bool:
+        return user_id in self.users_id

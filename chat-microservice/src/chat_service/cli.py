@@ -1,0 +1,58 @@
+"""`chat-service migrate` and `chat-service serve --host H --port P`."""
+
+import argparse
+import sys
+
+import structlog
+import uvicorn
+
+from chat_service.database import connect
+from chat_service.migrations import migrate
+from chat_service.settings import ChatSettings
+from observability import configure_logging
+
+log = structlog.get_logger(__name__)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="chat-service", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="create the keyspace and apply schema steps")
+    serve = commands.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=9000)
+    args = parser.parse_args(argv)
+
+    settings = ChatSettings()
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    if args.command == "migrate":
+        return _migrate(settings)
+    return _serve(settings, args.host, args.port)
+
+
+def _migrate(settings: ChatSettings) -> int:
+    cluster, session = connect(settings)
+    try:
+        migrate(session, settings)
+    finally:
+        cluster.shutdown()
+    return 0
+
+
+def _serve(settings: ChatSettings, host: str, port: int) -> int:
+    from chat_service.main import create_app
+
+    # uvicorn handles SIGINT/SIGTERM: it stops accepting, drains, then runs the lifespan exit.
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        forwarded_allow_ips="127.0.0.1,::1",
+        log_config=None,
+        access_log=False,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The Cassandra connection: cluster set-up and an asyncio bridge for the driver's futures."""
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from cassandra import ConsistencyLevel, OperationTimedOut, RequestExecutionException
+from cassandra.cluster import (
+    EXEC_PROFILE_DEFAULT,
+    Cluster,
+    ExecutionProfile,
+    NoHostAvailable,
+    Session,
+)
+from cassandra.policies import RoundRobinPolicy
+from cassandra.query import PreparedStatement, dict_factory
+
+from chat_service.settings import ChatSettings, Consistency
+
+Row = dict[str, Any]
+
+# Failures of availability (retry later), as opposed to invalid queries (our bugs).
+_UNAVAILABLE = (NoHostAvailable, OperationTimedOut, RequestExecutionException)
+
+
+class StoreUnavailable(Exception):
+    """Cassandra did not answer in time, or not enough replicas were alive."""
+
+
+def consistency_level(name: Consistency | None) -> int:
+    return int(getattr(ConsistencyLevel, str(name)))
+
+
+def connect(settings: ChatSettings, keyspace: str | None = None) -> tuple[Cluster, Session]:
+    """Opens a cluster connection (blocking; call it from a thread or a command line)."""
+    hosts, port = settings.cassandra_contact
+    profile = ExecutionProfile(
+        load_balancing_policy=RoundRobinPolicy(),
+        consistency_level=consistency_level(settings.read_consistency),
+        serial_consistency_level=consistency_level(settings.serial_consistency),
+        request_timeout=settings.cassandra_timeout.total_seconds(),
+        row_factory=dict_factory,
+    )
+    cluster = Cluster(
+        hosts,
+        port=port,
+        execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+        protocol_version=5,
+        connect_timeout=settings.cassandra_timeout.total_seconds(),
+    )
+    try:
+        return cluster, cluster.connect(keyspace)
+    except Exception:
+        cluster.shutdown()
+        raise
+
+
+async def execute(
+    session: Session, statement: PreparedStatement, params: Sequence[Any] = ()
+) -> list[Row]:
+    """Runs a statement without blocking the event loop and returns its (first page of) rows.
+
+    The driver calls back on its own I/O thread, so results are handed to the loop with
+    `call_soon_threadsafe`. Every statement here either has a LIMIT or reads one small
+    partition, so the first page is the whole answer.
+    """
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[list[Row]] = loop.create_future()
+
+    def on_rows(rows: list[Row]) -> None:
+        loop.call_soon_threadsafe(_settle, waiter, list(rows), None)
+
+    def on_error(error: BaseException) -> None:
+        loop.call_soon_threadsafe(_settle, waiter, None, error)
+
+    try:
+        response = session.execute_async(statement, params)
+    except _UNAVAILABLE as error:
+        raise StoreUnavailable(str(error)) from error
+    response.add_callbacks(on_rows, on_error)
+    try:
+        return await waiter
+    except _UNAVAILABLE as error:
+        raise StoreUnavailable(str(error)) from error
+
+
+def _settle(
+    waiter: "asyncio.Future[list[Row]]", rows: list[Row] | None, error: BaseException | None
+) -> None:
+    if waiter.done():  # the awaiting request was cancelled meanwhile
+        return
+    if error is not None:
+        waiter.set_exception(error)
+    else:
+        waiter.set_result(rows or [])
+
+
+async def prepare(
+    session: Session, query: str, consistency: Consistency | None
+) -> PreparedStatement:
+    """Prepares a statement off the event loop, with its consistency level pinned."""
+    statement: PreparedStatement = await asyncio.to_thread(session.prepare, query)
+    statement.consistency_level = consistency_level(consistency)
+    return statement

@@ -1,0 +1,48 @@
+"""HTTP endpoints for sending messages and reading history."""
+
+import uuid
+from typing import Annotated
+
+from auth_validator import CurrentUser
+from chat_events import ChatMessage
+from fastapi import Query, Response, status
+
+from chat_service.deps import MessageServiceDep
+from chat_service.messages.schemas import SendMessage, TimeUuid
+from chat_service.openapi import errors
+from chat_service.routing import SlashOptionalRouter
+
+router = SlashOptionalRouter(prefix="/v1", tags=["messages"])
+
+
+@router.get("/chat/{chat_id}/messages/", responses=errors(401, 403, 404, 422, 503))
+async def chat_history(
+    chat_id: uuid.UUID,
+    caller: CurrentUser,
+    messages: MessageServiceDep,
+    quantity: Annotated[int, Query(ge=1, le=100)] = 10,
+    time: Annotated[
+        TimeUuid | None,
+        Query(description="TimeUUID cursor: only messages strictly older are returned."),
+    ] = None,
+) -> list[ChatMessage]:
+    """A page of history, newest first; `[]` when there is nothing older."""
+    return await messages.history(caller, chat_id, time, quantity)
+
+
+@router.post(
+    "/messaging/",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(
+        401, 403, 404, 409, 422, 429, 503, ok=(ChatMessage, "Repeat of a client_message_id.")
+    ),
+)
+async def send_message(
+    request: SendMessage, caller: CurrentUser, messages: MessageServiceDep, response: Response
+) -> ChatMessage:
+    """Send a message: 201 once it is stored and published, 200 for a repeated
+    client_message_id (the same message again)."""
+    created, message = await messages.send(caller, request)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return message

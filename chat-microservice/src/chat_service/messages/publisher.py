@@ -1,0 +1,87 @@
+"""Publishes stored messages to Kafka `chat_messages`, keyed by chat id.
+
+The producer is idempotent with `acks=all`, so a broker retry never duplicates a record and
+an acknowledged record survives a broker failure. It starts lazily and starts again after a
+failed start, so the service runs (and answers 503 for sends) while Kafka is down.
+"""
+
+import asyncio
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from chat_events import MessageEvent
+
+from chat_service.settings import ChatSettings
+
+log = structlog.get_logger(__name__)
+
+
+class PublishUnavailable(Exception):
+    """Kafka did not acknowledge the record."""
+
+
+class MessagePublisher:
+    def __init__(self, settings: ChatSettings) -> None:
+        self._settings = settings
+        self._timeout = settings.kafka_timeout.total_seconds()
+        self._producer: AIOKafkaProducer | None = None
+        self._starting = asyncio.Lock()
+
+    async def publish(self, event: MessageEvent) -> None:
+        producer = await self._started()
+        try:
+            # The producer gives up on its own after request_timeout_ms; the outer timeout
+            # is only a safety net against a hung connection.
+            await asyncio.wait_for(
+                producer.send_and_wait(
+                    self._settings.messages_topic,
+                    key=str(event.chat_id).encode(),
+                    value=event.model_dump_json().encode(),
+                ),
+                timeout=self._timeout * 2,
+            )
+        except (KafkaError, TimeoutError) as error:
+            log.warning("kafka_publish_failed", error=repr(error), chat_id=str(event.chat_id))
+            raise PublishUnavailable(repr(error)) from error
+
+    async def check(self) -> None:
+        """Raises PublishUnavailable unless the broker answers and knows the topic."""
+        producer = await self._started()
+        try:
+            partitions = await asyncio.wait_for(
+                producer.partitions_for(self._settings.messages_topic), timeout=self._timeout
+            )
+        except (KafkaError, TimeoutError) as error:
+            raise PublishUnavailable(repr(error)) from error
+        if not partitions:
+            raise PublishUnavailable(f"topic {self._settings.messages_topic} does not exist")
+
+    async def close(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def _started(self) -> AIOKafkaProducer:
+        async with self._starting:
+            if self._producer is None:
+                self._producer = await self._start()
+            return self._producer
+
+    async def _start(self) -> AIOKafkaProducer:
+        timeout_ms = int(self._timeout * 1000)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self._settings.kafka_bootstrap_servers,
+            enable_idempotence=True,
+            acks="all",
+            request_timeout_ms=timeout_ms,
+            metadata_max_age_ms=60_000,
+            client_id="chat-service",
+        )
+        try:
+            await asyncio.wait_for(producer.start(), timeout=self._timeout * 2)
+        except (KafkaError, TimeoutError, OSError) as error:
+            await producer.stop()
+            log.warning("kafka_start_failed", error=repr(error))
+            raise PublishUnavailable(repr(error)) from error
+        return producer

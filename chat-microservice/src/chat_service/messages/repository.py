@@ -1,0 +1,142 @@
+"""Cassandra access for messages, their bucket index and the idempotency keys.
+
+Every read names its partition and carries a LIMIT: no COUNT, no ALLOW FILTERING, no scan.
+"""
+
+import uuid
+from dataclasses import dataclass
+
+from cassandra.cluster import Session
+from cassandra.query import PreparedStatement
+from chat_events import ChatMessage, timeuuid_datetime
+
+from chat_service.database import Row, execute, prepare
+from chat_service.settings import ChatSettings
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The state of a `client_message_id`: whether this request took it, and its message key."""
+
+    taken_now: bool
+    time: uuid.UUID
+    bucket: int
+    published: bool
+
+
+class MessageRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._statements: dict[str, PreparedStatement] = {}
+
+    async def prepare(self, settings: ChatSettings) -> None:
+        read, write = settings.read_consistency, settings.write_consistency
+        queries = {
+            "claim": (
+                "INSERT INTO message_ids (chat_id, client_message_id, time, bucket, published) "
+                "VALUES (?, ?, ?, ?, false) IF NOT EXISTS",
+                write,
+            ),
+            "mark_published": (
+                "UPDATE message_ids SET published = true "
+                "WHERE chat_id = ? AND client_message_id = ?",
+                write,
+            ),
+            "add_bucket": ("INSERT INTO chat_buckets (chat_id, bucket) VALUES (?, ?)", write),
+            "insert": (
+                "INSERT INTO messages (bucket, chat_id, time, message_id, from_user, to_user, "
+                "body, client_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                write,
+            ),
+            "delete": (
+                "DELETE FROM messages WHERE chat_id = ? AND bucket = ? AND time = ?",
+                write,
+            ),
+            "get": (
+                "SELECT chat_id, time, message_id, from_user, to_user, body, client_message_id "
+                "FROM messages WHERE chat_id = ? AND bucket = ? AND time = ?",
+                read,
+            ),
+            "buckets": (
+                "SELECT bucket FROM chat_buckets WHERE chat_id = ? AND bucket <= ? LIMIT ?",
+                read,
+            ),
+            "page_before": (
+                "SELECT chat_id, time, message_id, from_user, to_user, body, client_message_id "
+                "FROM messages WHERE chat_id = ? AND bucket = ? AND time < ? LIMIT ?",
+                read,
+            ),
+            "page_newest": (
+                "SELECT chat_id, time, message_id, from_user, to_user, body, client_message_id "
+                "FROM messages WHERE chat_id = ? AND bucket = ? LIMIT ?",
+                read,
+            ),
+        }
+        for name, (query, consistency) in queries.items():
+            self._statements[name] = await prepare(self._session, query, consistency)
+
+    async def claim(
+        self, chat_id: uuid.UUID, client_message_id: str, time: uuid.UUID, bucket: int
+    ) -> Claim:
+        """Takes the key with a lightweight transaction, or reports who already holds it."""
+        row = (await self._run("claim", chat_id, client_message_id, time, bucket))[0]
+        if row["[applied]"]:
+            return Claim(True, time, bucket, False)
+        return Claim(False, row["time"], row["bucket"], bool(row["published"]))
+
+    async def mark_published(self, chat_id: uuid.UUID, client_message_id: str) -> None:
+        await self._run("mark_published", chat_id, client_message_id)
+
+    async def add_bucket(self, chat_id: uuid.UUID, bucket: int) -> None:
+        await self._run("add_bucket", chat_id, bucket)
+
+    async def insert(self, message: ChatMessage, bucket: int) -> None:
+        await self._run(
+            "insert",
+            bucket,
+            message.chat_id,
+            message.time,
+            message.message_id,
+            message.from_user,
+            message.to_user,
+            message.body,
+            message.client_message_id,
+        )
+
+    async def delete(self, chat_id: uuid.UUID, bucket: int, time: uuid.UUID) -> None:
+        await self._run("delete", chat_id, bucket, time)
+
+    async def get(self, chat_id: uuid.UUID, bucket: int, time: uuid.UUID) -> ChatMessage | None:
+        rows = await self._run("get", chat_id, bucket, time)
+        return message_from(rows[0]) if rows else None
+
+    async def buckets_up_to(self, chat_id: uuid.UUID, bucket: int, limit: int) -> list[int]:
+        """Non-empty buckets of the chat at or before `bucket`, newest first."""
+        rows = await self._run("buckets", chat_id, bucket, limit)
+        return [row["bucket"] for row in rows]
+
+    async def page(
+        self, chat_id: uuid.UUID, bucket: int, before: uuid.UUID | None, limit: int
+    ) -> list[ChatMessage]:
+        """Up to `limit` messages of one bucket, newest first, strictly older than `before`."""
+        if before is None:
+            rows = await self._run("page_newest", chat_id, bucket, limit)
+        else:
+            rows = await self._run("page_before", chat_id, bucket, before, limit)
+        return [message_from(row) for row in rows]
+
+    async def _run(self, name: str, *params: object) -> list[Row]:
+        return await execute(self._session, self._statements[name], params)
+
+
+def message_from(row: Row) -> ChatMessage:
+    return ChatMessage(
+        message_id=row["message_id"],
+        chat_id=row["chat_id"],
+        from_user=row["from_user"],
+        to_user=row["to_user"],
+        body=row["body"],
+        time=row["time"],
+        time_iso=timeuuid_datetime(row["time"]),
+        client_message_id=row["client_message_id"],
+    )

@@ -1,0 +1,172 @@
+"""Sending (DESIGN §5) and reading history (DESIGN §4).
+
+Sending: validate, check membership and limits, claim the `client_message_id`, store, publish,
+and only then acknowledge. Any failure after the claim leaves a state that a retry with the
+same `client_message_id` completes, so the client ends up with exactly one message.
+"""
+
+import uuid
+
+import structlog
+from auth_validator import Principal
+from cachetools import LRUCache
+from chat_events import ChatMessage, MessageEvent, timeuuid_datetime
+
+from chat_service.buckets import NEWEST_BUCKET, bucket_of_timeuuid, new_timeuuid
+from chat_service.chats.schemas import Chat
+from chat_service.chats.service import ChatService
+from chat_service.database import StoreUnavailable
+from chat_service.errors import (
+    ClientMessageIdReused,
+    InvalidChatRequest,
+    NotYourIdentity,
+    RepeatedBody,
+    SendRateLimited,
+)
+from chat_service.messages.publisher import MessagePublisher, PublishUnavailable
+from chat_service.messages.repository import Claim, MessageRepository
+from chat_service.messages.schemas import SendMessage
+from chat_service.rate_limits import SendLimits
+from chat_service.settings import ChatSettings
+
+log = structlog.get_logger(__name__)
+
+# How many bucket numbers one index read fetches; a page rarely needs more.
+_BUCKETS_PER_READ = 8
+
+
+class MessageService:
+    def __init__(
+        self,
+        settings: ChatSettings,
+        repository: MessageRepository,
+        chats: ChatService,
+        publisher: MessagePublisher,
+        limits: SendLimits,
+    ) -> None:
+        self._bucket_days = settings.bucket_days
+        self._repository = repository
+        self._chats = chats
+        self._publisher = publisher
+        self._limits = limits
+        # (chat, bucket) pairs already in chat_buckets: the index row is written once.
+        self._indexed: LRUCache[tuple[uuid.UUID, int], bool] = LRUCache(maxsize=100_000)
+
+    async def send(self, caller: Principal, request: SendMessage) -> tuple[bool, ChatMessage]:
+        """Stores and publishes a message; (True, message) when new, (False, it) on a repeat."""
+        chat = await self._chats.chat_for_member(caller, request.chat_id)
+        self._check_parties(caller, chat, request)
+        await self._check_limits(caller, request.body)
+        time = new_timeuuid()
+        message = self._message(caller, request, time)
+        if request.client_message_id is not None:
+            claim = await self._repository.claim(
+                chat.chat_id, request.client_message_id, time, self._bucket(time)
+            )
+            if not claim.taken_now:
+                return False, await self._complete_repeat(chat, request, caller, claim)
+        await self._store_and_publish(chat, message)
+        return True, message
+
+    async def history(
+        self, caller: Principal, chat_id: uuid.UUID, before: uuid.UUID | None, quantity: int
+    ) -> list[ChatMessage]:
+        """Up to `quantity` messages strictly older than `before` (or the newest), newest first.
+
+        Reads the cursor's bucket, then older non-empty buckets from the index, and stops as
+        soon as the page is full: the work depends on the page, not on the chat's length.
+        """
+        await self._chats.chat_for_member(caller, chat_id)
+        upper = NEWEST_BUCKET if before is None else self._bucket(before)
+        page: list[ChatMessage] = []
+        while len(page) < quantity:
+            buckets = await self._repository.buckets_up_to(chat_id, upper, _BUCKETS_PER_READ)
+            for bucket in buckets:
+                page += await self._repository.page(chat_id, bucket, before, quantity - len(page))
+                if len(page) == quantity:
+                    break
+            if len(buckets) < _BUCKETS_PER_READ:
+                break
+            upper = buckets[-1] - 1
+        return page
+
+    def _check_parties(self, caller: Principal, chat: Chat, request: SendMessage) -> None:
+        if request.from_user is not None and request.from_user != caller.user_id:
+            raise NotYourIdentity("from_user must be you.")
+        if request.to_user != chat.other_member(caller.user_id):
+            raise InvalidChatRequest("to_user must be the other member of the chat.")
+
+    async def _check_limits(self, caller: Principal, body: str) -> None:
+        verdict = await self._limits.check(caller.user_id, body)
+        if verdict.allowed:
+            return
+        log.info("send_limited", user_id=caller.user_id, limit=verdict.limit)
+        if verdict.limit == "repeat":
+            raise RepeatedBody(verdict.retry_after_seconds)
+        raise SendRateLimited(verdict.retry_after_seconds)
+
+    async def _complete_repeat(
+        self, chat: Chat, request: SendMessage, caller: Principal, claim: Claim
+    ) -> ChatMessage:
+        """Returns the message of an already used key, finishing whatever its first try left."""
+        stored = await self._repository.get(chat.chat_id, claim.bucket, claim.time)
+        if stored is None:
+            # The first try died between claim and write: write it now, under the claimed time.
+            stored = self._message(caller, request, claim.time)
+            await self._store(chat, stored)
+        elif (stored.body, stored.to_user) != (request.body, request.to_user):
+            raise ClientMessageIdReused()
+        if not claim.published:
+            await self._publish(chat, stored)
+        return stored
+
+    async def _store_and_publish(self, chat: Chat, message: ChatMessage) -> None:
+        try:
+            await self._store(chat, message)
+            await self._publish(chat, message)
+        except (StoreUnavailable, PublishUnavailable):
+            if message.client_message_id is None:
+                # Without a key a retry would be a second message: take this one back.
+                await self._withdraw(message)
+            raise
+
+    async def _store(self, chat: Chat, message: ChatMessage) -> None:
+        bucket = self._bucket(message.time)
+        # The index row goes first: a bucket listed but empty costs one read, while a
+        # message in an unlisted bucket would be invisible to history.
+        if (chat.chat_id, bucket) not in self._indexed:
+            await self._repository.add_bucket(chat.chat_id, bucket)
+            self._indexed[(chat.chat_id, bucket)] = True
+        await self._repository.insert(message, bucket)
+        await self._chats.record_activity(chat, message.time_iso)
+
+    async def _publish(self, chat: Chat, message: ChatMessage) -> None:
+        event = MessageEvent(**message.model_dump(), users_id=chat.users_id)
+        await self._publisher.publish(event)
+        if message.client_message_id is not None:
+            try:
+                await self._repository.mark_published(chat.chat_id, message.client_message_id)
+            except StoreUnavailable:
+                # Only costs a harmless re-publish if the client repeats the request.
+                log.warning("mark_published_failed", message_id=str(message.message_id))
+
+    async def _withdraw(self, message: ChatMessage) -> None:
+        try:
+            await self._repository.delete(message.chat_id, self._bucket(message.time), message.time)
+        except StoreUnavailable:
+            log.warning("withdraw_failed", message_id=str(message.message_id))
+
+    def _message(self, caller: Principal, request: SendMessage, time: uuid.UUID) -> ChatMessage:
+        return ChatMessage(
+            message_id=uuid.uuid5(time, "message"),
+            chat_id=request.chat_id,
+            from_user=caller.user_id,
+            to_user=request.to_user,
+            body=request.body,
+            time=time,
+            time_iso=timeuuid_datetime(time),
+            client_message_id=request.client_message_id,
+        )
+
+    def _bucket(self, time: uuid.UUID) -> int:
+        return bucket_of_timeuuid(time, self._bucket_days)

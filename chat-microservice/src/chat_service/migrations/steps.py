@@ -1,0 +1,67 @@
+"""The schema, as an ordered list of steps. Append new steps; never edit an applied one.
+
+Each statement is idempotent (`IF NOT EXISTS`) so a step interrupted half-way can simply run
+again.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Step:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+STEPS: tuple[Step, ...] = (
+    Step(
+        1,
+        "chats, per-user chat lists, bucketed messages, bucket index, idempotency keys",
+        (
+            """CREATE TABLE IF NOT EXISTS chats (
+                chat_id uuid PRIMARY KEY,
+                users_id list<text>,
+                users_name list<text>,
+                created_at timestamp
+            )""",
+            # One partition per user: "my chats" is a single-partition read. last_activity
+            # is updated on every send so the list can be ordered by it.
+            """CREATE TABLE IF NOT EXISTS chats_by_user (
+                user_id text,
+                chat_id uuid,
+                users_id list<text>,
+                users_name list<text>,
+                created_at timestamp,
+                last_activity timestamp,
+                PRIMARY KEY (user_id, chat_id)
+            )""",
+            """CREATE TABLE IF NOT EXISTS chat_buckets (
+                chat_id uuid,
+                bucket int,
+                PRIMARY KEY (chat_id, bucket)
+            ) WITH CLUSTERING ORDER BY (bucket DESC)""",
+            """CREATE TABLE IF NOT EXISTS messages (
+                chat_id uuid,
+                bucket int,
+                time timeuuid,
+                message_id uuid,
+                from_user text,
+                to_user text,
+                body text,
+                client_message_id text,
+                PRIMARY KEY ((chat_id, bucket), time)
+            ) WITH CLUSTERING ORDER BY (time DESC)""",
+            # `published` records the Kafka ack, so a repeated send re-publishes only a
+            # message whose first publish failed.
+            """CREATE TABLE IF NOT EXISTS message_ids (
+                chat_id uuid,
+                client_message_id text,
+                time timeuuid,
+                bucket int,
+                published boolean,
+                PRIMARY KEY ((chat_id, client_message_id))
+            )""",
+        ),
+    ),
+)

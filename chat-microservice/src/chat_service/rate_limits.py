@@ -1,0 +1,71 @@
+"""Anti-spam for sending: a per-user rate with a burst allowance, and repeated-body detection.
+
+Counters live in a `limits` storage: in-process memory by default, or a shared store such as
+Redis (`CHAT_RATE_LIMIT_STORAGE=redis://...`) so every replica sees the same counts.
+
+The token bucket of the spec (rate r, burst b) is approximated by a moving window of b
+messages per b/r seconds: a full burst is allowed at once, and the sustained rate cannot
+exceed r. Unlike a true bucket, tokens come back all at once when the window slides past the
+burst rather than one every 1/r seconds, which is stricter, never looser.
+"""
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+from chat_service.settings import ChatSettings
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    limit: str = ""
+    retry_after_seconds: int = 0
+
+
+ALLOWED = Verdict(True)
+
+
+def send_rate_item(rate_per_second: float, burst: int) -> RateLimitItem:
+    """`burst` messages per `burst / rate` seconds (at least one second)."""
+    window = max(1, round(burst / rate_per_second))
+    return RateLimitItemPerSecond(burst, window, namespace="chat-send")
+
+
+def body_fingerprint(body: str) -> str:
+    """Repeats are compared on the trimmed, case-folded body; a hash keeps keys short."""
+    normalized = " ".join(body.split()).casefold()
+    return hashlib.sha256(normalized.encode()).hexdigest()
+
+
+class SendLimits:
+    def __init__(self, settings: ChatSettings) -> None:
+        uri = settings.rate_limit_storage
+        if not uri.startswith("async+"):
+            uri = "async+" + uri
+        self._limiter = MovingWindowRateLimiter(storage_from_string(uri))
+        self._rate = send_rate_item(settings.send_rate_per_second, settings.send_burst)
+        window = max(1, math.ceil(settings.repeat_body_window.total_seconds()))
+        self._repeat = RateLimitItemPerSecond(
+            settings.repeat_body_limit, window, namespace="chat-repeat"
+        )
+
+    async def check(self, user_id: str, body: str) -> Verdict:
+        """Counts one send; says whether it is allowed and, if not, which limit and how long."""
+        if not await self._limiter.hit(self._rate, user_id):
+            return Verdict(False, "rate", await self._retry_after(self._rate, user_id))
+        fingerprint = body_fingerprint(body)
+        if not await self._limiter.hit(self._repeat, user_id, fingerprint):
+            return Verdict(
+                False, "repeat", await self._retry_after(self._repeat, user_id, fingerprint)
+            )
+        return ALLOWED
+
+    async def _retry_after(self, item: RateLimitItem, *identifiers: str) -> int:
+        stats = await self._limiter.get_window_stats(item, *identifiers)
+        return max(1, math.ceil(stats.reset_time - time.time()))

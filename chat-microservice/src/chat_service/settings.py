@@ -1,0 +1,107 @@
+"""Every knob of the chat service, read from `CHAT_*` environment variables."""
+
+import re
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+
+
+class AppEnv(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Consistency(StrEnum):
+    """Names of cassandra-driver consistency levels accepted in settings."""
+
+    ONE = "ONE"
+    LOCAL_ONE = "LOCAL_ONE"
+    QUORUM = "QUORUM"
+    LOCAL_QUORUM = "LOCAL_QUORUM"
+    EACH_QUORUM = "EACH_QUORUM"
+    ALL = "ALL"
+    SERIAL = "SERIAL"
+    LOCAL_SERIAL = "LOCAL_SERIAL"
+
+
+class ChatSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHAT_", populate_by_name=True)
+
+    app_env: AppEnv = Field(
+        AppEnv.development, validation_alias=AliasChoices("CHAT_APP_ENV", "APP_ENV")
+    )
+    log_json: bool = False
+    log_level: str = "INFO"
+
+    cassandra_hosts: str = Field(
+        "127.0.0.1:9042", validation_alias=AliasChoices("CHAT_CASSANDRA_HOSTS", "CASSANDRA_HOSTS")
+    )
+    keyspace: str = "chat"
+    # The keyspace's replication map, as CQL expects it; a JSON object in the environment.
+    replication: dict[str, Any] = Field(
+        default_factory=lambda: {"class": "SimpleStrategy", "replication_factor": 1}
+    )
+    # None picks ONE in development and test (single-node cluster), LOCAL_QUORUM otherwise.
+    read_consistency: Consistency | None = None
+    write_consistency: Consistency | None = None
+    serial_consistency: Consistency = Consistency.LOCAL_SERIAL
+    cassandra_timeout: timedelta = timedelta(seconds=10)
+    bucket_days: int = Field(10, ge=1, le=3650)
+
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092",
+        validation_alias=AliasChoices("CHAT_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    messages_topic: str = "chat_messages"
+    kafka_timeout: timedelta = timedelta(seconds=5)
+
+    auth_service_url: str = "http://127.0.0.1:8000"
+    auth_timeout: timedelta = timedelta(seconds=5)
+    user_cache_ttl: timedelta = timedelta(seconds=30)
+    user_cache_size: int = Field(10_000, ge=1)
+
+    send_rate_per_second: float = Field(5.0, gt=0)
+    send_burst: int = Field(20, ge=1)
+    repeat_body_limit: int = Field(5, ge=1)
+    repeat_body_window: timedelta = timedelta(seconds=30)
+    # A `limits` storage URI: "memory://" keeps counters in-process; "redis://host:6379"
+    # shares them across replicas.
+    rate_limit_storage: str = "memory://"
+
+    retry_after: timedelta = timedelta(seconds=2)
+
+    @field_validator("keyspace")
+    @classmethod
+    def _keyspace_is_identifier(cls, value: str) -> str:
+        # The keyspace name is spliced into CQL (it cannot be a bind marker).
+        if not _IDENTIFIER.match(value):
+            raise ValueError("keyspace must be a lowercase CQL identifier")
+        return value
+
+    @model_validator(mode="after")
+    def _pick_consistency(self) -> Self:
+        single_node = self.app_env in (AppEnv.development, AppEnv.test)
+        default = Consistency.ONE if single_node else Consistency.LOCAL_QUORUM
+        self.read_consistency = self.read_consistency or default
+        self.write_consistency = self.write_consistency or default
+        return self
+
+    @property
+    def cassandra_contact(self) -> tuple[list[str], int]:
+        """Contact points and port parsed from `host[:port][,host[:port]...]`."""
+        hosts, port = [], 9042
+        for item in self.cassandra_hosts.split(","):
+            host, _, port_text = item.strip().partition(":")
+            hosts.append(host)
+            port = int(port_text) if port_text else port
+        return hosts, port
+
+    @property
+    def retry_after_seconds(self) -> int:
+        return max(1, round(self.retry_after.total_seconds()))
