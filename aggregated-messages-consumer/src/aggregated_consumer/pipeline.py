@@ -1,0 +1,126 @@
+"""Bursts from Kafka to Firestore: the batch is the unit of work.
+
+Read a batch, write its bursts in one Firestore commit, and only then commit the Kafka offsets.
+A crash in between replays the batch, and the deterministic document ids turn the replay into
+overwrites of the same documents: at-least-once delivery, exactly one document per burst.
+"""
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError
+from chat_events import Burst
+from pydantic import ValidationError
+from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential_jitter
+
+from aggregated_consumer.metrics import ConsumerMetrics
+from aggregated_consumer.repository import AggregateRepository
+from aggregated_consumer.settings import ConsumerSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    record: ConsumerRecord
+    burst: Burst
+
+
+@dataclass
+class BurstWriter:
+    settings: ConsumerSettings
+    consumer: AIOKafkaConsumer
+    dead_letters: AIOKafkaProducer
+    repository: AggregateRepository
+    metrics: ConsumerMetrics
+
+    async def process(self, records: Sequence[ConsumerRecord]) -> None:
+        """Writes one batch of records, dead-letters what cannot be written, commits offsets."""
+        if not records:
+            return
+        self.metrics.bursts_in.inc(len(records))
+        parsed: list[_Parsed] = []
+        for record in records:
+            try:
+                parsed.append(_Parsed(record, Burst.model_validate_json(record.value or b"")))
+            except ValidationError as error:
+                await self._dead_letter(record, "unparsable", str(error))
+        await self._write(parsed)
+        await self._commit(records)
+
+    async def _write(self, items: list[_Parsed]) -> None:
+        if not items:
+            return
+        try:
+            await self._with_retries(lambda: self.repository.write([i.burst for i in items]))
+        except Exception as error:
+            if len(items) == 1:
+                await self._dead_letter(items[0].record, "firestore", repr(error))
+                return
+            # One bad document fails its whole batch: write one by one to find the culprit.
+            log.warning("batch_write_failed_splitting", bursts=len(items), error=repr(error))
+            for item in items:
+                await self._write([item])
+            return
+        self.metrics.batch_commits.labels("committed").inc()
+        self.metrics.record_written(len(items), sum(i.burst.count for i in items))
+        now = time.time()
+        for item in items:
+            for message in item.burst.list_of_messages:
+                self.metrics.lag.observe(max(0.0, now - message.time_iso.timestamp()))
+        log.debug("bursts_written", bursts=len(items))
+
+    async def _with_retries(self, write: Callable[[], Awaitable[object]]) -> None:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.max_attempts),
+            wait=wait_exponential_jitter(
+                initial=self.settings.retry_initial.total_seconds(),
+                max=self.settings.retry_max.total_seconds(),
+            ),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                if attempt.retry_state.attempt_number > 1:
+                    self.metrics.batch_commits.labels("retried").inc()
+                await write()
+
+    async def _dead_letter(self, record: ConsumerRecord, reason: str, error: str) -> None:
+        """The original bytes, with where they came from and why they failed, so they can be
+        inspected and replayed; the partition then moves on."""
+        headers = [
+            ("error", error[:2000].encode()),
+            ("error_reason", reason.encode()),
+            ("source_topic", record.topic.encode()),
+            ("source_partition", str(record.partition).encode()),
+            ("source_offset", str(record.offset).encode()),
+        ]
+        await self._with_retries(
+            lambda: self.dead_letters.send_and_wait(
+                self.settings.dead_letter_topic, value=record.value, key=record.key, headers=headers
+            )
+        )
+        self.metrics.dead_letters.labels(reason).inc()
+        log.error(
+            "record_dead_lettered",
+            reason=reason,
+            partition=record.partition,
+            offset=record.offset,
+            error=error.splitlines()[0][:300] if error else "",
+        )
+
+    async def _commit(self, records: Sequence[ConsumerRecord]) -> None:
+        offsets: dict[TopicPartition, int] = {}
+        for record in records:
+            # The committed offset is the next one to read, hence the last one written + 1.
+            tp = TopicPartition(record.topic, record.partition)
+            offsets[tp] = max(offsets.get(tp, 0), record.offset + 1)
+        try:
+            await self.consumer.commit(offsets)
+        except CommitFailedError as error:
+            # The partitions moved to another member during the write: it replays the batch,
+            # which rewrites the same documents. Nothing is lost, nothing is doubled.
+            log.warning("offset_commit_failed_after_rebalance", error=repr(error))

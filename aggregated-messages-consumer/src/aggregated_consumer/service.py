@@ -1,0 +1,71 @@
+"""Wires Kafka, Firestore and the probe endpoint together for `aggregated-consumer run`."""
+
+import asyncio
+import os
+import signal
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from aggregated_consumer.metrics import ConsumerMetrics
+from aggregated_consumer.pipeline import BurstWriter
+from aggregated_consumer.probes import ProbeServer
+from aggregated_consumer.repository import AggregateRepository
+from aggregated_consumer.settings import ConsumerSettings
+
+log = structlog.get_logger(__name__)
+
+_POLL_MS = 500
+
+
+def build_repository(settings: ConsumerSettings) -> AggregateRepository:
+    if settings.firestore_emulator_host:
+        # The Google client finds the emulator through this variable only.
+        os.environ["FIRESTORE_EMULATOR_HOST"] = settings.firestore_emulator_host
+    return AggregateRepository(
+        project=settings.firebase_project,
+        emulated=settings.firestore_emulator_host is not None,
+        retention=settings.retention,
+    )
+
+
+async def run(settings: ConsumerSettings) -> None:
+    """Runs until SIGTERM/SIGINT; the batch in hand is finished and committed before exiting."""
+    metrics = ConsumerMetrics()
+    consumer = AIOKafkaConsumer(
+        settings.input_topic,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=settings.group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        # Only bursts whose aggregator transaction committed; aborted ones never show up.
+        isolation_level="read_committed",
+        session_timeout_ms=int(settings.session_timeout.total_seconds() * 1000),
+    )
+    dead_letters = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True, acks="all"
+    )
+    repository = build_repository(settings)
+    started: set[str] = set()
+    probe = ProbeServer(metrics.registry, lambda: None if "kafka" in started else "kafka")
+    await probe.start(settings.http_host, settings.http_port)
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    writer = BurstWriter(settings, consumer, dead_letters, repository, metrics)
+    try:
+        await dead_letters.start()
+        await consumer.start()
+        started.add("kafka")
+        log.info("consumer_started", project=settings.firebase_project)
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=_POLL_MS, max_records=settings.batch_size)
+            await writer.process([r for records in batches.values() for r in records])
+    finally:
+        for close in (consumer.stop, dead_letters.stop, probe.stop):
+            try:
+                await close()
+            except Exception as error:  # keep closing the others
+                log.warning("close_failed", error=repr(error))
+        repository.close()
+        log.info("consumer_stopped")

@@ -1,0 +1,200 @@
+"""When a burst closes and what it holds: pure logic, no I/O, the clock is injected.
+
+A buffer collects the messages of one (chat, sender) pair read from one partition. It closes
+when it holds `max_messages`, when no message came for `idle_timeout`, or when it has been open
+for `max_latency`. The window also remembers the offset of the first message of every open
+buffer, so the Kafka shell never commits past a message that is still only in memory.
+"""
+
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from chat_events import Burst, MessageEvent, burst_from_messages
+
+BufferKey = tuple[uuid.UUID, str]
+"""(chat_id, from_user): the correlation key of a burst."""
+
+Clock = Callable[[], float]
+"""Monotonic seconds; time.monotonic in production, a fake in tests."""
+
+
+class FlushReason(StrEnum):
+    MAX_MESSAGES = "max_messages"
+    IDLE = "idle"
+    MAX_LATENCY = "max_latency"
+    CAPACITY = "capacity"
+    REVOKED = "revoked"
+    SHUTDOWN = "shutdown"
+
+
+@dataclass(frozen=True)
+class WindowPolicy:
+    max_messages: int = 10
+    idle_timeout: float = 3.0
+    max_latency: float | None = 5.0
+    """None keeps a buffer open as long as messages keep coming (the original's policy)."""
+    max_open_buffers: int = 10_000
+    max_open_per_partition: int = 64
+    """Bounded because every open key of a partition is written into its commit metadata."""
+
+    def __post_init__(self) -> None:
+        if self.max_messages < 1 or self.max_open_buffers < 1 or self.max_open_per_partition < 1:
+            raise ValueError("max_messages and the buffer caps must be at least 1")
+        if self.idle_timeout <= 0 or (self.max_latency is not None and self.max_latency <= 0):
+            raise ValueError("idle_timeout and max_latency must be positive")
+
+
+@dataclass
+class _Buffer:
+    partition: int
+    first_offset: int
+    opened_at: float
+    last_message_at: float
+    messages: list[MessageEvent] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ClosedBurst:
+    burst: Burst
+    reason: FlushReason
+    partition: int
+    first_offset: int
+    open_seconds: float
+
+
+class BurstWindow:
+    """Open buffers keyed by (chat, sender); closed buffers are handed out and forgotten."""
+
+    def __init__(self, policy: WindowPolicy, clock: Clock) -> None:
+        self._policy = policy
+        self._clock = clock
+        # Insertion order = opening order, so the oldest buffer is the first one.
+        self._buffers: OrderedDict[BufferKey, _Buffer] = OrderedDict()
+        self._per_partition: dict[int, int] = {}
+        self._last_now = clock()
+
+    def __len__(self) -> int:
+        return len(self._buffers)
+
+    def add(self, message: MessageEvent, offset: int, partition: int) -> list[ClosedBurst]:
+        """Buffers a message; returns the bursts it closes (its own, or the oldest on overflow)."""
+        now = self._now()
+        key: BufferKey = (message.chat_id, message.from_user)
+        closed: list[ClosedBurst] = []
+        buffer = self._buffers.get(key)
+        reason = None if buffer is None else self._due_reason(buffer, now)
+        if reason is not None:
+            closed.append(self._close(key, reason, now))
+            buffer = None
+        if buffer is None:
+            closed.extend(self._make_room(partition, now))
+            buffer = self._open(key, partition, offset, now)
+        buffer.messages.append(message)
+        buffer.last_message_at = now
+        if len(buffer.messages) >= self._policy.max_messages:
+            closed.append(self._close(key, FlushReason.MAX_MESSAGES, now))
+        return closed
+
+    def close_due(self) -> list[ClosedBurst]:
+        """Closes every buffer whose idle timeout or maximum latency has passed."""
+        now = self._now()
+        due = [
+            (key, reason)
+            for key, buf in self._buffers.items()
+            if (reason := self._due_reason(buf, now))
+        ]
+        return [self._close(key, reason, now) for key, reason in due]
+
+    def next_deadline(self) -> float | None:
+        """Clock time at which the next buffer falls due, None when nothing is open."""
+        return min((self._deadline(buf) for buf in self._buffers.values()), default=None)
+
+    def flush_partitions(
+        self, partitions: Iterable[int], reason: FlushReason = FlushReason.REVOKED
+    ) -> list[ClosedBurst]:
+        """Closes every buffer read from the given partitions (revocation, shutdown)."""
+        wanted = set(partitions)
+        now = self._now()
+        keys = [key for key, buf in self._buffers.items() if buf.partition in wanted]
+        return [self._close(key, reason, now) for key in keys]
+
+    def flush_all(self, reason: FlushReason = FlushReason.SHUTDOWN) -> list[ClosedBurst]:
+        return self.flush_partitions(set(self._per_partition), reason)
+
+    def clear(self) -> None:
+        """Forgets every buffer without emitting it: the messages will be read again."""
+        self._buffers.clear()
+        self._per_partition.clear()
+
+    def earliest_offsets(self) -> dict[int, int]:
+        """Per partition, the offset of the first message still held in a buffer."""
+        earliest: dict[int, int] = {}
+        for buf in self._buffers.values():
+            current = earliest.get(buf.partition)
+            if current is None or buf.first_offset < current:
+                earliest[buf.partition] = buf.first_offset
+        return earliest
+
+    def open_keys(self, partition: int) -> dict[BufferKey, int]:
+        """The keys still open on a partition, each with the offset its buffer started at."""
+        return {k: b.first_offset for k, b in self._buffers.items() if b.partition == partition}
+
+    def _now(self) -> float:
+        now = self._clock()
+        if now < self._last_now:
+            # The clock went backwards: pull every timestamp back to `now`, so a buffer closes at
+            # most one timeout after the jump instead of waiting for the clock to catch up.
+            for buf in self._buffers.values():
+                buf.opened_at = min(buf.opened_at, now)
+                buf.last_message_at = min(buf.last_message_at, now)
+        self._last_now = now
+        return now
+
+    def _deadline(self, buf: _Buffer) -> float:
+        idle = buf.last_message_at + self._policy.idle_timeout
+        if self._policy.max_latency is None:
+            return idle
+        return min(idle, buf.opened_at + self._policy.max_latency)
+
+    def _due_reason(self, buf: _Buffer, now: float) -> FlushReason | None:
+        latency = self._policy.max_latency
+        if latency is not None and now - buf.opened_at >= latency:
+            return FlushReason.MAX_LATENCY
+        if now - buf.last_message_at >= self._policy.idle_timeout:
+            return FlushReason.IDLE
+        return None
+
+    def _make_room(self, partition: int, now: float) -> list[ClosedBurst]:
+        closed: list[ClosedBurst] = []
+        if self._per_partition.get(partition, 0) >= self._policy.max_open_per_partition:
+            oldest = next(k for k, b in self._buffers.items() if b.partition == partition)
+            closed.append(self._close(oldest, FlushReason.CAPACITY, now))
+        if len(self._buffers) >= self._policy.max_open_buffers:
+            closed.append(self._close(next(iter(self._buffers)), FlushReason.CAPACITY, now))
+        return closed
+
+    def _open(self, key: BufferKey, partition: int, offset: int, now: float) -> _Buffer:
+        buffer = _Buffer(
+            partition=partition, first_offset=offset, opened_at=now, last_message_at=now
+        )
+        self._buffers[key] = buffer
+        self._per_partition[partition] = self._per_partition.get(partition, 0) + 1
+        return buffer
+
+    def _close(self, key: BufferKey, reason: FlushReason, now: float) -> ClosedBurst:
+        buffer = self._buffers.pop(key)
+        remaining = self._per_partition[buffer.partition] - 1
+        if remaining:
+            self._per_partition[buffer.partition] = remaining
+        else:
+            del self._per_partition[buffer.partition]
+        return ClosedBurst(
+            burst=burst_from_messages(buffer.messages),
+            reason=reason,
+            partition=buffer.partition,
+            first_offset=buffer.first_offset,
+            open_seconds=max(0.0, now - buffer.opened_at),
+        )

@@ -1,0 +1,93 @@
+"""The commit metadata that lets a partition be re-read without emitting a message twice."""
+
+import random
+import uuid
+
+from aggregator.checkpoint import Checkpoint, key_digest, next_checkpoint
+from aggregator.window import BurstWindow, WindowPolicy
+
+from .test_window import FakeClock, message
+
+KEY_A = (uuid.UUID(int=1), "1")
+KEY_B = (uuid.UUID(int=2), "1")
+
+
+def test_checkpoint_round_trips_through_text() -> None:
+    checkpoint = Checkpoint(
+        read_up_to=120, open_from={key_digest(KEY_A): 100, key_digest(KEY_B): 117}
+    )
+    assert Checkpoint.decode(checkpoint.encode()) == checkpoint
+
+
+def test_foreign_or_empty_metadata_means_no_replay_filter() -> None:
+    assert Checkpoint.decode("") is None
+    assert Checkpoint.decode(None) is None
+    assert Checkpoint.decode("some other tool's metadata") is None
+    assert Checkpoint.decode("v1;12;abc:notanumber") is None
+
+
+def test_sixty_four_open_keys_fit_in_the_brokers_metadata_limit() -> None:
+    keys = [(uuid.uuid4(), str(n)) for n in range(64)]
+    checkpoint = next_checkpoint(10**15, {k: 10**15 - 99_999 for k in keys}, None)
+    assert len(checkpoint.encode()) < 4096
+
+
+def test_already_emitted_skips_closed_keys_and_earlier_bursts_of_open_keys() -> None:
+    checkpoint = Checkpoint(read_up_to=20, open_from={key_digest(KEY_A): 15})
+    assert checkpoint.already_emitted(KEY_B, 12)  # closed key below the mark
+    assert checkpoint.already_emitted(KEY_A, 14)  # an earlier burst of an open key
+    assert not checkpoint.already_emitted(KEY_A, 15)  # still held when committed
+    assert not checkpoint.already_emitted(KEY_B, 20)  # never read before
+
+
+def test_commit_during_replay_keeps_the_verdict_on_unread_messages() -> None:
+    previous = Checkpoint(read_up_to=50, open_from={key_digest(KEY_A): 30, key_digest(KEY_B): 45})
+    # Re-read up to 40; A's replayed buffer closed, nothing open now.
+    merged = next_checkpoint(40, {}, previous)
+    assert merged.read_up_to == 50
+    assert merged.already_emitted(KEY_A, 35)  # left in the burst just committed
+    assert not merged.already_emitted(KEY_A, 42)  # still unread, was held
+    assert not merged.already_emitted(KEY_B, 46)
+    assert merged.already_emitted((uuid.UUID(int=3), "1"), 44)
+
+
+def _run_with_crashes(seed: int) -> list[list[int]]:
+    """A partition read by a process that crashes at random moments, each time resuming from
+    the last commit exactly as the pipeline does. Returns the offsets of every emitted burst."""
+    rng = random.Random(seed)
+    chats = [uuid.uuid4() for _ in range(5)]
+    log = [message(rng.choice(chats), rng.choice("12"), body=str(i)) for i in range(300)]
+    committed_offset, committed_meta = 0, ""
+    emitted: list[list[int]] = []
+    while True:
+        clock = FakeClock()
+        window = BurstWindow(WindowPolicy(max_messages=4, idle_timeout=3, max_latency=5), clock)
+        replay = Checkpoint.decode(committed_meta)
+        position, pending = committed_offset, []
+        crash_at = rng.randint(position, len(log) + 20)
+        while position < len(log) and position < crash_at:
+            clock.advance(rng.choice([0.1, 0.5, 2.0, 4.0]))
+            msg = log[position]
+            key = (msg.chat_id, msg.from_user)
+            if replay is None or not replay.already_emitted(key, position):
+                pending += window.add(msg, position, 0)
+            if replay is not None and position + 1 >= replay.read_up_to:
+                replay = None
+            position += 1
+            pending += window.close_due()
+            if pending and rng.random() < 0.5:  # a transaction commits
+                emitted += [[int(m.body) for m in c.burst.list_of_messages] for c in pending]
+                pending = []
+                committed_offset = min(window.earliest_offsets().get(0, position), position)
+                committed_meta = next_checkpoint(position, window.open_keys(0), replay).encode()
+        if position >= len(log) and position < crash_at:
+            emitted += [[int(m.body) for m in c.burst.list_of_messages] for c in pending]
+            emitted += [[int(m.body) for m in c.burst.list_of_messages] for c in window.flush_all()]
+            return emitted
+
+
+def test_crashes_at_random_moments_emit_every_message_exactly_once() -> None:
+    for seed in range(30):
+        emitted = _run_with_crashes(seed)
+        offsets = sorted(o for burst in emitted for o in burst)
+        assert offsets == list(range(300)), f"seed {seed}"
