@@ -1,0 +1,42 @@
+"""`auth-service migrate` and `auth-service serve --host H --port P`."""
+
+import argparse
+from collections.abc import Sequence
+
+import structlog
+import uvicorn
+
+from auth_service.migrate import upgrade_to_head
+from auth_service.settings import AuthSettings
+from observability import configure_logging
+
+log = structlog.get_logger(__name__)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="auth-service", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply database migrations (Alembic upgrade head)")
+    serve = commands.add_parser("serve", help="run the HTTP API with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    settings = AuthSettings()
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    if args.command == "migrate":
+        upgrade_to_head(settings.sqlalchemy_url)
+        log.info("migrations_applied")
+        return
+    uvicorn.run(
+        "auth_service.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        # X-Forwarded-For is believed only from a proxy on this machine.
+        forwarded_allow_ips="127.0.0.1,::1",
+        proxy_headers=True,
+        log_config=None,
+    )

@@ -1,0 +1,1 @@
+"""Login: password check, brute-force limits, access and Firebase tokens."""

@@ -1,0 +1,27 @@
+"""The OAuth2 password form and the login response."""
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, StringConstraints
+
+from auth_service.users.schemas import Username
+
+LoginPassword = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class LoginForm(BaseModel):
+    """OAuth2 password grant (RFC 6749 §4.3), as sent by Swagger UI and OAuth2 clients."""
+
+    username: Username
+    password: LoginPassword
+    grant_type: Literal["password"] | None = None
+    scope: Annotated[str, StringConstraints(max_length=1000)] = ""
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type
+    expires_in: int
+    id: str
+    username: str
+    firebase_token: str

@@ -1,0 +1,70 @@
+"""The FastAPI application: `create_app()` builds it, the lifespan owns its clients."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from auth_validator import TokenVerifier, install_error_handlers, install_token_verifier
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from auth_service import health
+from auth_service.database import create_database_engine, create_session_factory
+from auth_service.deps import Resources
+from auth_service.firebase_tokens import FirebaseTokenMinter
+from auth_service.login import api as login_api
+from auth_service.metrics import Metrics
+from auth_service.passwords import PasswordHasher
+from auth_service.rate_limits import RateLimits
+from auth_service.settings import AuthSettings
+from auth_service.users import api as users_api
+
+PREFIX = "/auth/api"
+log = structlog.get_logger(__name__)
+
+
+def create_app(settings: AuthSettings | None = None) -> FastAPI:
+    """Builds the app; settings errors surface here, before the server accepts traffic."""
+    settings = settings or AuthSettings()
+    metrics = Metrics(CollectorRegistry())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resources = _open_resources(settings, metrics)
+        app.state.resources = resources
+        log.info("auth_service_started", app_env=settings.app_env)
+        try:
+            yield
+        finally:
+            resources.firebase.close()
+            resources.engine.dispose()
+
+    app = FastAPI(
+        title="Auth service",
+        description="Users, login and JWT access tokens for the chat.",
+        version="1.0.0",
+        lifespan=lifespan,
+        docs_url=f"{PREFIX}/docs",
+        openapi_url=f"{PREFIX}/openapi.json",
+        redoc_url=None,
+        redirect_slashes=False,
+    )
+    install_error_handlers(app)
+    install_token_verifier(app, TokenVerifier(settings.jwt))
+    app.middleware("http")(metrics.observe_request)
+    for router in (health.router, users_api.router, login_api.router):
+        app.include_router(router, prefix=PREFIX)
+    return app
+
+
+def _open_resources(settings: AuthSettings, metrics: Metrics) -> Resources:
+    engine = create_database_engine(settings.sqlalchemy_url, pool_size=settings.database_pool_size)
+    return Resources(
+        settings=settings,
+        engine=engine,
+        sessions=create_session_factory(engine),
+        hasher=PasswordHasher(settings, metrics.registry),
+        rate_limits=RateLimits(settings),
+        firebase=FirebaseTokenMinter(settings),
+        metrics=metrics,
+    )

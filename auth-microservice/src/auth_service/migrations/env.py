@@ -1,0 +1,29 @@
+"""Alembic environment: the URL comes from the Config built in `auth_service.migrate`."""
+
+from alembic import context
+from auth_service.database import Base
+from auth_service.users import models  # noqa: F401  (registers the tables on Base.metadata)
+from sqlalchemy import create_engine, pool
+
+config = context.config
+
+
+def run_migrations_online() -> None:
+    url = config.get_main_option("sqlalchemy.url")
+    assert url, "sqlalchemy.url must be set by the caller"
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            compare_type=True,
+            compare_server_default=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline SQL generation is not supported; run against a database")
+run_migrations_online()

@@ -1,0 +1,75 @@
+"""Auth service settings (`AUTH_` prefix; infrastructure addresses also unprefixed)."""
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Self
+
+from auth_validator import AppEnv, Duration, JwtSettings
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_AUTH_EMULATOR = "127.0.0.1:9099"
+
+
+class AuthSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore", populate_by_name=True)
+
+    app_env: AppEnv = Field("development", validation_alias=AliasChoices("APP_ENV"))
+    database_url: SecretStr = Field(
+        SecretStr("postgresql+psycopg2://postgres@127.0.0.1:5433/auth"),
+        validation_alias=AliasChoices("AUTH_DATABASE_URL", "DATABASE_URL"),
+    )
+    database_pool_size: int = Field(10, ge=1, le=100)
+
+    access_token_lifetime: Duration = timedelta(hours=1)
+    jwt: JwtSettings = Field(default_factory=JwtSettings)
+
+    firebase_project: str = Field(
+        "demo-chat", validation_alias=AliasChoices("AUTH_FIREBASE_PROJECT", "GOOGLE_CLOUD_PROJECT")
+    )
+    firebase_auth_emulator_host: str | None = Field(
+        None,
+        validation_alias=AliasChoices(
+            "AUTH_FIREBASE_AUTH_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST"
+        ),
+    )
+    firebase_credentials_file: Path | None = None
+
+    # Argon2id cost; see README "Password hashing" for why these values.
+    argon2_memory_cost_kib: int = Field(19_456, ge=8_192, le=1_048_576)
+    argon2_time_cost: int = Field(2, ge=1, le=20)
+    argon2_parallelism: int = Field(1, ge=1, le=16)
+    password_hash_concurrency: int = Field(4, ge=1, le=64)
+
+    rate_limit_storage_uri: str = "memory://"
+    login_failures_per_username: int = Field(10, ge=1)
+    login_failures_per_address: int = Field(10, ge=1)
+    login_failure_window: Duration = timedelta(minutes=15)
+    signups_per_address: int = Field(5, ge=1)
+    signup_window: Duration = timedelta(hours=1)
+
+    log_json: bool = False
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _check_firebase_credentials(self) -> Self:
+        uses_emulator = bool(self.firebase_auth_emulator_host)
+        if (
+            self.app_env == "development"
+            and not uses_emulator
+            and not self.firebase_credentials_file
+        ):
+            # The local stack always runs the Auth emulator; development needs no key file.
+            self.firebase_auth_emulator_host = DEVELOPMENT_AUTH_EMULATOR
+        elif self.app_env == "production" and uses_emulator:
+            raise ValueError("FIREBASE_AUTH_EMULATOR_HOST must not be set in production")
+        elif not uses_emulator and self.firebase_credentials_file is None:
+            raise ValueError(
+                "AUTH_FIREBASE_CREDENTIALS_FILE is required "
+                "unless FIREBASE_AUTH_EMULATOR_HOST is set"
+            )
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url.get_secret_value()

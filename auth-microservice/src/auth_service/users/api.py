@@ -1,0 +1,76 @@
+"""/v1/users/: sign-up, search, lookup, and the caller's own record."""
+
+from typing import Annotated
+
+from auth_validator import CurrentUser, InvalidToken
+from fastapi import Path, Query, status
+
+from auth_service.deps import ClientAddress, ResourcesDep, UserServiceDep
+from auth_service.routing import SlashOptionalRouter, error_response
+from auth_service.users.schemas import USERNAME_PATTERN, UserCreate, UserPublic
+
+router = SlashOptionalRouter(tags=["users"])
+
+MAX_ID = 2**63 - 1  # BIGINT: larger ids cannot exist, and must be a 422 rather than a 500
+_UNAUTHENTICATED = error_response("not_authenticated", "Not authenticated.")
+
+
+@router.post(
+    "/v1/users/",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        409: error_response("username_taken", "This username is already taken."),
+        429: error_response("rate_limited", "Too many sign-ups from this address; try later."),
+    },
+)
+def sign_up(
+    body: UserCreate, service: UserServiceDep, resources: ResourcesDep, address: ClientAddress
+) -> UserPublic:
+    """Create a user. Usernames are unique ignoring letter case."""
+    resources.rate_limits.consume_signup(address)
+    return UserPublic.model_validate(service.register(body))
+
+
+@router.get("/v1/users/", responses={401: _UNAUTHENTICATED})
+def list_users(
+    caller: CurrentUser,
+    service: UserServiceDep,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=32, pattern=USERNAME_PATTERN, description="Name prefix"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    after_id: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="Return users with a larger id")
+    ] = None,
+) -> list[UserPublic]:
+    """Users ordered by id; page with `after_id` = the last id of the previous page."""
+    users = service.search(prefix=q, after_id=after_id, limit=limit)
+    return [UserPublic.model_validate(user) for user in users]
+
+
+@router.get("/v1/users/me", responses={401: _UNAUTHENTICATED})
+def read_me(caller: CurrentUser, service: UserServiceDep) -> UserPublic:
+    """The caller's own record."""
+    return UserPublic.model_validate(service.get(_own_id(caller.user_id)))
+
+
+@router.get(
+    "/v1/users/{user_id}",
+    responses={
+        401: _UNAUTHENTICATED,
+        404: error_response("user_not_found", "No user with this id."),
+    },
+)
+def read_user(
+    caller: CurrentUser, service: UserServiceDep, user_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+) -> UserPublic:
+    """One user by id."""
+    return UserPublic.model_validate(service.get(user_id))
+
+
+def _own_id(user_id: str) -> int:
+    # A valid signature on a non-numeric id can only come from a misconfigured issuer.
+    if not (user_id.isascii() and user_id.isdigit()) or int(user_id) > MAX_ID:
+        raise InvalidToken()
+    return int(user_id)

@@ -1,0 +1,24 @@
+"""Request and response bodies for users."""
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+USERNAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
+
+Username = Annotated[str, StringConstraints(min_length=3, max_length=32, pattern=USERNAME_PATTERN)]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: Username = Field(description="3 to 32 of A-Z a-z 0-9 _ . - ; unique ignoring case.")
+    password: Password = Field(description="8 to 128 characters.")
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
