@@ -1,5 +1,101 @@
-"""The project's own services, started after the infrastructure by `devstack up`."""
+"""The project's own services, started by `devstack up` once the infrastructure is ready."""
 
-from devstack.components.base import Component
+import os
+import subprocess
+import sys
+from pathlib import Path
 
-SERVICES: list[type[Component]] = []
+import httpx
+
+from devstack.components.base import Component, StackError
+
+# The workspace's console scripts sit next to the interpreter that runs devstack.
+_SCRIPTS = Path(sys.executable).parent
+
+
+class Service(Component):
+    """A service started from its console script, after its migration step if it has one."""
+
+    script: str
+    migrates: bool = False
+    ready_path: str
+    grace_seconds = 20.0
+    ready_timeout = 60.0
+
+    @property
+    def port(self) -> int:
+        return int(getattr(self.settings, f"{self.name}_port"))
+
+    def env(self) -> dict[str, str]:
+        environment = {**os.environ, **self.context.endpoints.as_environment()}
+        environment.setdefault("APP_ENV", "development")
+        return environment
+
+    def prepare(self) -> None:
+        if not (_SCRIPTS / self.script).exists():
+            raise StackError(f"{self.name}: `{self.script}` is not installed; run `make install`")
+        if not self.migrates:
+            return
+        self.context.progress(f"{self.name}: applying migrations")
+        result = subprocess.run(
+            [str(_SCRIPTS / self.script), "migrate"],
+            env=self.env(), cwd=self.cwd, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if result.returncode != 0:
+            output = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
+            raise StackError(f"{self.name}: `{self.script} migrate` failed:\n{output}")
+
+    def check(self) -> None:
+        url = f"http://{self.host}:{self.port}{self.ready_path}"
+        httpx.get(url, timeout=5).raise_for_status()
+
+
+class AuthService(Service):
+    name = "auth"
+    script = "auth-service"
+    migrates = True
+    ready_path = "/auth/api/ready/"
+
+    def argv(self) -> list[str]:
+        return [str(_SCRIPTS / self.script), "serve", "--host", self.host, "--port", str(self.port)]
+
+
+class ChatService(Service):
+    name = "chat"
+    script = "chat-service"
+    migrates = True
+    ready_path = "/chat/api/ready/"
+
+    def env(self) -> dict[str, str]:
+        auth = f"http://{self.host}:{self.settings.auth_port}"
+        return {**super().env(), "CHAT_AUTH_SERVICE_URL": auth}
+
+    def argv(self) -> list[str]:
+        return [str(_SCRIPTS / self.script), "serve", "--host", self.host, "--port", str(self.port)]
+
+
+class Aggregator(Service):
+    name = "aggregator"
+    script = "aggregator"
+    ready_path = "/ready"
+
+    def env(self) -> dict[str, str]:
+        return {**super().env(), "AGGREGATOR_HTTP_PORT": str(self.port)}
+
+    def argv(self) -> list[str]:
+        return [str(_SCRIPTS / self.script), "run"]
+
+
+class AggregatedConsumer(Service):
+    name = "consumer"
+    script = "aggregated-consumer"
+    ready_path = "/ready"
+
+    def env(self) -> dict[str, str]:
+        return {**super().env(), "CONSUMER_HTTP_PORT": str(self.port)}
+
+    def argv(self) -> list[str]:
+        return [str(_SCRIPTS / self.script), "run"]
+
+
+SERVICES: list[type[Component]] = [AuthService, ChatService, Aggregator, AggregatedConsumer]

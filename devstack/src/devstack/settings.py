@@ -36,6 +36,10 @@ class StackSettings(BaseSettings):
     firestore_port: int = 8080
     firebase_auth_port: int = 9099
     firebase_project: str = "demo-chat"
+    auth_port: int = 8000
+    chat_port: int = 9000
+    aggregator_port: int = 9101
+    consumer_port: int = 9102
     java_home: Path | None = None
     jvm_dirs: list[Path] = [Path("/usr/lib/jvm")]
     cassandra_heap: str = "1G"
