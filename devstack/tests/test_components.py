@@ -10,11 +10,12 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from cassandra.cluster import Cluster
-from devstack.components.kafka import APPLICATION_TOPICS
-from devstack.settings import Endpoints, StackSettings
 from firebase_admin import auth, credentials, firestore
 from google.auth.credentials import AnonymousCredentials
 from sqlalchemy import create_engine, text
+
+from devstack.components.kafka import APPLICATION_TOPICS
+from devstack.settings import Endpoints, StackSettings
 
 
 def test_postgres_15_answers_through_sqlalchemy(stack: Endpoints) -> None:

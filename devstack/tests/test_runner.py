@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from devstack.health import port_open
 from devstack.java import find_java17
 from devstack.processes import process_group_members, read_pid

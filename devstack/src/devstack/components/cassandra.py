@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from cassandra.cluster import Cluster
+
 from devstack.components.jvm import JvmComponent
 
 # The module flags of Cassandra's conf/jvm17-server.options: without them Java 17 refuses the

@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import httpx
+
 from devstack.components.base import Component, StackError
 
 PACKAGE_DIR = Path(__file__).resolve().parents[3]

@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+
 from devstack.components.base import StackError
 from devstack.components.jvm import JvmComponent
 from devstack.settings import REPO_ROOT

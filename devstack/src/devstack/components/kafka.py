@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
 from devstack.components.base import StackError
 from devstack.components.jvm import JvmComponent
 from devstack.kafka_topics import create_topics

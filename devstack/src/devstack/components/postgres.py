@@ -8,8 +8,9 @@ import subprocess
 from pathlib import Path
 
 import psycopg2
-from devstack.components.base import Component, StackError
 from sqlalchemy.engine import make_url
+
+from devstack.components.base import Component, StackError
 
 _SERVER_ROOTS = [Path("/usr/lib/postgresql")]
 
