@@ -11,13 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+
 from auth_service.main import create_app
 from auth_service.migrate import upgrade_to_head
 from auth_service.settings import AuthSettings
 from auth_validator import JwtSettings
 from devstack.health import port_open
 from devstack.settings import Endpoints, StackSettings
-from fastapi import FastAPI
 
 TEST_JWT_SECRET = "auth-service-test-secret-" + "0123456789abcdef"
 PASSWORD = "correct horse battery"

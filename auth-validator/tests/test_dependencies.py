@@ -4,6 +4,9 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from fastapi import FastAPI, HTTPException
+from pydantic import BaseModel, Field
+
 from auth_validator import (
     ApiError,
     Conflict,
@@ -15,8 +18,6 @@ from auth_validator import (
     install_token_verifier,
     issue_access_token,
 )
-from fastapi import FastAPI, HTTPException
-from pydantic import BaseModel, Field
 
 SETTINGS = JwtSettings(app_env="test", secret="t" * 40)
 

@@ -3,9 +3,10 @@
 from datetime import timedelta
 
 import pytest
+from pydantic import ValidationError
+
 from auth_validator import JwtSettings
 from auth_validator.settings import DEVELOPMENT_SECRET
-from pydantic import ValidationError
 
 STRONG = "s3cr3t-" + "x" * 40
 

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from auth_validator import InvalidToken, JwtSettings, Principal, TokenVerifier, issue_access_token
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jose import jwt
+
+from auth_validator import InvalidToken, JwtSettings, Principal, TokenVerifier, issue_access_token
 
 SECRET = "k" * 16 + "test-secret-of-enough-length"
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

@@ -2,7 +2,6 @@
 
 from typing import Literal
 
-from auth_validator import ServiceUnavailable
 from fastapi import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -10,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from auth_service.database import database_is_reachable
 from auth_service.deps import ResourcesDep
 from auth_service.routing import SlashOptionalRouter, error_response
+from auth_validator import ServiceUnavailable
 
 router = SlashOptionalRouter(tags=["operations"])
 

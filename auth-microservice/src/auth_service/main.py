@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from auth_validator import TokenVerifier, install_error_handlers, install_token_verifier
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
@@ -18,6 +17,7 @@ from auth_service.passwords import PasswordHasher
 from auth_service.rate_limits import RateLimits
 from auth_service.settings import AuthSettings
 from auth_service.users import api as users_api
+from auth_validator import TokenVerifier, install_error_handlers, install_token_verifier
 
 PREFIX = "/auth/api"
 log = structlog.get_logger(__name__)

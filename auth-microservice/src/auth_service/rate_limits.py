@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from auth_validator import RateLimited
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from auth_service.settings import AuthSettings
+from auth_validator import RateLimited
 
 LOCK_STRIPES = 64
 

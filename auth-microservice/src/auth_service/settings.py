@@ -4,9 +4,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Self
 
-from auth_validator import AppEnv, Duration, JwtSettings
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from auth_validator import AppEnv, Duration, JwtSettings
 
 DEVELOPMENT_AUTH_EMULATOR = "127.0.0.1:9099"
 

@@ -1,7 +1,6 @@
 """Login: limits first, then the password, then the tokens."""
 
 import structlog
-from auth_validator import NotAuthenticated, RateLimited, ServiceUnavailable, issue_access_token
 
 from auth_service.firebase_tokens import FirebaseTokenMinter
 from auth_service.login.schemas import LoginForm, TokenResponse
@@ -11,6 +10,7 @@ from auth_service.rate_limits import RateLimits
 from auth_service.settings import AuthSettings
 from auth_service.users.models import User
 from auth_service.users.repository import UserRepository
+from auth_validator import NotAuthenticated, RateLimited, ServiceUnavailable, issue_access_token
 
 log = structlog.get_logger(__name__)
 

@@ -1,9 +1,10 @@
 """Alembic environment: the URL comes from the Config built in `auth_service.migrate`."""
 
 from alembic import context
+from sqlalchemy import create_engine, pool
+
 from auth_service.database import Base
 from auth_service.users import models  # noqa: F401  (registers the tables on Base.metadata)
-from sqlalchemy import create_engine, pool
 
 config = context.config
 

@@ -2,12 +2,12 @@
 
 from typing import Annotated
 
-from auth_validator import CurrentUser, InvalidToken
 from fastapi import Path, Query, status
 
 from auth_service.deps import ClientAddress, ResourcesDep, UserServiceDep
 from auth_service.routing import SlashOptionalRouter, error_response
 from auth_service.users.schemas import USERNAME_PATTERN, UserCreate, UserPublic
+from auth_validator import CurrentUser, InvalidToken
 
 router = SlashOptionalRouter(tags=["users"])
 

@@ -3,13 +3,13 @@
 from typing import NoReturn
 
 import structlog
-from auth_validator import Conflict, NotFound
 
 from auth_service.metrics import Metrics
 from auth_service.passwords import PasswordHasher
 from auth_service.users.models import User
 from auth_service.users.repository import UserRepository
 from auth_service.users.schemas import UserCreate
+from auth_validator import Conflict, NotFound
 
 log = structlog.get_logger(__name__)
 
