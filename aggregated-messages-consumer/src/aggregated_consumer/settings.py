@@ -2,10 +2,25 @@
 
 from datetime import timedelta
 from enum import StrEnum
+from typing import Annotated
 
 from chat_events import CHAT_MESSAGES_DEAD_LETTER, CHAT_MESSAGES_GROUPED
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BeforeValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _seconds(value: object) -> object:
+    """Lets a duration be written as plain seconds in the environment ("0.5", "3")."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value  # ISO 8601 ("PT3S") and "HH:MM:SS" still work
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_seconds)]
+"""A timedelta; the environment gives seconds ("0.5") or ISO 8601 ("PT0.5S")."""
 
 
 class AppEnv(StrEnum):
@@ -29,7 +44,7 @@ class ConsumerSettings(BaseSettings):
     input_topic: str = CHAT_MESSAGES_GROUPED
     dead_letter_topic: str = CHAT_MESSAGES_DEAD_LETTER
     group_id: str = "aggregated-consumer"
-    session_timeout: timedelta = timedelta(seconds=10)
+    session_timeout: Duration = timedelta(seconds=10)
 
     firebase_project: str = Field(
         "demo-chat",
@@ -43,11 +58,11 @@ class ConsumerSettings(BaseSettings):
     )
     batch_size: int = Field(50, ge=1, le=500)
     """Bursts per Firestore batched commit (Firestore accepts at most 500 writes per batch)."""
-    retention: timedelta = timedelta(days=30)
+    retention: Duration = timedelta(days=30)
     """`expire_at` = now + retention, for a Firestore TTL policy on that field."""
     max_attempts: int = Field(5, ge=1)
-    retry_initial: timedelta = timedelta(milliseconds=200)
-    retry_max: timedelta = timedelta(seconds=5)
+    retry_initial: Duration = timedelta(milliseconds=200)
+    retry_max: Duration = timedelta(seconds=5)
 
     http_host: str = "127.0.0.1"
     http_port: int = 9102

@@ -3,12 +3,27 @@
 import socket
 from datetime import timedelta
 from enum import StrEnum
+from typing import Annotated
 
 from chat_events import CHAT_MESSAGES, CHAT_MESSAGES_GROUPED
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, BeforeValidator, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aggregator.window import WindowPolicy
+
+
+def _seconds(value: object) -> object:
+    """Lets a duration be written as plain seconds in the environment ("0.5", "3")."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value  # ISO 8601 ("PT3S") and "HH:MM:SS" still work
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_seconds)]
+"""A timedelta; the environment gives seconds ("0.5") or ISO 8601 ("PT0.5S")."""
 
 
 class AppEnv(StrEnum):
@@ -39,17 +54,17 @@ class AggregatorSettings(BaseSettings):
     output_topic: str = CHAT_MESSAGES_GROUPED
     group_id: str = "aggregator"
     transactional_id: str = Field(default_factory=_default_transactional_id)
-    transaction_timeout: timedelta = timedelta(seconds=60)
-    session_timeout: timedelta = timedelta(seconds=10)
-    heartbeat_interval: timedelta = timedelta(seconds=3)
+    transaction_timeout: Duration = timedelta(seconds=60)
+    session_timeout: Duration = timedelta(seconds=10)
+    heartbeat_interval: Duration = timedelta(seconds=3)
 
     max_messages: int = Field(10, ge=1)
-    idle_timeout: timedelta = timedelta(seconds=3)
-    max_latency: timedelta = timedelta(seconds=5)
+    idle_timeout: Duration = timedelta(seconds=3)
+    max_latency: Duration = timedelta(seconds=5)
     """Zero turns the limit off (the original's policy: a steady stream never flushes)."""
     max_open_buffers: int = Field(10_000, ge=1)
     max_open_per_partition: int = Field(64, ge=1, le=128)
-    commit_interval: timedelta = timedelta(seconds=1)
+    commit_interval: Duration = timedelta(seconds=1)
     """How often offsets alone are committed when no burst closed (e.g. while replaying)."""
 
     http_host: str = "127.0.0.1"

@@ -1,0 +1,164 @@
+"""Helpers for the tests that run the services as real processes against the running stack."""
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from chat_events import Burst, MessageEvent
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Service:
+    """One service process (`aggregator run` or `aggregated-consumer run`) with its own env."""
+
+    def __init__(self, command: str, env: dict[str, str], log_path: Path) -> None:
+        self.command = command
+        self.env = {**os.environ, **env}
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "Service":
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [str(BIN / self.command), "run"], env=self.env, stdout=log, stderr=log
+        )
+        log.close()
+        return self
+
+    def kill(self) -> None:
+        """kill -9: no flush, no commit, no leaving the group."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def terminate(self, timeout: float = 30) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+    def stop_quietly(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+
+def aggregator_env(
+    bootstrap: str, topics: dict[str, str], *, replica: str, **extra: str
+) -> dict[str, str]:
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "AGGREGATOR_INPUT_TOPIC": topics["chat_messages"],
+        "AGGREGATOR_OUTPUT_TOPIC": topics["chat_messages_grouped"],
+        "AGGREGATOR_GROUP_ID": f"aggregator-{topics['chat_messages']}",
+        "AGGREGATOR_TRANSACTIONAL_ID": f"aggregator-{topics['chat_messages']}-{replica}",
+        "AGGREGATOR_MAX_MESSAGES": "5",
+        "AGGREGATOR_IDLE_TIMEOUT": "0.5",
+        "AGGREGATOR_MAX_LATENCY": "1",
+        "AGGREGATOR_SESSION_TIMEOUT": "6",
+        "AGGREGATOR_HEARTBEAT_INTERVAL": "1",
+        "AGGREGATOR_HTTP_PORT": str(free_port()),
+        "AGGREGATOR_LOG_LEVEL": "INFO",
+        **extra,
+    }
+
+
+def consumer_env(
+    bootstrap: str, topics: dict[str, str], project: str, **extra: str
+) -> dict[str, str]:
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "CONSUMER_INPUT_TOPIC": topics["chat_messages_grouped"],
+        "CONSUMER_DEAD_LETTER_TOPIC": topics.get("chat_messages_grouped_dlq", "unused-dlq"),
+        "CONSUMER_GROUP_ID": f"consumer-{topics['chat_messages_grouped']}",
+        "CONSUMER_FIREBASE_PROJECT": project,
+        "CONSUMER_SESSION_TIMEOUT": "6",
+        "CONSUMER_HTTP_PORT": str(free_port()),
+        **extra,
+    }
+
+
+def new_message(chat_id: uuid.UUID, sender: str, other: str, body: str) -> MessageEvent:
+    return MessageEvent(
+        message_id=uuid.uuid4(),
+        chat_id=chat_id,
+        from_user=sender,
+        to_user=other,
+        body=body,
+        time=uuid.uuid1(),
+        time_iso=datetime.now(UTC),
+        users_id=[sender, other] if sender < other else [other, sender],
+    )
+
+
+async def send_messages(
+    producer: AIOKafkaProducer, topic: str, messages: Iterable[MessageEvent]
+) -> None:
+    for message in messages:
+        await producer.send_and_wait(
+            topic, key=str(message.chat_id).encode(), value=message.model_dump_json().encode()
+        )
+
+
+def start_producer(bootstrap: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+
+
+async def read_bursts(
+    bootstrap: str, topic: str, expected_messages: int, timeout: float
+) -> list[Burst]:
+    """Every committed burst of the topic, read until they hold `expected_messages` messages
+    (or the time is up), plus one more second to catch any duplicate arriving late."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        isolation_level="read_committed",
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
+    await consumer.start()
+    bursts: list[Burst] = []
+    try:
+        deadline = time.monotonic() + timeout
+        settle_until: float | None = None
+        while time.monotonic() < (settle_until or deadline):
+            batches = await consumer.getmany(timeout_ms=300)
+            for records in batches.values():
+                bursts.extend(Burst.model_validate_json(r.value) for r in records)
+            if settle_until is None and sum(b.count for b in bursts) >= expected_messages:
+                settle_until = time.monotonic() + 1.0
+    finally:
+        await consumer.stop()
+    return bursts
+
+
+async def wait_until(predicate: Any, timeout: float, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await asyncio.to_thread(predicate):
+            return True
+        await asyncio.sleep(interval)
+    return False
