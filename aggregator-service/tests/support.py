@@ -142,7 +142,7 @@ async def read_bursts(
     await consumer.start()
     bursts: list[Burst] = []
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         settle_until: float | None = None
         while time.monotonic() < (settle_until or deadline):
             batches = await consumer.getmany(timeout_ms=300)
@@ -155,8 +155,8 @@ async def read_bursts(
     return bursts
 
 
-async def wait_until(predicate: Any, timeout: float, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
+async def wait_until(predicate: Any, within: float, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if await asyncio.to_thread(predicate):
             return True

@@ -70,8 +70,8 @@ def services(tmp_path: Path):  # type: ignore[no-untyped-def]
         service.stop_quietly()
 
 
-async def _wait_ready(port: str, service: Service, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
+async def _wait_ready(port: str, service: Service, within: float = 30) -> None:
+    deadline = time.monotonic() + within
     async with httpx.AsyncClient() as client:
         while time.monotonic() < deadline:
             try:

@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+
 from aggregator.window import BurstWindow, ClosedBurst, FlushReason, WindowPolicy
 from chat_events import MessageEvent
 

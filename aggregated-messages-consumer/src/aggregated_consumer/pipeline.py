@@ -12,13 +12,13 @@ from dataclasses import dataclass
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError
-from chat_events import Burst
 from pydantic import ValidationError
 from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential_jitter
 
 from aggregated_consumer.metrics import ConsumerMetrics
 from aggregated_consumer.repository import AggregateRepository
 from aggregated_consumer.settings import ConsumerSettings
+from chat_events import Burst
 
 log = structlog.get_logger(__name__)
 

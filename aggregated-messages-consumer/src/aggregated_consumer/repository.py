@@ -7,9 +7,10 @@ from typing import Any
 
 import firebase_admin
 import google.auth.credentials
-from chat_events import Burst
 from firebase_admin import credentials, firestore
 from google.cloud.firestore import SERVER_TIMESTAMP
+
+from chat_events import Burst
 
 
 class _AnonymousCredentials(credentials.Base):  # type: ignore[misc]

@@ -4,9 +4,10 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from chat_events import CHAT_MESSAGES_DEAD_LETTER, CHAT_MESSAGES_GROUPED
 from pydantic import AliasChoices, BeforeValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from chat_events import CHAT_MESSAGES_DEAD_LETTER, CHAT_MESSAGES_GROUPED
 
 
 def _seconds(value: object) -> object:

@@ -19,13 +19,13 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
-from chat_events import MessageEvent
 from pydantic import ValidationError
 
 from aggregator.checkpoint import Checkpoint, next_checkpoint
 from aggregator.metrics import AggregatorMetrics
 from aggregator.settings import AggregatorSettings
 from aggregator.window import BurstWindow, ClosedBurst
+from chat_events import MessageEvent
 
 log = structlog.get_logger(__name__)
 

@@ -5,11 +5,11 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from chat_events import CHAT_MESSAGES, CHAT_MESSAGES_GROUPED
 from pydantic import AliasChoices, BeforeValidator, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aggregator.window import WindowPolicy
+from chat_events import CHAT_MESSAGES, CHAT_MESSAGES_GROUPED
 
 
 def _seconds(value: object) -> object:
