@@ -129,29 +129,53 @@ def free_port() -> int:
         return port
 
 
+class LiveServer:
+    def __init__(self, base_url: str, process: "subprocess.Popen[bytes]") -> None:
+        self.base_url = base_url
+        self.process = process
+
+    def stop(self) -> int:
+        """SIGTERM, as devstack stops it; the exit code."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        return self.process.wait(timeout=15)
+
+
 @pytest.fixture
-def live_server(database_url: str, stack: Endpoints) -> Iterator[str]:
-    """`auth-service serve` in a subprocess on a spare port, as devstack runs it."""
-    port = free_port()
-    env = {
-        **os.environ,
-        **stack.as_environment(),
-        "DATABASE_URL": database_url,
-        "APP_ENV": "test",
-        "JWT_SECRET": TEST_JWT_SECRET,
-        "AUTH_SIGNUPS_PER_ADDRESS": "10000",
-        "AUTH_LOGIN_FAILURES_PER_ADDRESS": "10000",
-        "AUTH_LOG_LEVEL": "WARNING",
-    }
-    command = [sys.executable, "-m", "auth_service", "serve", "--port", str(port)]
-    process = subprocess.Popen(command, env=env)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_healthy(base_url, process)
-        yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+def start_server(database_url: str, stack: Endpoints) -> Iterator[Callable[..., LiveServer]]:
+    """Factory: `auth-service serve` in a subprocess on a spare port, as devstack runs it,
+    with extra environment variables; stopped after the test."""
+    started: list[LiveServer] = []
+
+    def start(capture_stderr: bool = False, **extra_env: str) -> LiveServer:
+        port = free_port()
+        env = {
+            **os.environ,
+            **stack.as_environment(),
+            "DATABASE_URL": database_url,
+            "APP_ENV": "test",
+            "JWT_SECRET": TEST_JWT_SECRET,
+            "AUTH_SIGNUPS_PER_ADDRESS": "10000",
+            "AUTH_LOGIN_FAILURES_PER_ADDRESS": "10000",
+            "AUTH_LOG_LEVEL": "WARNING",
+            **extra_env,
+        }
+        command = [sys.executable, "-m", "auth_service", "serve", "--port", str(port)]
+        stderr = subprocess.PIPE if capture_stderr else None
+        process = subprocess.Popen(command, env=env, stderr=stderr)
+        server = LiveServer(f"http://127.0.0.1:{port}", process)
+        started.append(server)
+        _wait_until_healthy(server.base_url, server.process)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def live_server(start_server: Callable[..., LiveServer]) -> str:
+    return start_server().base_url
 
 
 def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes]) -> None:

@@ -38,6 +38,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         finally:
             resources.firebase.close()
             resources.engine.dispose()
+            log.info("auth_service_stopped")
 
     app = FastAPI(
         title="Auth service",
