@@ -128,7 +128,7 @@ def start_producer(bootstrap: str) -> AIOKafkaProducer:
 
 
 async def read_bursts(
-    bootstrap: str, topic: str, expected_messages: int, timeout: float
+    bootstrap: str, topic: str, expected_messages: int, within: float
 ) -> list[Burst]:
     """Every committed burst of the topic, read until they hold `expected_messages` messages
     (or the time is up), plus one more second to catch any duplicate arriving late."""

@@ -1,0 +1,202 @@
+"""The consumer process against real Kafka and the Firestore emulator."""
+
+import asyncio
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from chat_events import Burst
+from devstack.settings import Endpoints
+
+from .support import (
+    Service,
+    all_aggregates,
+    consumer_env,
+    firestore_client,
+    make_burst,
+    wait_until,
+)
+
+
+@pytest.fixture
+def topics(kafka_topics: Callable[..., dict[str, str]]) -> dict[str, str]:
+    return kafka_topics("chat_messages_grouped", "chat_messages_grouped_dlq", partitions=1)
+
+
+@pytest.fixture
+def consumer(
+    stack: Endpoints, topics: dict[str, str], firestore_project: str, tmp_path: Path
+) -> Iterator[Service]:
+    env = consumer_env(stack.kafka_bootstrap_servers, topics, firestore_project)
+    service = Service(env, tmp_path / "consumer.log")
+    yield service
+    service.stop_quietly()
+
+
+async def _produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for value in values:
+            await producer.send_and_wait(topic, value=value, key=b"k")
+    finally:
+        await producer.stop()
+
+
+async def _committed(bootstrap: str, group: str, topic: str) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(
+            group, partitions=[TopicPartition(topic, 0)]
+        )
+        return int(offsets[TopicPartition(topic, 0)].offset)
+    finally:
+        await admin.close()
+
+
+async def test_bursts_become_documents_with_members_and_expiry(
+    stack: Endpoints, topics: dict[str, str], firestore_project: str, consumer: Service
+) -> None:
+    bursts = [make_burst(size) for size in (1, 3, 10)]
+    await _produce(
+        stack.kafka_bootstrap_servers,
+        topics["chat_messages_grouped"],
+        [b.model_dump_json().encode() for b in bursts],
+    )
+    consumer.start()
+    client = firestore_client(firestore_project)
+    assert await wait_until(lambda: len(all_aggregates(client)) == 3, 30), consumer.output()
+
+    for burst in bursts:
+        doc = client.document(f"chats/{burst.chat_id}/aggregates/{burst.aggregate_id}").get()
+        data = doc.to_dict()
+        assert (
+            Burst.model_validate({k: v for k, v in data.items() if k in Burst.model_fields})
+            == burst
+        )
+        assert data["members"] == burst.users_id
+        assert abs(data["created_at"] - datetime.now(UTC)) < timedelta(minutes=1)
+        assert abs(data["expire_at"] - (datetime.now(UTC) + timedelta(days=30))) < timedelta(
+            minutes=1
+        )
+    port = consumer.env["CONSUMER_HTTP_PORT"]
+    async with httpx.AsyncClient() as http:
+        metrics = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+        assert (await http.get(f"http://127.0.0.1:{port}/health")).status_code == 200
+    assert "consumer_documents_written_total 3.0" in metrics
+    assert "consumer_messages_written_total 14.0" in metrics
+    assert f"consumer_documents_per_message {3 / 14}" in metrics
+    assert consumer.terminate() == 0
+
+
+async def test_replayed_burst_rewrites_its_document_instead_of_adding_one(
+    stack: Endpoints, topics: dict[str, str], firestore_project: str, consumer: Service
+) -> None:
+    burst = make_burst(4)
+    value = burst.model_dump_json().encode()
+    await _produce(stack.kafka_bootstrap_servers, topics["chat_messages_grouped"], [value, value])
+    consumer.start()
+    group = consumer.env["CONSUMER_GROUP_ID"]
+    topic = topics["chat_messages_grouped"]
+    assert await wait_until(
+        lambda: asyncio.run(_committed(stack.kafka_bootstrap_servers, group, topic)) == 2, 30
+    ), consumer.output()
+    assert len(all_aggregates(firestore_client(firestore_project))) == 1
+
+
+async def _dead_letters(bootstrap: str, topic: str, expected: int) -> list[Any]:
+    reader = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await reader.start()
+    records: list[Any] = []
+    try:
+        deadline = time.monotonic() + 30
+        while len(records) < expected and time.monotonic() < deadline:
+            for batch in (await reader.getmany(timeout_ms=500)).values():
+                records.extend(batch)
+    finally:
+        await reader.stop()
+    return records
+
+
+async def test_poison_and_refused_records_go_to_dead_letter_and_the_partition_keeps_flowing(
+    stack: Endpoints, topics: dict[str, str], firestore_project: str, consumer: Service
+) -> None:
+    before, after = make_burst(2), make_burst(2)
+    # Valid JSON, but Firestore refuses a document id longer than 1500 bytes.
+    refused = make_burst(1, sender="u" * 1600)
+    values = [
+        before.model_dump_json().encode(),
+        b"\xff not json at all",
+        b'{"aggregate_id": "missing everything else"}',
+        refused.model_dump_json().encode(),
+        after.model_dump_json().encode(),
+    ]
+    await _produce(stack.kafka_bootstrap_servers, topics["chat_messages_grouped"], values)
+    consumer.start()
+    client = firestore_client(firestore_project)
+    assert await wait_until(lambda: len(all_aggregates(client)) == 2, 40), consumer.output()
+    assert {d["aggregate_id"] for d in all_aggregates(client)} == {
+        before.aggregate_id,
+        after.aggregate_id,
+    }
+    dead = await _dead_letters(
+        stack.kafka_bootstrap_servers, topics["chat_messages_grouped_dlq"], 3
+    )
+    assert [r.value for r in dead] == values[1:4]
+    headers = [dict(r.headers) for r in dead]
+    assert [h["error_reason"] for h in headers] == [b"unparsable", b"unparsable", b"firestore"]
+    assert [h["source_offset"] for h in headers] == [b"1", b"2", b"3"]
+    assert b"InvalidArgument" in headers[2]["error"]
+    group = consumer.env["CONSUMER_GROUP_ID"]
+    topic = topics["chat_messages_grouped"]
+    assert await wait_until(
+        lambda: asyncio.run(_committed(stack.kafka_bootstrap_servers, group, topic)) == 5, 10
+    )
+    assert consumer.process is not None
+    assert consumer.process.poll() is None
+
+
+@pytest.mark.slow
+async def test_kill_minus_nine_five_times_writes_every_burst_exactly_once(
+    stack: Endpoints, topics: dict[str, str], firestore_project: str, consumer: Service
+) -> None:
+    rng = random.Random(5)
+    bursts = [make_burst(rng.randint(1, 10)) for _ in range(400)]
+
+    async def feed() -> None:
+        chunks = [bursts[i : i + 16] for i in range(0, len(bursts), 16)]
+        for chunk in chunks:
+            await _produce(
+                stack.kafka_bootstrap_servers,
+                topics["chat_messages_grouped"],
+                [b.model_dump_json().encode() for b in chunk],
+            )
+            await asyncio.sleep(1.0)
+
+    consumer.start()
+    feeding = asyncio.create_task(feed())
+    for _ in range(5):
+        await asyncio.sleep(rng.uniform(2, 5))
+        consumer.kill()
+        consumer.start()
+    await feeding
+    client = firestore_client(firestore_project)
+    assert await wait_until(lambda: len(all_aggregates(client)) >= len(bursts), 60), (
+        consumer.output()
+    )
+    docs = all_aggregates(client)
+    assert len(docs) == len(bursts)
+    written = Counter(m["message_id"] for d in docs for m in d["list_of_messages"])
+    expected = {str(m.message_id) for b in bursts for m in b.list_of_messages}
+    assert set(written) == expected
+    assert set(written.values()) == {1}
