@@ -68,7 +68,8 @@ async def execute(
     waiter: asyncio.Future[list[Row]] = loop.create_future()
 
     def on_rows(rows: list[Row]) -> None:
-        loop.call_soon_threadsafe(_settle, waiter, list(rows), None)
+        # Writes answer with no rows at all (None).
+        loop.call_soon_threadsafe(_settle, waiter, list(rows or ()), None)
 
     def on_error(error: BaseException) -> None:
         loop.call_soon_threadsafe(_settle, waiter, None, error)
@@ -96,9 +97,15 @@ def _settle(
 
 
 async def prepare(
-    session: Session, query: str, consistency: Consistency | None
+    session: Session, query: str, consistency: Consistency | None, keyspace: str
 ) -> PreparedStatement:
-    """Prepares a statement off the event loop, with its consistency level pinned."""
-    statement: PreparedStatement = await asyncio.to_thread(session.prepare, query)
+    """Prepares a statement off the event loop, with its consistency level pinned.
+
+    Table names in `query` are written `{ks}.table`: statements name their keyspace instead
+    of relying on the session's `USE`, which Cassandra 5 warns is ambiguous.
+    """
+    statement: PreparedStatement = await asyncio.to_thread(
+        session.prepare, query.format(ks=keyspace)
+    )
     statement.consistency_level = consistency_level(consistency)
     return statement

@@ -6,15 +6,15 @@ from contextlib import asynccontextmanager
 
 import httpx
 import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
 from auth_validator import (
     JwtSettings,
     TokenVerifier,
     install_error_handlers,
     install_token_verifier,
 )
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-
 from chat_service.chats.api import router as chats_router
 from chat_service.chats.repository import ChatRepository
 from chat_service.chats.service import ChatService
@@ -68,7 +68,7 @@ def create_app(settings: ChatSettings | None = None, jwt: JwtSettings | None = N
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: ChatSettings = app.state.settings
-    cluster, session = await asyncio.to_thread(connect, settings, settings.keyspace)
+    cluster, session = await asyncio.to_thread(connect, settings)
     publisher = MessagePublisher(settings)
     auth_client = httpx.AsyncClient(
         base_url=settings.auth_service_url, timeout=settings.auth_timeout.total_seconds()

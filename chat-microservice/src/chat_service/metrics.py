@@ -5,7 +5,6 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from starlette.routing import Match
 
 
 class ChatMetrics:
@@ -38,8 +37,5 @@ class ChatMetrics:
 
 def _route_of(request: Request) -> str:
     # The path template, not the raw path: chat ids would explode the label set.
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", "other"))
-    return "unmatched"
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "unmatched"))

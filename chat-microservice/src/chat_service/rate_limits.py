@@ -55,10 +55,14 @@ class SendLimits:
             settings.repeat_body_limit, window, namespace="chat-repeat"
         )
 
-    async def check(self, user_id: str, body: str) -> Verdict:
-        """Counts one send; says whether it is allowed and, if not, which limit and how long."""
+    async def check_rate(self, user_id: str) -> Verdict:
+        """Counts one send attempt against the user's rate."""
         if not await self._limiter.hit(self._rate, user_id):
             return Verdict(False, "rate", await self._retry_after(self._rate, user_id))
+        return ALLOWED
+
+    async def check_repeat(self, user_id: str, body: str) -> Verdict:
+        """Counts one new message with this body; refuses once the window holds too many."""
         fingerprint = body_fingerprint(body)
         if not await self._limiter.hit(self._repeat, user_id, fingerprint):
             return Verdict(

@@ -12,5 +12,5 @@ class SlashOptionalRouter(APIRouter):
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().add_api_route(path, endpoint, **kwargs)
         twin = path[:-1] if path.endswith("/") else path + "/"
-        if twin:
+        if twin or self.prefix:
             super().add_api_route(twin, endpoint, **{**kwargs, "include_in_schema": False})

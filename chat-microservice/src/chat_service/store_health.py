@@ -15,7 +15,10 @@ class StoreProbe:
     async def prepare(self, settings: ChatSettings) -> None:
         # Reads our own keyspace, so a missing schema shows up as not ready too.
         self._statement = await prepare(
-            self._session, "SELECT version FROM schema_version LIMIT 1", settings.read_consistency
+            self._session,
+            "SELECT version FROM {ks}.schema_version LIMIT 1",
+            settings.read_consistency,
+            settings.keyspace,
         )
 
     async def check(self) -> None:

@@ -2,9 +2,9 @@
 
 import uuid
 
-from auth_validator import CurrentUser
 from fastapi import Response, status
 
+from auth_validator import CurrentUser
 from chat_service.chats.schemas import Chat, ChatCreate
 from chat_service.deps import BearerToken, ChatServiceDep
 from chat_service.openapi import errors

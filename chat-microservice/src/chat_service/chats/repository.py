@@ -30,31 +30,34 @@ class ChatRepository:
         read, write = settings.read_consistency, settings.write_consistency
         queries = {
             "insert": (
-                "INSERT INTO chats (chat_id, users_id, users_name, created_at) "
+                "INSERT INTO {ks}.chats (chat_id, users_id, users_name, created_at) "
                 "VALUES (?, ?, ?, ?) IF NOT EXISTS",
                 write,
             ),
             "get": (
-                "SELECT chat_id, users_id, users_name, created_at FROM chats WHERE chat_id = ?",
+                "SELECT chat_id, users_id, users_name, created_at FROM {ks}.chats "
+                "WHERE chat_id = ?",
                 read,
             ),
             "list_entry": (
-                "INSERT INTO chats_by_user (user_id, chat_id, users_id, users_name, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO {ks}.chats_by_user "
+                "(user_id, chat_id, users_id, users_name, created_at) VALUES (?, ?, ?, ?, ?)",
                 write,
             ),
             "touch": (
-                "UPDATE chats_by_user SET last_activity = ? WHERE user_id = ? AND chat_id = ?",
+                "UPDATE {ks}.chats_by_user SET last_activity = ? WHERE user_id = ? AND chat_id = ?",
                 write,
             ),
             "list": (
                 "SELECT chat_id, users_id, users_name, created_at, last_activity "
-                "FROM chats_by_user WHERE user_id = ?",
+                "FROM {ks}.chats_by_user WHERE user_id = ?",
                 read,
             ),
         }
         for name, (query, consistency) in queries.items():
-            self._statements[name] = await prepare(self._session, query, consistency)
+            self._statements[name] = await prepare(
+                self._session, query, consistency, settings.keyspace
+            )
         # A user's chat list is one partition, read whole (never paged mid-way).
         self._statements["list"].fetch_size = None
 

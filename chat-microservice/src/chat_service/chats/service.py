@@ -3,9 +3,9 @@
 import uuid
 from datetime import UTC, datetime
 
-from auth_validator import Principal
 from cachetools import LRUCache
 
+from auth_validator import Principal
 from chat_service.chats.repository import ChatEntry, ChatRepository
 from chat_service.chats.schemas import Chat, ChatCreate
 from chat_service.errors import ChatNotFound, NotAMember, NotYourIdentity, UserNotFound

@@ -3,10 +3,10 @@
 import uuid
 from typing import Annotated
 
-from auth_validator import CurrentUser
-from chat_events import ChatMessage
 from fastapi import Query, Response, status
 
+from auth_validator import CurrentUser
+from chat_events import ChatMessage
 from chat_service.deps import MessageServiceDep
 from chat_service.messages.schemas import SendMessage, TimeUuid
 from chat_service.openapi import errors

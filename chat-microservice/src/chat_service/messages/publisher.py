@@ -10,8 +10,8 @@ import asyncio
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from chat_events import MessageEvent
 
+from chat_events import MessageEvent
 from chat_service.settings import ChatSettings
 
 log = structlog.get_logger(__name__)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from cassandra.cluster import Session
 from cassandra.query import PreparedStatement
-from chat_events import ChatMessage, timeuuid_datetime
 
+from chat_events import ChatMessage, timeuuid_datetime
 from chat_service.database import Row, execute, prepare
 from chat_service.settings import ChatSettings
 
@@ -33,47 +33,55 @@ class MessageRepository:
         read, write = settings.read_consistency, settings.write_consistency
         queries = {
             "claim": (
-                "INSERT INTO message_ids (chat_id, client_message_id, time, bucket, published) "
+                "INSERT INTO {ks}.message_ids "
+                "(chat_id, client_message_id, time, bucket, published) "
                 "VALUES (?, ?, ?, ?, false) IF NOT EXISTS",
                 write,
             ),
             "mark_published": (
-                "UPDATE message_ids SET published = true "
+                "UPDATE {ks}.message_ids SET published = true "
                 "WHERE chat_id = ? AND client_message_id = ?",
                 write,
             ),
-            "add_bucket": ("INSERT INTO chat_buckets (chat_id, bucket) VALUES (?, ?)", write),
+            "release": (
+                "DELETE FROM {ks}.message_ids WHERE chat_id = ? AND client_message_id = ? "
+                "IF EXISTS",
+                write,
+            ),
+            "add_bucket": ("INSERT INTO {ks}.chat_buckets (chat_id, bucket) VALUES (?, ?)", write),
             "insert": (
-                "INSERT INTO messages (bucket, chat_id, time, message_id, from_user, to_user, "
+                "INSERT INTO {ks}.messages (bucket, chat_id, time, message_id, from_user, to_user, "
                 "body, client_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 write,
             ),
             "delete": (
-                "DELETE FROM messages WHERE chat_id = ? AND bucket = ? AND time = ?",
+                "DELETE FROM {ks}.messages WHERE chat_id = ? AND bucket = ? AND time = ?",
                 write,
             ),
             "get": (
                 "SELECT chat_id, time, message_id, from_user, to_user, body, client_message_id "
-                "FROM messages WHERE chat_id = ? AND bucket = ? AND time = ?",
+                "FROM {ks}.messages WHERE chat_id = ? AND bucket = ? AND time = ?",
                 read,
             ),
             "buckets": (
-                "SELECT bucket FROM chat_buckets WHERE chat_id = ? AND bucket <= ? LIMIT ?",
+                "SELECT bucket FROM {ks}.chat_buckets WHERE chat_id = ? AND bucket <= ? LIMIT ?",
                 read,
             ),
             "page_before": (
                 "SELECT chat_id, time, message_id, from_user, to_user, body, client_message_id "
-                "FROM messages WHERE chat_id = ? AND bucket = ? AND time < ? LIMIT ?",
+                "FROM {ks}.messages WHERE chat_id = ? AND bucket = ? AND time < ? LIMIT ?",
                 read,
             ),
             "page_newest": (
                 "SELECT chat_id, time, message_id, from_user, to_user, body, client_message_id "
-                "FROM messages WHERE chat_id = ? AND bucket = ? LIMIT ?",
+                "FROM {ks}.messages WHERE chat_id = ? AND bucket = ? LIMIT ?",
                 read,
             ),
         }
         for name, (query, consistency) in queries.items():
-            self._statements[name] = await prepare(self._session, query, consistency)
+            self._statements[name] = await prepare(
+                self._session, query, consistency, settings.keyspace
+            )
 
     async def claim(
         self, chat_id: uuid.UUID, client_message_id: str, time: uuid.UUID, bucket: int
@@ -86,6 +94,11 @@ class MessageRepository:
 
     async def mark_published(self, chat_id: uuid.UUID, client_message_id: str) -> None:
         await self._run("mark_published", chat_id, client_message_id)
+
+    async def release(self, chat_id: uuid.UUID, client_message_id: str) -> None:
+        """Frees a key taken by a send that was then refused (with a transaction, like the
+        claim: mixing plain writes with lightweight transactions on a row is unsafe)."""
+        await self._run("release", chat_id, client_message_id)
 
     async def add_bucket(self, chat_id: uuid.UUID, bucket: int) -> None:
         await self._run("add_bucket", chat_id, bucket)

@@ -1,17 +1,19 @@
 """Sending (DESIGN §5) and reading history (DESIGN §4).
 
-Sending: validate, check membership and limits, claim the `client_message_id`, store, publish,
-and only then acknowledge. Any failure after the claim leaves a state that a retry with the
-same `client_message_id` completes, so the client ends up with exactly one message.
+Sending: validate, check membership and the sender's rate, claim the `client_message_id`,
+check for a repeated body, store, publish, and only then acknowledge. The repeated-body check
+comes after the claim so that retries of one message (same key) are not mistaken for spam.
+Any failure after the claim leaves a state that a retry with the same `client_message_id`
+completes, so the client ends up with exactly one message.
 """
 
 import uuid
 
 import structlog
-from auth_validator import Principal
 from cachetools import LRUCache
-from chat_events import ChatMessage, MessageEvent, timeuuid_datetime
 
+from auth_validator import Principal
+from chat_events import ChatMessage, MessageEvent, timeuuid_datetime
 from chat_service.buckets import NEWEST_BUCKET, bucket_of_timeuuid, new_timeuuid
 from chat_service.chats.schemas import Chat
 from chat_service.chats.service import ChatService
@@ -26,7 +28,7 @@ from chat_service.errors import (
 from chat_service.messages.publisher import MessagePublisher, PublishUnavailable
 from chat_service.messages.repository import Claim, MessageRepository
 from chat_service.messages.schemas import SendMessage
-from chat_service.rate_limits import SendLimits
+from chat_service.rate_limits import SendLimits, Verdict
 from chat_service.settings import ChatSettings
 
 log = structlog.get_logger(__name__)
@@ -56,7 +58,7 @@ class MessageService:
         """Stores and publishes a message; (True, message) when new, (False, it) on a repeat."""
         chat = await self._chats.chat_for_member(caller, request.chat_id)
         self._check_parties(caller, chat, request)
-        await self._check_limits(caller, request.body)
+        _raise_if_limited(await self._limits.check_rate(caller.user_id))
         time = new_timeuuid()
         message = self._message(caller, request, time)
         if request.client_message_id is not None:
@@ -65,6 +67,7 @@ class MessageService:
             )
             if not claim.taken_now:
                 return False, await self._complete_repeat(chat, request, caller, claim)
+        await self._check_repeat(caller, message)
         await self._store_and_publish(chat, message)
         return True, message
 
@@ -96,14 +99,12 @@ class MessageService:
         if request.to_user != chat.other_member(caller.user_id):
             raise InvalidChatRequest("to_user must be the other member of the chat.")
 
-    async def _check_limits(self, caller: Principal, body: str) -> None:
-        verdict = await self._limits.check(caller.user_id, body)
-        if verdict.allowed:
-            return
-        log.info("send_limited", user_id=caller.user_id, limit=verdict.limit)
-        if verdict.limit == "repeat":
-            raise RepeatedBody(verdict.retry_after_seconds)
-        raise SendRateLimited(verdict.retry_after_seconds)
+    async def _check_repeat(self, caller: Principal, message: ChatMessage) -> None:
+        verdict = await self._limits.check_repeat(caller.user_id, message.body)
+        if not verdict.allowed and message.client_message_id is not None:
+            # Give the key back, so the same message can be sent once the window passes.
+            await self._repository.release(message.chat_id, message.client_message_id)
+        _raise_if_limited(verdict)
 
     async def _complete_repeat(
         self, chat: Chat, request: SendMessage, caller: Principal, claim: Claim
@@ -170,3 +171,12 @@ class MessageService:
 
     def _bucket(self, time: uuid.UUID) -> int:
         return bucket_of_timeuuid(time, self._bucket_days)
+
+
+def _raise_if_limited(verdict: Verdict) -> None:
+    if verdict.allowed:
+        return
+    log.info("send_limited", limit=verdict.limit, retry_after=verdict.retry_after_seconds)
+    if verdict.limit == "repeat":
+        raise RepeatedBody(verdict.retry_after_seconds)
+    raise SendRateLimited(verdict.retry_after_seconds)

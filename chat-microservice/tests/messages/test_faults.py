@@ -1,0 +1,85 @@
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+OpenChat = Callable[[], Awaitable[Any]]
+
+
+async def _history(client: httpx.AsyncClient, chat: dict[str, Any], user: Any) -> list[Any]:
+    response = await client.get(
+        f"/v1/chat/{chat['chat_id']}/messages/", params={"quantity": 100}, headers=user.headers
+    )
+    return list(response.json())
+
+
+@pytest.mark.slow
+async def test_kafka_down_gives_503_and_the_retry_after_recovery_gives_one_message(
+    serve_app: Callable[..., Any],
+    open_chat: OpenChat,
+    client: httpx.AsyncClient,
+    closed_address: str,
+    kafka_records: Callable[[str], Awaitable[Any]],
+) -> None:
+    alice, bob, chat = await open_chat()
+    payload = {
+        "chat_id": chat["chat_id"],
+        "to_user": bob.id,
+        "body": "survives",
+        "client_message_id": "k-1",
+    }
+    async with serve_app(
+        kafka_bootstrap_servers=closed_address, kafka_timeout=timedelta(seconds=1)
+    ) as broken:
+        failed = await broken.post("/v1/messaging/", json=payload, headers=alice.headers)
+        assert failed.status_code == 503
+        assert failed.json()["code"] == "kafka_unavailable"
+        assert int(failed.headers["retry-after"]) >= 1
+    assert await kafka_records(chat["chat_id"]) == []
+
+    # Kafka is back (another replica reaches it): the retry completes the same message.
+    retried = await client.post("/v1/messaging/", json=payload, headers=alice.headers)
+    assert retried.status_code == 200, retried.text
+    again = await client.post("/v1/messaging/", json=payload, headers=alice.headers)
+    assert again.json() == retried.json()
+    assert await _history(client, chat, bob) == [retried.json()]
+    records = await kafka_records(chat["chat_id"])
+    assert [value["message_id"] for _, value in records] == [retried.json()["message_id"]]
+
+
+@pytest.mark.slow
+async def test_kafka_down_without_a_key_leaves_no_message_behind(
+    serve_app: Callable[..., Any],
+    open_chat: OpenChat,
+    client: httpx.AsyncClient,
+    closed_address: str,
+) -> None:
+    alice, bob, chat = await open_chat()
+    payload = {"chat_id": chat["chat_id"], "to_user": bob.id, "body": "lost?"}
+    async with serve_app(
+        kafka_bootstrap_servers=closed_address, kafka_timeout=timedelta(seconds=1)
+    ) as broken:
+        failed = await broken.post("/v1/messaging/", json=payload, headers=alice.headers)
+    assert failed.status_code == 503
+    assert await _history(client, chat, bob) == []
+    retried = await client.post("/v1/messaging/", json=payload, headers=alice.headers)
+    assert retried.status_code == 201
+    assert [m["message_id"] for m in await _history(client, chat, bob)] == [
+        retried.json()["message_id"]
+    ]
+
+
+async def test_auth_service_down_gives_503_on_chat_creation(
+    serve_app: Callable[..., Any], make_user: Callable[[], Awaitable[Any]], closed_address: str
+) -> None:
+    alice, bob = await make_user(), await make_user()
+    async with serve_app(auth_service_url=f"http://{closed_address}") as client:
+        response = await client.post(
+            "/v1/chat/", json={"users_id": [alice.id, bob.id]}, headers=alice.headers
+        )
+        assert response.status_code == 503
+        assert response.json()["code"] == "auth_service_unavailable"
+        assert "retry-after" in response.headers
+        assert (await client.get("/v1/chat/", headers=alice.headers)).json() == []
