@@ -1,7 +1,12 @@
 """SQLAlchemy engine and session factory; created in the app's lifespan, never at import."""
 
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, MetaData, create_engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from auth_validator import ServiceUnavailable
 
 # Stable constraint names, so Alembic migrations can refer to them.
 NAMING_CONVENTION = {
@@ -40,3 +45,25 @@ def database_is_reachable(engine: Engine) -> bool:
     except Exception:
         return False
     return True
+
+
+class PostgresUnavailable(ServiceUnavailable):
+    code = "postgres_unavailable"
+    detail = "postgres is not reachable"
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "5"})
+
+
+def install_database_error_handler(app: FastAPI) -> None:
+    """A lost or refused database connection is a 503 the client may retry, not a 500."""
+
+    async def render(request: Request, exc: OperationalError) -> JSONResponse:
+        error = PostgresUnavailable()
+        return JSONResponse(
+            {"detail": error.detail, "code": error.code},
+            status_code=error.status_code,
+            headers=error.headers,
+        )
+
+    app.add_exception_handler(OperationalError, render)  # type: ignore[arg-type]

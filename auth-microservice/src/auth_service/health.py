@@ -6,21 +6,15 @@ from fastapi import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from auth_service.database import database_is_reachable
+from auth_service.database import PostgresUnavailable, database_is_reachable
 from auth_service.deps import ResourcesDep
 from auth_service.routing import SlashOptionalRouter, error_response
-from auth_validator import ServiceUnavailable
 
 router = SlashOptionalRouter(tags=["operations"])
 
 
 class Status(BaseModel):
     status: Literal["ok"] = "ok"
-
-
-class PostgresUnavailable(ServiceUnavailable):
-    code = "postgres_unavailable"
-    detail = "postgres is not reachable"
 
 
 @router.get("/health/")
@@ -35,7 +29,7 @@ async def health() -> Status:
 async def ready(resources: ResourcesDep) -> Status:
     """Readiness: Postgres answers a query."""
     if not await run_in_threadpool(database_is_reachable, resources.engine):
-        raise PostgresUnavailable(headers={"Retry-After": "5"})
+        raise PostgresUnavailable()
     return Status()
 
 

@@ -8,7 +8,11 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from auth_service import health
-from auth_service.database import create_database_engine, create_session_factory
+from auth_service.database import (
+    create_database_engine,
+    create_session_factory,
+    install_database_error_handler,
+)
 from auth_service.deps import Resources
 from auth_service.firebase_tokens import FirebaseTokenMinter
 from auth_service.login import api as login_api
@@ -51,6 +55,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     install_error_handlers(app)
+    install_database_error_handler(app)
     install_token_verifier(app, TokenVerifier(settings.jwt))
     app.middleware("http")(metrics.observe_request)
     for router in (health.router, users_api.router, login_api.router):

@@ -1,0 +1,78 @@
+"""Health, readiness, metrics, docs, and framework errors in our error shape."""
+
+import socket
+from typing import Any
+
+import pytest
+
+API = "/auth/api"
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port  # nothing listens once the socket is closed
+
+
+@pytest.mark.parametrize("path", ["/health/", "/health", "/ready/", "/ready"])
+async def test_health_and_ready_answer_ok_without_redirect(api: Any, path: str) -> None:
+    response = await api.http.get(f"{API}{path}")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+async def test_ready_is_503_naming_postgres_when_it_is_down(make_api: Any) -> None:
+    api = await make_api(database_url=f"postgresql+psycopg2://postgres@127.0.0.1:{closed_port()}/x")
+    assert (await api.http.get(f"{API}/health/")).status_code == 200
+    response = await api.http.get(f"{API}/ready/")
+    assert response.status_code == 503
+    assert response.json() == {
+        "detail": "postgres is not reachable",
+        "code": "postgres_unavailable",
+    }
+
+
+async def test_requests_while_postgres_is_down_get_503_with_retry_after(make_api: Any) -> None:
+    api = await make_api(database_url=f"postgresql+psycopg2://postgres@127.0.0.1:{closed_port()}/x")
+    for response in [await api.sign_up("nobody"), await api.log_in("nobody")]:
+        assert response.status_code == 503
+        assert response.json()["code"] == "postgres_unavailable"
+        assert response.headers["Retry-After"] == "5"
+
+
+async def test_metrics_count_logins_and_requests(api: Any) -> None:
+    await api.sign_up("metered")
+    await api.log_in("metered")
+    await api.log_in("metered", "wrong-password")
+    response = await api.http.get(f"{API}/metrics")
+    assert response.status_code == 200
+    text = response.text
+    assert 'auth_logins_total{outcome="success"} 1.0' in text
+    assert 'auth_logins_total{outcome="invalid_credentials"} 1.0' in text
+    assert 'auth_signups_total{outcome="created"} 1.0' in text
+    assert 'method="POST",route="/v1/login/",status="401"' in text
+    assert 'auth_password_hash_seconds_count{operation="verify"} 2.0' in text
+
+
+async def test_docs_and_openapi_are_served_under_the_prefix(api: Any) -> None:
+    docs = await api.http.get(f"{API}/docs")
+    assert docs.status_code == 200
+    assert "swagger" in docs.text.lower()
+    spec = (await api.http.get(f"{API}/openapi.json")).json()
+    assert set(spec["paths"]) == {
+        f"{API}/health/",
+        f"{API}/ready/",
+        f"{API}/v1/users/",
+        f"{API}/v1/users/me",
+        f"{API}/v1/users/{{user_id}}",
+        f"{API}/v1/login/",
+    }
+    assert "201" in spec["paths"][f"{API}/v1/users/"]["post"]["responses"]
+    assert "409" in spec["paths"][f"{API}/v1/users/"]["post"]["responses"]
+
+
+async def test_unknown_path_and_wrong_method_use_the_error_shape(api: Any) -> None:
+    missing = await api.http.get(f"{API}/v1/nothing-here")
+    assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
+    wrong = await api.http.delete(f"{API}/v1/users/")
+    assert (wrong.status_code, wrong.json()["code"]) == (405, "method_not_allowed")

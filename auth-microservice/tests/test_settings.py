@@ -1,0 +1,90 @@
+"""Settings: environment names, development defaults, and refusals outside development."""
+
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from auth_service.settings import AuthSettings
+
+STRONG = "a-strong-random-secret-of-more-than-32-bytes"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [
+        "APP_ENV",
+        "DATABASE_URL",
+        "AUTH_DATABASE_URL",
+        "JWT_SECRET",
+        "FIREBASE_AUTH_EMULATOR_HOST",
+        "AUTH_FIREBASE_AUTH_EMULATOR_HOST",
+        "GOOGLE_CLOUD_PROJECT",
+        "AUTH_FIREBASE_PROJECT",
+    ]:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_development_defaults() -> None:
+    settings = AuthSettings()
+    assert settings.sqlalchemy_url == "postgresql+psycopg2://postgres@127.0.0.1:5433/auth"
+    assert settings.firebase_auth_emulator_host == "127.0.0.1:9099"
+    assert settings.firebase_project == "demo-chat"
+    assert settings.access_token_lifetime == timedelta(hours=1)
+    assert (settings.login_failures_per_username, settings.login_failures_per_address) == (10, 10)
+    assert settings.login_failure_window == timedelta(minutes=15)
+    assert (settings.signups_per_address, settings.signup_window) == (5, timedelta(hours=1))
+
+
+def test_unprefixed_and_prefixed_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg2://u@db:5432/auth")
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "demo-other")
+    monkeypatch.setenv("AUTH_LOGIN_FAILURE_WINDOW", "60")
+    monkeypatch.setenv("AUTH_ACCESS_TOKEN_LIFETIME", "PT30M")
+    settings = AuthSettings()
+    assert settings.sqlalchemy_url == "postgresql+psycopg2://u@db:5432/auth"
+    assert settings.firebase_project == "demo-other"
+    assert settings.login_failure_window == timedelta(seconds=60)
+    assert settings.access_token_lifetime == timedelta(minutes=30)
+    monkeypatch.setenv("AUTH_DATABASE_URL", "postgresql+psycopg2://u@primary:5432/auth")
+    assert AuthSettings().sqlalchemy_url == "postgresql+psycopg2://u@primary:5432/auth"
+
+
+def test_production_refuses_the_development_jwt_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("AUTH_FIREBASE_CREDENTIALS_FILE", "/etc/firebase/key.json")
+    with pytest.raises(ValidationError, match="JWT_SECRET is required"):
+        AuthSettings()
+    monkeypatch.setenv("JWT_SECRET", STRONG)
+    assert AuthSettings().jwt.verification_key == STRONG
+
+
+def test_production_refuses_the_auth_emulator(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("JWT_SECRET", STRONG)
+    monkeypatch.setenv("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099")
+    with pytest.raises(ValidationError, match="must not be set in production"):
+        AuthSettings()
+
+
+def test_outside_development_a_firebase_key_or_emulator_is_required(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("APP_ENV", "test")
+    monkeypatch.setenv("JWT_SECRET", STRONG)
+    with pytest.raises(ValidationError, match="AUTH_FIREBASE_CREDENTIALS_FILE is required"):
+        AuthSettings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("AUTH_ARGON2_MEMORY_COST_KIB", "1024"),
+        ("AUTH_LOGIN_FAILURES_PER_USERNAME", "0"),
+        ("AUTH_ARGON2_TIME_COST", "0"),
+    ],
+)
+def test_unsafe_numbers_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError):
+        AuthSettings()
