@@ -8,6 +8,8 @@ from typing import Any, Self
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from auth_validator import Duration
+
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
 
@@ -51,7 +53,7 @@ class ChatSettings(BaseSettings):
     read_consistency: Consistency | None = None
     write_consistency: Consistency | None = None
     serial_consistency: Consistency = Consistency.LOCAL_SERIAL
-    cassandra_timeout: timedelta = timedelta(seconds=10)
+    cassandra_timeout: Duration = timedelta(seconds=10)
     bucket_days: int = Field(10, ge=1, le=3650)
 
     kafka_bootstrap_servers: str = Field(
@@ -59,22 +61,22 @@ class ChatSettings(BaseSettings):
         validation_alias=AliasChoices("CHAT_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
     )
     messages_topic: str = "chat_messages"
-    kafka_timeout: timedelta = timedelta(seconds=5)
+    kafka_timeout: Duration = timedelta(seconds=5)
 
     auth_service_url: str = "http://127.0.0.1:8000"
-    auth_timeout: timedelta = timedelta(seconds=5)
-    user_cache_ttl: timedelta = timedelta(seconds=30)
+    auth_timeout: Duration = timedelta(seconds=5)
+    user_cache_ttl: Duration = timedelta(seconds=30)
     user_cache_size: int = Field(10_000, ge=1)
 
     send_rate_per_second: float = Field(5.0, gt=0)
     send_burst: int = Field(20, ge=1)
     repeat_body_limit: int = Field(5, ge=1)
-    repeat_body_window: timedelta = timedelta(seconds=30)
+    repeat_body_window: Duration = timedelta(seconds=30)
     # A `limits` storage URI: "memory://" keeps counters in-process; "redis://host:6379"
     # shares them across replicas.
     rate_limit_storage: str = "memory://"
 
-    retry_after: timedelta = timedelta(seconds=2)
+    retry_after: Duration = timedelta(seconds=2)
 
     @field_validator("keyspace")
     @classmethod

@@ -1,9 +1,14 @@
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+
+from chat_service.database import connect
+from chat_service.migrations import migrate
+from chat_service.settings import ChatSettings, Consistency
 
 OpenChat = Callable[[], Awaitable[Any]]
 
@@ -83,3 +88,44 @@ async def test_auth_service_down_gives_503_on_chat_creation(
         assert response.json()["code"] == "auth_service_unavailable"
         assert "retry-after" in response.headers
         assert (await client.get("/v1/chat/", headers=alice.headers)).json() == []
+
+
+async def test_cassandra_without_enough_replicas_gives_503_and_stores_nothing(
+    serve_app: Callable[..., Any],
+    make_user: Callable[[], Awaitable[Any]],
+    chat_settings: ChatSettings,
+    fresh_keyspace: str,
+) -> None:
+    """A keyspace that wants 3 replicas on our single node: QUORUM writes and lightweight
+    transactions fail with Unavailable, as they would with two of three nodes down."""
+    settings = chat_settings.model_copy(
+        update={
+            "keyspace": fresh_keyspace,
+            "replication": {"class": "SimpleStrategy", "replication_factor": 3},
+        }
+    )
+    cluster, session = connect(settings)
+    try:
+        migrate(session, settings)
+        alice, bob = await make_user(), await make_user()
+        chat_id = uuid.uuid4()
+        session.execute(
+            f"INSERT INTO {fresh_keyspace}.chats (chat_id, users_id, users_name, created_at) "
+            "VALUES (%s, %s, %s, toTimestamp(now()))",
+            (chat_id, [alice.id, bob.id], [alice.username, bob.username]),
+        )
+    finally:
+        cluster.shutdown()
+    async with serve_app(keyspace=fresh_keyspace, write_consistency=Consistency.QUORUM) as client:
+        for extra in ({}, {"client_message_id": "k"}):
+            payload = {"chat_id": str(chat_id), "to_user": bob.id, "body": "hi", **extra}
+            response = await client.post("/v1/messaging/", json=payload, headers=alice.headers)
+            assert response.status_code == 503, response.text
+            assert response.json()["code"] == "cassandra_unavailable"
+            assert "retry-after" in response.headers
+        created = await client.post(
+            "/v1/chat/", json={"users_id": [alice.id, bob.id]}, headers=alice.headers
+        )
+        assert (created.status_code, created.json()["code"]) == (503, "cassandra_unavailable")
+        history = await client.get(f"/v1/chat/{chat_id}/messages/", headers=alice.headers)
+        assert (history.status_code, history.json()) == (200, [])

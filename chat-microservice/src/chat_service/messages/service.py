@@ -7,6 +7,7 @@ Any failure after the claim leaves a state that a retry with the same `client_me
 completes, so the client ends up with exactly one message.
 """
 
+import asyncio
 import uuid
 
 import structlog
@@ -138,8 +139,10 @@ class MessageService:
         if (chat.chat_id, bucket) not in self._indexed:
             await self._repository.add_bucket(chat.chat_id, bucket)
             self._indexed[(chat.chat_id, bucket)] = True
-        await self._repository.insert(message, bucket)
-        await self._chats.record_activity(chat, message.time_iso)
+        await asyncio.gather(
+            self._repository.insert(message, bucket),
+            self._chats.record_activity(chat, message.time_iso),
+        )
 
     async def _publish(self, chat: Chat, message: ChatMessage) -> None:
         event = MessageEvent(**message.model_dump(), users_id=chat.users_id)
