@@ -110,7 +110,9 @@ def original_page(
 ) -> list[Any]:
     """The original service's pattern: count the partition, then walk it to the cursor."""
     total = session.execute(
-        f"SELECT COUNT(*) FROM {keyspace}.messages_flat WHERE chat_id = %s",  # noqa: S608 (chat_id,), timeout=120
+        f"SELECT COUNT(*) FROM {keyspace}.messages_flat WHERE chat_id = %s",  # noqa: S608 - our name
+        (chat_id,),
+        timeout=120,
     ).one()["count"]
     rows = session.execute(
         SimpleStatement(
