@@ -4,10 +4,17 @@ from prometheus_client import CollectorRegistry
 
 from auth_service.passwords import PasswordHasher
 from auth_service.settings import AuthSettings
+from auth_validator import JwtSettings
 
 
 def hasher(**overrides: int) -> PasswordHasher:
-    return PasswordHasher(AuthSettings(**overrides), CollectorRegistry())
+    settings = AuthSettings(
+        app_env="development",
+        jwt=JwtSettings(app_env="development"),
+        firebase_auth_emulator_host="127.0.0.1:9099",
+        **overrides,
+    )
+    return PasswordHasher(settings, CollectorRegistry())
 
 
 def test_hash_is_argon2id_with_the_configured_cost() -> None:

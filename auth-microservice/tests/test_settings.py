@@ -88,3 +88,10 @@ def test_unsafe_numbers_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, 
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         AuthSettings()
+
+
+def test_jwt_settings_must_be_for_the_same_environment() -> None:
+    from auth_validator import JwtSettings
+
+    with pytest.raises(ValidationError, match="JWT settings are for development"):
+        AuthSettings(app_env="test", jwt=JwtSettings(), firebase_auth_emulator_host="h:1")

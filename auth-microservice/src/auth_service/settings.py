@@ -53,6 +53,16 @@ class AuthSettings(BaseSettings):
     log_level: str = "INFO"
 
     @model_validator(mode="after")
+    def _same_environment_for_tokens(self) -> Self:
+        # Both read APP_ENV; differing values mean settings built in code disagree, and the
+        # JWT secret checks would run for the wrong environment.
+        if self.jwt.app_env != self.app_env:
+            raise ValueError(
+                f"JWT settings are for {self.jwt.app_env}, the service for {self.app_env}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _check_firebase_credentials(self) -> Self:
         uses_emulator = bool(self.firebase_auth_emulator_host)
         if (
