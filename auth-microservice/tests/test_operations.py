@@ -76,3 +76,21 @@ async def test_unknown_path_and_wrong_method_use_the_error_shape(api: Any) -> No
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
     wrong = await api.http.delete(f"{API}/v1/users/")
     assert (wrong.status_code, wrong.json()["code"]) == (405, "method_not_allowed")
+
+
+async def test_cors_allows_only_configured_origins(make_api: Any) -> None:
+    api = await make_api(cors_origins=["http://localhost:3000"])
+    preflight = {
+        "Origin": "http://localhost:3000",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
+    allowed = await api.http.options(f"{API}/v1/users/", headers=preflight)
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "http://localhost:3000"
+    refused = await api.http.options(
+        f"{API}/v1/users/", headers={**preflight, "Origin": "http://evil.example"}
+    )
+    assert "access-control-allow-origin" not in refused.headers
+    limited = await api.http.get(f"{API}/health/", headers={"Origin": "http://localhost:3000"})
+    assert limited.headers["access-control-expose-headers"] == "Retry-After"

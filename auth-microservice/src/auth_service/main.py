@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
 
 from auth_service import health
@@ -58,6 +59,16 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     install_database_error_handler(app)
     install_token_verifier(app, TokenVerifier(settings.jwt))
     app.middleware("http")(metrics.observe_request)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            # Bearer tokens, not cookies; and the browser may read when to retry after a 429.
+            allow_credentials=False,
+            expose_headers=["Retry-After"],
+        )
     for router in (health.router, users_api.router, login_api.router):
         app.include_router(router, prefix=PREFIX)
     return app

@@ -49,6 +49,9 @@ class AuthSettings(BaseSettings):
     signups_per_address: int = Field(5, ge=1)
     signup_window: Duration = timedelta(hours=1)
 
+    # Browser origins allowed to call the API directly (JSON list); empty = no CORS headers.
+    cors_origins: list[str] = []
+
     log_json: bool = False
     log_level: str = "INFO"
 
