@@ -1,7 +1,9 @@
 """`chat-service migrate` and `chat-service serve --host H --port P`."""
 
 import argparse
+import signal
 import sys
+from types import FrameType
 
 import structlog
 import uvicorn
@@ -43,6 +45,10 @@ def _serve(settings: ChatSettings, host: str, port: int) -> int:
     from chat_service.main import create_app
 
     # uvicorn handles SIGINT/SIGTERM: it stops accepting, drains, then runs the lifespan exit.
+    # Afterwards it re-raises the signal to the handler that was installed before it; a
+    # no-op one makes the finished shutdown exit with status 0 instead of dying by signal.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _after_shutdown)
     uvicorn.run(
         create_app(settings),
         host=host,
@@ -51,7 +57,12 @@ def _serve(settings: ChatSettings, host: str, port: int) -> int:
         log_config=None,
         access_log=False,
     )
+    log.info("chat_service_stopped")
     return 0
+
+
+def _after_shutdown(signum: int, frame: FrameType | None) -> None:
+    """Receives the signal uvicorn passes on once it has shut down: nothing left to do."""
 
 
 if __name__ == "__main__":

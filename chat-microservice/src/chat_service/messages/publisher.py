@@ -6,6 +6,7 @@ failed start, so the service runs (and answers 503 for sends) while Kafka is dow
 """
 
 import asyncio
+import time
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -27,6 +28,10 @@ class MessagePublisher:
         self._timeout = settings.kafka_timeout.total_seconds()
         self._producer: AIOKafkaProducer | None = None
         self._starting = asyncio.Lock()
+        # After a failed start, fail fast for a while instead of making every send wait for
+        # its own connection attempt behind the lock.
+        self._pause = settings.retry_after.total_seconds()
+        self._failed_until = 0.0
 
     async def publish(self, event: MessageEvent) -> None:
         producer = await self._started()
@@ -65,7 +70,13 @@ class MessagePublisher:
     async def _started(self) -> AIOKafkaProducer:
         async with self._starting:
             if self._producer is None:
-                self._producer = await self._start()
+                if time.monotonic() < self._failed_until:
+                    raise PublishUnavailable("Kafka was unreachable moments ago")
+                try:
+                    self._producer = await self._start()
+                except PublishUnavailable:
+                    self._failed_until = time.monotonic() + self._pause
+                    raise
             return self._producer
 
     async def _start(self) -> AIOKafkaProducer:
