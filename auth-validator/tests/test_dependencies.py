@@ -165,3 +165,13 @@ async def test_unexpected_errors_are_500_without_internals(client: httpx.AsyncCl
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal server error.", "code": "internal_error"}
     assert "secret" not in response.text
+
+
+async def test_validation_error_echoing_a_lone_surrogate_is_still_a_422(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/echo", content=b'{"name": "\\udc80"}', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"

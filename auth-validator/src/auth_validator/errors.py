@@ -4,6 +4,7 @@ Every expected failure is an `ApiError` subclass carrying its HTTP status and a 
 machine-readable `code`; one handler renders them all as `{"detail": ..., "code": ...}`.
 """
 
+import json
 from collections.abc import Mapping
 from http import HTTPStatus
 
@@ -11,7 +12,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
@@ -123,10 +124,13 @@ async def _render_http_exception(request: Request, exc: StarletteHTTPException) 
     )
 
 
-async def _render_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def _render_validation_error(request: Request, exc: RequestValidationError) -> Response:
     # FastAPI's list-shaped `detail` stays as it is, so existing clients keep working.
     body = {"detail": jsonable_encoder(exc.errors()), "code": "validation_error"}
-    return JSONResponse(body, status_code=422)
+    # ASCII escapes: the echoed `input` may hold lone surrogates (from `\udc80` in JSON),
+    # which cannot be encoded as UTF-8 and would turn a 422 into a 500.
+    content = json.dumps(body, ensure_ascii=True, separators=(",", ":"))
+    return Response(content, status_code=422, media_type="application/json")
 
 
 async def _render_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -2,11 +2,13 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import AfterValidator, BaseModel, StringConstraints
 
-from auth_service.users.schemas import Username
+from auth_service.users.schemas import Username, unicode_text
 
-LoginPassword = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+LoginPassword = Annotated[
+    str, StringConstraints(min_length=1, max_length=128), AfterValidator(unicode_text)
+]
 
 
 class LoginForm(BaseModel):

@@ -2,12 +2,25 @@
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 
 Username = Annotated[str, StringConstraints(min_length=3, max_length=32, pattern=USERNAME_PATTERN)]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+
+
+def unicode_text(value: str) -> str:
+    """Refuses lone surrogates (`"\\udc80"` in JSON): not text, and unhashable as UTF-8."""
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode text") from exc
+    return value
+
+
+Password = Annotated[
+    str, StringConstraints(min_length=8, max_length=128), AfterValidator(unicode_text)
+]
 
 
 class UserCreate(BaseModel):
