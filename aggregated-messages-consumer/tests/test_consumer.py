@@ -13,11 +13,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-
-from chat_events import Burst
-from devstack.settings import Endpoints
-
-from .support import (
+from consumer_testing import (
     Service,
     all_aggregates,
     consumer_env,
@@ -25,6 +21,9 @@ from .support import (
     make_burst,
     wait_until,
 )
+
+from chat_events import Burst
+from devstack.settings import Endpoints
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@
 import random
 import uuid
 
+from aggregator_testing import FakeClock, message
+
 from aggregator.checkpoint import Checkpoint, key_digest, next_checkpoint
 from aggregator.window import BurstWindow, WindowPolicy
-
-from .test_window import FakeClock, message
 
 KEY_A = (uuid.UUID(int=1), "1")
 KEY_B = (uuid.UUID(int=2), "1")

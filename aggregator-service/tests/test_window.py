@@ -1,48 +1,14 @@
 """The burst window on a fake clock: every closing rule, ties, many keys, clock jumps, memory."""
 
 import uuid
-from datetime import UTC, datetime
 
 import pytest
+from aggregator_testing import FakeClock, message
 
 from aggregator.window import BurstWindow, ClosedBurst, FlushReason, WindowPolicy
-from chat_events import MessageEvent
 
 CHAT_A = uuid.UUID("00000000-0000-4000-8000-00000000000a")
 CHAT_B = uuid.UUID("00000000-0000-4000-8000-00000000000b")
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-_node = 0x1234567890AB
-_sequence = 0
-
-
-def message(chat: uuid.UUID = CHAT_A, sender: str = "1", body: str = "hi") -> MessageEvent:
-    """A message with a fresh TimeUUID, later than every message made before it."""
-    global _sequence
-    _sequence += 1
-    time = uuid.uuid1(node=_node, clock_seq=_sequence % 0x3FFF)
-    other = "2" if sender == "1" else "1"
-    return MessageEvent(
-        message_id=uuid.uuid4(),
-        chat_id=chat,
-        from_user=sender,
-        to_user=other,
-        body=body,
-        time=time,
-        time_iso=datetime.now(UTC),
-        users_id=sorted([sender, other]),
-    )
 
 
 def make(clock: FakeClock, **policy: float | int | None) -> BurstWindow:

@@ -61,10 +61,14 @@ class Aggregator:
     # main loop: both touch the window and the producer's transaction, so they take turns.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     last_commit: float = field(default_factory=time.monotonic)
+    fatal: KafkaError | None = None
+    """Set when the producer can never commit again (fenced); the process must stop."""
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             batches = await self.clients.consumer.getmany(timeout_ms=self._poll_wait_ms())
+            if self.fatal is not None:
+                raise self.fatal
             async with self.lock:
                 try:
                     closed = self._take(batches)
@@ -202,15 +206,23 @@ class Aggregator:
         """
         self.metrics.transactions.labels("aborted").inc()
         log.warning("transaction_failed", error=repr(error))
-        producer = self.clients.producer
-        if producer._txn_manager.is_fatal_error():  # no public accessor in aiokafka
-            raise error
-        if producer._txn_manager.is_in_transaction():
-            await producer.abort_transaction()
+        await self._abort_or_give_up(error)
+        if self.fatal is not None:
+            raise self.fatal
         self.window.clear()
         assigned = {tp.partition for tp in self.clients.consumer.assignment()}
         self.progress = {p: v for p, v in self.progress.items() if p in assigned}
         await self.restore(sorted(assigned))
+
+    async def _abort_or_give_up(self, error: KafkaError) -> None:
+        txn = self.clients.producer._txn_manager  # aiokafka exposes no public state accessor
+        if txn.is_fatal_error():
+            # Fenced: a newer process holds our transactional id. Nothing of ours can commit
+            # any more; stopping is the only correct move (the supervisor restarts us).
+            self.fatal = error
+            log.error("producer_fenced_stopping", error=repr(error))
+        elif txn.is_in_transaction():
+            await self.clients.producer.abort_transaction()
 
     async def restore(self, partitions: list[int]) -> None:
         """Seeks each partition to its committed offset and loads the checkpoint to replay."""
@@ -242,8 +254,7 @@ class Aggregator:
             except KafkaError as error:
                 self.metrics.transactions.labels("aborted").inc()
                 log.warning("revocation_flush_failed", error=repr(error))
-                if self.clients.producer._txn_manager.is_in_transaction():
-                    await self.clients.producer.abort_transaction()
+                await self._abort_or_give_up(error)
                 self.window.clear()  # every partition is restored on the coming assignment
             for partition in partitions:
                 self.progress.pop(partition, None)

@@ -2,22 +2,26 @@
 
 import asyncio
 import os
+import random
 import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from chat_events import Burst, MessageEvent
 
 BIN = Path(sys.executable).parent
+_DEFAULT_CHAT = uuid.UUID("00000000-0000-4000-8000-00000000000a")
 
 
 def free_port() -> int:
@@ -64,6 +68,9 @@ class Service:
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
+
+
+ServiceFactory = Callable[[str, dict[str, str], str], Service]
 
 
 def aggregator_env(
@@ -162,3 +169,76 @@ async def wait_until(predicate: Any, within: float, interval: float = 0.2) -> bo
             return True
         await asyncio.sleep(interval)
     return False
+
+
+def message_counts(bursts: list[Burst]) -> Counter[uuid.UUID]:
+    return Counter(m.message_id for b in bursts for m in b.list_of_messages)
+
+
+async def steady_load(
+    bootstrap: str, topic: str, seconds: float, stop_early: asyncio.Event | None = None
+) -> list[uuid.UUID]:
+    """Eight senders in four chats, each sending a message every 0.1-0.9 s (bursts and pauses)."""
+    rng = random.Random(7)
+    chats = [(uuid.uuid4(), str(2 * n), str(2 * n + 1)) for n in range(4)]
+    senders = [(c, a, b) for c, a, b in chats] + [(c, b, a) for c, a, b in chats]
+    sent: list[uuid.UUID] = []
+    producer = start_producer(bootstrap)
+    await producer.start()
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            chat, sender, other = rng.choice(senders)
+            message = new_message(chat, sender, other, f"m{len(sent)}")
+            await send_messages(producer, topic, [message])
+            sent.append(message.message_id)
+            await asyncio.sleep(rng.choice([0.0, 0.01, 0.02, 0.05, 0.3]))
+    finally:
+        await producer.stop()
+    return sent
+
+
+async def wait_ready(port: str, service: Service, within: float = 30) -> None:
+    deadline = time.monotonic() + within
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            try:
+                if (await client.get(f"http://127.0.0.1:{port}/ready")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"service never became ready: {service.output()}")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+_node = 0x1234567890AB
+_sequence = 0
+
+
+def message(chat: uuid.UUID = _DEFAULT_CHAT, sender: str = "1", body: str = "hi") -> MessageEvent:
+    """A message with a fresh TimeUUID, later than every message made before it."""
+    global _sequence
+    _sequence += 1
+    time = uuid.uuid1(node=_node, clock_seq=_sequence % 0x3FFF)
+    other = "2" if sender == "1" else "1"
+    return MessageEvent(
+        message_id=uuid.uuid4(),
+        chat_id=chat,
+        from_user=sender,
+        to_user=other,
+        body=body,
+        time=time,
+        time_iso=datetime.now(UTC),
+        users_id=sorted([sender, other]),
+    )

@@ -1,0 +1,32 @@
+"""Fixtures for the tests that run the aggregator (and the consumer) as real processes."""
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+# The helpers module sits next to the tests; with pytest's importlib mode it is not importable
+# unless its folder is on the path. Its name is unique in the workspace, so nothing clashes.
+sys.path.insert(0, str(Path(__file__).parent))
+
+from aggregator_testing import Service, ServiceFactory
+
+
+@pytest.fixture
+def topics(kafka_topics: Callable[..., dict[str, str]]) -> dict[str, str]:
+    return kafka_topics("chat_messages", "chat_messages_grouped", partitions=3)
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[ServiceFactory]:
+    started: list[Service] = []
+
+    def make(command: str, env: dict[str, str], name: str) -> Service:
+        service = Service(command, env, tmp_path / f"{name}.log")
+        started.append(service)
+        return service
+
+    yield make
+    for service in started:
+        service.stop_quietly()
