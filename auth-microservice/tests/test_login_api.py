@@ -8,6 +8,8 @@ from statistics import median
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from jose import jwt
 
 from auth_validator import JwtSettings, Principal, TokenVerifier, issue_access_token
@@ -167,3 +169,31 @@ async def test_outdated_hash_is_upgraded_on_login(make_api: Any) -> None:
         assert user is not None
         assert user.hashed_password.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert (await current.log_in("upgrader")).status_code == 200
+
+
+async def test_rs256_tokens_verify_with_only_the_public_key(make_api: Any) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    signing = JwtSettings(app_env="test", algorithm="RS256", public_key=public, private_key=private)
+    api = await make_api(jwt=signing)
+    created = (await api.sign_up("rsa_user")).json()
+    token = (await api.log_in("rsa_user")).json()["access_token"]
+    assert jwt.get_unverified_header(token)["alg"] == "RS256"
+    verifying_only = JwtSettings(app_env="test", algorithm="RS256", public_key=public)
+    assert TokenVerifier(verifying_only).verify(token) == Principal(str(created["id"]), "rsa_user")
+    me = await api.http.get(f"{PREFIX}/users/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json() == created
+    # The same claims under HS256 are refused: only RS256 is accepted (the key-confusion
+    # variant, HMAC keyed with this public key, is in the auth-validator token table).
+    forged = jwt.encode(jwt.get_unverified_claims(token), "unused", algorithm="HS256")
+    refused = await api.http.get(
+        f"{PREFIX}/users/me", headers={"Authorization": f"Bearer {forged}"}
+    )
+    assert refused.status_code == 401
