@@ -50,8 +50,19 @@ def test_unprefixed_and_prefixed_names(monkeypatch: pytest.MonkeyPatch) -> None:
     assert AuthSettings().sqlalchemy_url == "postgresql+psycopg2://u@primary:5432/auth"
 
 
+def test_production_requires_an_explicit_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("JWT_SECRET", STRONG)
+    monkeypatch.setenv("AUTH_FIREBASE_CREDENTIALS_FILE", "/etc/firebase/key.json")
+    with pytest.raises(ValidationError, match="DATABASE_URL"):
+        AuthSettings()
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg2://auth@db.internal/auth")
+    assert AuthSettings().sqlalchemy_url.endswith("@db.internal/auth")
+
+
 def test_production_refuses_the_development_jwt_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg2://auth@db.internal/auth")
     monkeypatch.setenv("AUTH_FIREBASE_CREDENTIALS_FILE", "/etc/firebase/key.json")
     with pytest.raises(ValidationError, match="JWT_SECRET is required"):
         AuthSettings()
@@ -61,6 +72,7 @@ def test_production_refuses_the_development_jwt_secret(monkeypatch: pytest.Monke
 
 def test_production_refuses_the_auth_emulator(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg2://auth@db.internal/auth")
     monkeypatch.setenv("JWT_SECRET", STRONG)
     monkeypatch.setenv("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099")
     with pytest.raises(ValidationError, match="must not be set in production"):
@@ -82,6 +94,8 @@ def test_outside_development_a_firebase_key_or_emulator_is_required(
         ("AUTH_ARGON2_MEMORY_COST_KIB", "1024"),
         ("AUTH_LOGIN_FAILURES_PER_USERNAME", "0"),
         ("AUTH_ARGON2_TIME_COST", "0"),
+        ("AUTH_LOGIN_FAILURE_WINDOW", "0"),
+        ("AUTH_ACCESS_TOKEN_LIFETIME", "-60"),
     ],
 )
 def test_unsafe_numbers_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:

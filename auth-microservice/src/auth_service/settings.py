@@ -66,6 +66,16 @@ class AuthSettings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _no_silent_defaults_in_production(self) -> Self:
+        # The default database is a local development server; production must name its own.
+        if self.app_env == "production" and "database_url" not in self.model_fields_set:
+            raise ValueError("AUTH_DATABASE_URL (or DATABASE_URL) is required in production")
+        for name in ("access_token_lifetime", "login_failure_window", "signup_window"):
+            if getattr(self, name) < timedelta(seconds=1):
+                raise ValueError(f"AUTH_{name.upper()} must be at least one second")
+        return self
+
+    @model_validator(mode="after")
     def _check_firebase_credentials(self) -> Self:
         uses_emulator = bool(self.firebase_auth_emulator_host)
         if (
