@@ -5,6 +5,9 @@ from importlib.resources import files
 from alembic import command
 from alembic.config import Config
 
+# Held (transaction-scoped) while migrations run; any fixed 64-bit number ("auth_mig").
+MIGRATION_LOCK = 0x617574685F6D6967
+
 
 def alembic_config(database_url: str) -> Config:
     """An Alembic config pointing at the packaged migrations (no alembic.ini needed)."""

@@ -1,9 +1,10 @@
 """Alembic environment: the URL comes from the Config built in `auth_service.migrate`."""
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
 
 from auth_service.database import Base
+from auth_service.migrate import MIGRATION_LOCK
 from auth_service.users import models  # noqa: F401  (registers the tables on Base.metadata)
 
 config = context.config
@@ -21,6 +22,10 @@ def run_migrations_online() -> None:
             compare_server_default=True,
         )
         with context.begin_transaction():
+            # Replicas (or init containers) may run `migrate` at the same moment. Postgres
+            # DDL is transactional, so holding this lock for the transaction makes the later
+            # runner wait and then find the schema already at head.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             context.run_migrations()
     engine.dispose()
 
