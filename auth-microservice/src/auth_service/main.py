@@ -6,6 +6,8 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from prometheus_client import CollectorRegistry
 
 from auth_service import health
@@ -71,7 +73,17 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         )
     for router in (health.router, users_api.router, login_api.router):
         app.include_router(router, prefix=PREFIX)
+    _serve_docs_with_trailing_slash(app)
     return app
+
+
+def _serve_docs_with_trailing_slash(app: FastAPI) -> None:
+    """`/auth/api/docs/` answers like `/auth/api/docs` (every path works both ways)."""
+
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=f"{PREFIX}/openapi.json", title=app.title)
+
+    app.add_api_route(f"{PREFIX}/docs/", docs, include_in_schema=False)
 
 
 def _open_resources(settings: AuthSettings, metrics: Metrics) -> Resources:

@@ -34,7 +34,8 @@ class Metrics:
         response = await call_next(request)
         # The route template, not the raw path: `/v1/users/{user_id}` is one series, not one
         # per user id.
-        route = getattr(request.scope.get("route"), "path", "unmatched")
+        # Slash-less twins share their route's series.
+        route = getattr(request.scope.get("route"), "path", "unmatched").rstrip("/") or "/"
         self.requests.labels(request.method, route, str(response.status_code)).observe(
             time.perf_counter() - started
         )
