@@ -1,0 +1,113 @@
+"""The environment each container gets is read, and accepted, by its service's settings."""
+
+from typing import Any
+
+import pytest
+from deployment_manifests import Container, compose_app_containers, k8s_app_containers, readable_env
+
+from aggregated_consumer.settings import ConsumerSettings
+from aggregator.settings import AggregatorSettings
+from auth_service.settings import AuthSettings
+from chat_service.settings import ChatSettings
+
+
+def containers(
+    compose: dict[str, Any], dev_docs: list[dict[str, Any]], secrets: dict[str, str]
+) -> list[Container]:
+    return [*compose_app_containers(compose), *k8s_app_containers(dev_docs, secrets)]
+
+
+def test_every_variable_set_for_a_service_is_one_its_settings_read(
+    compose: dict[str, Any], dev_docs: list[dict[str, Any]], cluster_secrets: dict[str, str]
+) -> None:
+    # A misspelt or stale variable is silently ignored by pydantic-settings, and the service
+    # quietly falls back to its localhost default: catch it here instead.
+    for container in containers(compose, dev_docs, cluster_secrets):
+        unread = set(container.env) - readable_env(container.commands)
+        assert not unread, f"{container.where}: no settings class reads {sorted(unread)}"
+
+
+def test_a_misspelt_variable_is_reported(compose: dict[str, Any]) -> None:
+    (aggregator,) = [c for c in compose_app_containers(compose) if c.where.endswith(" aggregator")]
+    assert "AGGREGATOR_HTTP_HOST" in readable_env(aggregator.commands)
+    assert "AGGREGATOR_HTTPHOST" not in readable_env(aggregator.commands)
+
+
+def build(settings_env: Any, container: Container, settings_class: type) -> Any:
+    settings_env(container.env)
+    return settings_class()
+
+
+@pytest.mark.parametrize("source", ["compose", "kubernetes"])
+def test_services_accept_their_environment_and_point_at_the_stack(
+    source: str,
+    settings_env: Any,
+    compose: dict[str, Any],
+    dev_docs: list[dict[str, Any]],
+    cluster_secrets: dict[str, str],
+) -> None:
+    found = (
+        compose_app_containers(compose)
+        if source == "compose"
+        else k8s_app_containers(dev_docs, cluster_secrets)
+    )
+    by_command = {(c.commands[0][0], c.commands[0][1]): c for c in found}
+    kafka = "kafka:19092" if source == "compose" else "kafka:9092"
+
+    auth = build(settings_env, by_command["auth-service", "serve"], AuthSettings)
+    assert auth.app_env == "development"
+    assert "@postgres:5432/auth" in auth.sqlalchemy_url
+    assert auth.firebase_auth_emulator_host == "firebase-auth:9099"
+    # The secret came from the environment, not the development default.
+    assert (
+        auth.jwt.secret.get_secret_value() == by_command["auth-service", "serve"].env["JWT_SECRET"]
+    )
+
+    chat = build(settings_env, by_command["chat-service", "serve"], ChatSettings)
+    assert chat.cassandra_contact == (["cassandra"], 9042)
+    assert chat.kafka_bootstrap_servers == kafka
+    assert chat.auth_service_url == "http://auth:8000"
+
+    aggregator = build(settings_env, by_command["aggregator", "run"], AggregatorSettings)
+    assert aggregator.kafka_bootstrap_servers == kafka
+    assert aggregator.http_host == "0.0.0.0"
+    assert aggregator.transactional_id == "aggregator-0"
+
+    consumer = build(settings_env, by_command["aggregated-consumer", "run"], ConsumerSettings)
+    assert consumer.kafka_bootstrap_servers == kafka
+    assert consumer.firestore_emulator_host == "firestore:8080"
+    assert consumer.firebase_project == "demo-chat"
+    assert consumer.http_host == "0.0.0.0"
+
+
+def test_migrations_accept_their_environment(
+    settings_env: Any,
+    compose: dict[str, Any],
+    dev_docs: list[dict[str, Any]],
+    cluster_secrets: dict[str, str],
+) -> None:
+    for container in containers(compose, dev_docs, cluster_secrets):
+        for command in container.commands:
+            if command[1:] != ["migrate"]:
+                continue
+            settings_env(container.env)
+            if command[0] == "auth-service":
+                assert "@postgres:5432/auth" in AuthSettings().sqlalchemy_url, container.where
+            else:
+                assert ChatSettings().cassandra_contact == (["cassandra"], 9042), container.where
+
+
+def test_the_base_alone_runs_in_production_mode_and_refuses_emulators(
+    settings_env: Any, base_docs: list[dict[str, Any]], cluster_secrets: dict[str, str]
+) -> None:
+    # Without an overlay nothing points at an emulator, and the auth service refuses to start
+    # without real Firebase credentials: a forgotten overlay fails loudly, not insecurely.
+    auth = next(
+        c
+        for c in k8s_app_containers(base_docs, cluster_secrets)
+        if c.commands[0][:2] == ["auth-service", "serve"]
+    )
+    assert auth.env["APP_ENV"] == "production"
+    settings_env(auth.env)
+    with pytest.raises(ValueError, match="AUTH_FIREBASE_CREDENTIALS_FILE"):
+        AuthSettings()
