@@ -229,3 +229,21 @@ async def test_a_key_refused_for_a_repeated_body_can_be_used_after_the_window(
             await client.get(f"/v1/chat/{chat['chat_id']}/messages/", headers=bob.headers)
         ).json()
         assert [m["client_message_id"] for m in history] == ["b", "a"]
+
+
+async def test_the_other_member_cannot_reuse_a_key_to_get_the_message(
+    client: httpx.AsyncClient, open_chat: OpenChat
+) -> None:
+    alice, bob, chat = await open_chat()
+    mine = await client.post(
+        "/v1/messaging/",
+        json=_payload(chat, bob.id, "hi", client_message_id="shared"),
+        headers=alice.headers,
+    )
+    theirs = await client.post(
+        "/v1/messaging/",
+        json=_payload(chat, alice.id, "hi", client_message_id="shared"),
+        headers=bob.headers,
+    )
+    assert (mine.status_code, theirs.status_code) == (201, 409)
+    assert len(await _history(client, chat, alice)) == 1

@@ -116,7 +116,11 @@ class MessageService:
             # The first try died between claim and write: write it now, under the claimed time.
             stored = self._message(caller, request, claim.time)
             await self._store(chat, stored)
-        elif (stored.body, stored.to_user) != (request.body, request.to_user):
+        elif (stored.from_user, stored.to_user, stored.body) != (
+            caller.user_id,
+            request.to_user,
+            request.body,
+        ):
             raise ClientMessageIdReused()
         if not claim.published:
             await self._publish(chat, stored)
