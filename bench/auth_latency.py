@@ -7,7 +7,8 @@ removes both afterwards. With `--url` it targets a running service instead; that
 allow the sign-ups and logins from this address.
 
 Baseline measured in the same run: `GET /auth/api/health/` (the HTTP + framework floor), so the
-ratios show what password hashing and the database add.
+ratios show what password hashing and the database add. Failed logins (wrong password, unknown
+user) are measured too: they should cost the same, so timing does not reveal which names exist.
 
     uv run python bench/auth_latency.py [--requests 200] [--url http://127.0.0.1:8000]
 
@@ -136,8 +137,8 @@ def measure(base_url: str, requests: int) -> dict[str, list[float]]:
             body = {"username": name, "password": PASSWORD}
             return lambda: client.post(f"{API}/v1/users/", json=body)
 
-        def log_in(name: str) -> Callable[[], httpx.Response]:
-            form = {"username": name, "password": PASSWORD}
+        def log_in(name: str, password: str = PASSWORD) -> Callable[[], httpx.Response]:
+            form = {"username": name, "password": password}
             return lambda: client.post(f"{API}/v1/login/", data=form)
 
         for _ in range(10):  # warm up connection, pools and code paths
@@ -146,6 +147,9 @@ def measure(base_url: str, requests: int) -> dict[str, list[float]]:
             "health (baseline)": [timed(health, 200) for _ in range(requests)],
             "sign-up": [timed(sign_up(name), 201) for name in names],
             "login": [timed(log_in(name), 200) for name in names],
+            # One failure per user, so the per-username limit (10) is never reached.
+            "login, wrong pw": [timed(log_in(name, "wrong-password"), 401) for name in names],
+            "login, no user": [timed(log_in(f"{name}_x", PASSWORD), 401) for name in names],
         }
 
 
