@@ -25,7 +25,7 @@ from chat_service.messages.api import router as messages_router
 from chat_service.messages.publisher import MessagePublisher, PublishUnavailable
 from chat_service.messages.repository import MessageRepository
 from chat_service.messages.service import MessageService
-from chat_service.metrics import ChatMetrics
+from chat_service.metrics import ChatMetrics, MetricsMiddleware
 from chat_service.rate_limits import SendLimits
 from chat_service.settings import ChatSettings
 from chat_service.store_health import StoreProbe
@@ -59,7 +59,7 @@ def create_app(settings: ChatSettings | None = None, jwt: JwtSettings | None = N
     install_error_handlers(app)
     for error_type in _DEPENDENCY_OF:
         app.add_exception_handler(error_type, _render_unavailable)
-    app.middleware("http")(app.state.metrics.middleware)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     for router in (health_router, chats_router, messages_router):
         app.include_router(router, prefix=PREFIX)
     return app

@@ -1,10 +1,9 @@
 """Prometheus metrics of one app instance (its own registry, so test apps don't collide)."""
 
 import time
-from collections.abc import Awaitable, Callable
 
-from fastapi import Request, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class ChatMetrics:
@@ -24,18 +23,33 @@ class ChatMetrics:
             registry=self.registry,
         )
 
-    async def middleware(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+
+class MetricsMiddleware:
+    """Times every HTTP request. Plain ASGI rather than `BaseHTTPMiddleware`, which would
+    add a task and a stream copy to every request on the send path."""
+
+    def __init__(self, app: ASGIApp, metrics: ChatMetrics) -> None:
+        self._app = app
+        self._metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        self.requests.labels(request.method, _route_of(request), str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
-        return response
+        status = 500
 
+        async def send_and_note_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
 
-def _route_of(request: Request) -> str:
-    # The path template, not the raw path: chat ids would explode the label set.
-    route = request.scope.get("route")
-    return str(getattr(route, "path", "unmatched"))
+        try:
+            await self._app(scope, receive, send_and_note_status)
+        finally:
+            # The route template, not the raw path: chat ids would explode the label set.
+            route = str(getattr(scope.get("route"), "path", "unmatched"))
+            self._metrics.requests.labels(scope["method"], route, str(status)).observe(
+                time.perf_counter() - started
+            )

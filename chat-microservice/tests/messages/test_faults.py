@@ -88,6 +88,8 @@ async def test_auth_service_down_gives_503_on_chat_creation(
         assert response.json()["code"] == "auth_service_unavailable"
         assert "retry-after" in response.headers
         assert (await client.get("/v1/chat/", headers=alice.headers)).json() == []
+        metrics = (await client.get("/metrics")).text
+        assert 'chat_dependency_unavailable_total{dependency="auth_service"} 1.0' in metrics
 
 
 async def test_cassandra_without_enough_replicas_gives_503_and_stores_nothing(
