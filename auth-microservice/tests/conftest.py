@@ -1,6 +1,7 @@
 """Fixtures for the auth service suite: a migrated database, app clients, a live server."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -134,10 +135,10 @@ class LiveServer:
         self.base_url = base_url
         self.process = process
 
-    def stop(self) -> int:
-        """SIGTERM, as devstack stops it; the exit code."""
+    def stop(self, signum: int = signal.SIGTERM) -> int:
+        """Sends `signum` (SIGTERM, as devstack stops it); the exit code."""
         if self.process.poll() is None:
-            self.process.terminate()
+            self.process.send_signal(signum)
         return self.process.wait(timeout=15)
 
 

@@ -1,7 +1,9 @@
 """`auth-service migrate` and `auth-service serve --host H --port P`."""
 
 import argparse
+import signal
 from collections.abc import Sequence
+from types import FrameType
 
 import structlog
 import uvicorn
@@ -29,6 +31,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         upgrade_to_head(settings.sqlalchemy_url)
         log.info("migrations_applied")
         return
+    # uvicorn drains and runs the lifespan exit on SIGTERM/SIGINT, then re-raises the signal
+    # to the handler installed before it; a no-op one makes that finished shutdown exit 0.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _after_shutdown)
     uvicorn.run(
         "auth_service.main:create_app",
         factory=True,
@@ -40,3 +46,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         proxy_headers=True,
         log_config=None,
     )
+
+
+def _after_shutdown(signum: int, frame: FrameType | None) -> None:
+    """Receives the signal uvicorn passes on once it has shut down: nothing left to do."""
