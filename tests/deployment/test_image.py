@@ -269,7 +269,7 @@ def test_the_four_services_from_the_image_become_ready_and_stop_on_sigterm(
             {
                 "DATABASE_URL": fresh_database_url,
                 "FIREBASE_AUTH_EMULATOR_HOST": stack.firebase_auth_emulator_host,
-                "GOOGLE_CLOUD_PROJECT": firestore_project,
+                "GOOGLE_CLOUD_PROJECT": stack.firebase_project,
             },
             f"http://127.0.0.1:{auth_port}/auth/api/ready/",
         ),
