@@ -36,6 +36,8 @@ class BurstWriter:
     dead_letters: AIOKafkaProducer
     repository: AggregateRepository
     metrics: ConsumerMetrics
+    firestore_failing: bool = False
+    """True from a failed Firestore commit until the next successful one (readiness)."""
 
     async def process(self, records: Sequence[ConsumerRecord]) -> None:
         """Writes one batch of records, dead-letters what cannot be written, commits offsets."""
@@ -56,7 +58,9 @@ class BurstWriter:
             return
         try:
             await self._with_retries(lambda: self.repository.write([i.burst for i in items]))
+            self.firestore_failing = False
         except Exception as error:
+            self.firestore_failing = True
             if len(items) == 1:
                 await self._dead_letter(items[0].record, "firestore", repr(error))
                 return

@@ -46,16 +46,23 @@ async def run(settings: ConsumerSettings) -> None:
         bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True, acks="all"
     )
     repository = build_repository(settings)
+    writer = BurstWriter(settings, consumer, dead_letters, repository, metrics)
     started: set[str] = set()
-    probe = ProbeServer(metrics.registry, lambda: None if "kafka" in started else "kafka")
+
+    def not_ready() -> str | None:
+        if "kafka" not in started:
+            return "kafka"
+        return "firestore" if writer.firestore_failing else None
+
+    probe = ProbeServer(metrics.registry, not_ready)
     await probe.start(settings.http_host, settings.http_port)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    writer = BurstWriter(settings, consumer, dead_letters, repository, metrics)
     try:
         await dead_letters.start()
         await consumer.start()
+        await repository.ping()
         started.add("kafka")
         log.info("consumer_started", project=settings.firebase_project)
         while not stop.is_set():
