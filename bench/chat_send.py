@@ -219,12 +219,16 @@ async def closed_loop(
 
 async def bench(auth_url: str, chat_url: str, senders: int, per_sender: int) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=senders + 10, max_keepalive_connections=senders + 10)
-    async with httpx.AsyncClient(base_url=chat_url, timeout=60, limits=limits) as chat:
-        pairs = await make_pairs(auth_url, chat, senders)
 
-        async def health(_: int, __: int) -> httpx.Response:
-            return await chat.get("/chat/api/health/")
+    def client() -> httpx.AsyncClient:
+        # A fresh connection pool per phase: connections left idle between phases would race
+        # the server's keep-alive timeout and fail with a read error that is not the service's.
+        return httpx.AsyncClient(base_url=chat_url, timeout=60, limits=limits)
 
+    async with client() as setup:
+        pairs = await make_pairs(auth_url, setup, senders)
+
+    def send_with(chat: httpx.AsyncClient) -> Callable[[int, int], Awaitable[httpx.Response]]:
         async def send(w: int, i: int) -> httpx.Response:
             sender = pairs[w]
             body = {
@@ -235,13 +239,26 @@ async def bench(auth_url: str, chat_url: str, senders: int, per_sender: int) -> 
             }
             return await chat.post("/chat/api/v1/messaging/", json=body, headers=sender["headers"])
 
-        await closed_loop(senders, 5, send, 201)  # warm-up: connections, prepared paths, producer
-        phases = {
-            "health, concurrent (HTTP floor)": await closed_loop(senders, per_sender, health, 200),
-            "send, 1 sender (baseline)": await closed_loop(1, max(per_sender * 2, 100), send, 201),
-            f"send, {senders} senders": await closed_loop(senders, per_sender, send, 201),
-        }
-    return phases
+        return send
+
+    async def health_phase() -> dict[str, Any]:
+        async with client() as chat:
+
+            async def health(_: int, __: int) -> httpx.Response:
+                return await chat.get("/chat/api/health/")
+
+            return await closed_loop(senders, per_sender, health, 200)
+
+    async def send_phase(workers: int, per_worker: int) -> dict[str, Any]:
+        async with client() as chat:
+            return await closed_loop(workers, per_worker, send_with(chat), 201)
+
+    await send_phase(senders, 5)  # warm-up: prepared paths, producer, caches
+    return {
+        "health, concurrent (HTTP floor)": await health_phase(),
+        "send, 1 sender (baseline)": await send_phase(1, max(per_sender * 2, 100)),
+        f"send, {senders} senders": await send_phase(senders, per_sender),
+    }
 
 
 def print_table(phases: dict[str, Any]) -> None:
