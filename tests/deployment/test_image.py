@@ -119,7 +119,6 @@ def image_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
         **clean_environment(),
         "UV_PROJECT_ENVIRONMENT": str(venv),
         "UV_PYTHON_DOWNLOADS": "never",
-        "UV_LINK_MODE": "copy",
         "UV_PYTHON": sys.executable,
     }
     for argv in uv_syncs():
