@@ -1,5 +1,6 @@
 """deploy/healthcheck.py, the containers' health check: 0 only for a 2xx answer."""
 
+import socket
 import subprocess
 import sys
 import threading
@@ -46,8 +47,6 @@ def test_only_a_2xx_answer_is_healthy(server: str, status: int, healthy: bool) -
 
 
 def test_a_closed_port_is_unhealthy_with_the_reason_on_stderr(server: str) -> None:
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]

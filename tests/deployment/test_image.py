@@ -5,6 +5,7 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -41,6 +42,7 @@ def test_the_runtime_image_is_the_default_target_and_runs_as_a_numeric_non_root_
     uid = users[-1].split(":")[0]
     assert uid.isdigit()  # numeric, so Kubernetes' runAsNonRoot can verify it
     assert int(uid) != 0
+    # Only the built environment and the health-check script reach the runtime image.
     assert not [
         args
         for name, args in final.instructions
@@ -184,8 +186,6 @@ def test_the_packaged_migrations_apply(
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
