@@ -78,6 +78,13 @@ class AggregatorSettings(BaseSettings):
             raise ValueError("must be positive")
         return value
 
+    @field_validator("max_latency")
+    @classmethod
+    def _not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("must be zero (no limit) or positive")
+        return value
+
     @property
     def log_json(self) -> bool:
         return self.app_env is AppEnv.PRODUCTION
