@@ -230,19 +230,20 @@ async def open_chat(
 
 
 @pytest.fixture
-def kafka_records(stack: Endpoints, messages_topic: str) -> Callable[[str], Awaitable[list[Any]]]:
-    """`await kafka_records(chat_id)`: every (key, value JSON) record of that chat on the topic."""
+def kafka_records(stack: Endpoints, messages_topic: str) -> Callable[..., Awaitable[list[Any]]]:
+    """`await kafka_records(chat_id, topic=...)`: every (key, value JSON) record of that chat
+    on the topic (the session's messages topic by default); `chat_id=None` for all records."""
     import json
 
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
-    async def read(chat_id: str) -> list[Any]:
+    async def read(chat_id: str | None, topic: str = messages_topic) -> list[Any]:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=stack.kafka_bootstrap_servers, enable_auto_commit=False
         )
         await consumer.start()
         try:
-            partitions = [TopicPartition(messages_topic, p) for p in range(TOPIC_PARTITIONS)]
+            partitions = [TopicPartition(topic, p) for p in range(TOPIC_PARTITIONS)]
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
             ends = await consumer.end_offsets(partitions)
@@ -255,7 +256,7 @@ def kafka_records(stack: Endpoints, messages_topic: str) -> Callable[[str], Awai
         return [
             (r.key.decode(), json.loads(r.value))
             for r in records
-            if r.key is not None and r.key.decode() == chat_id
+            if chat_id is None or (r.key is not None and r.key.decode() == chat_id)
         ]
 
     return read

@@ -1,3 +1,4 @@
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -26,8 +27,12 @@ async def test_kafka_down_gives_503_and_the_retry_after_recovery_gives_one_messa
     open_chat: OpenChat,
     client: httpx.AsyncClient,
     closed_address: str,
-    kafka_records: Callable[[str], Awaitable[Any]],
+    kafka_records: Callable[..., Awaitable[Any]],
+    kafka_topics: Callable[..., dict[str, str]],
 ) -> None:
+    # The factory runs its own event loop, so it goes to a thread from this async test.
+    topics = await asyncio.to_thread(kafka_topics, "chat_messages", partitions=3)
+    topic = topics["chat_messages"]
     alice, bob, chat = await open_chat()
     payload = {
         "chat_id": chat["chat_id"],
@@ -42,16 +47,18 @@ async def test_kafka_down_gives_503_and_the_retry_after_recovery_gives_one_messa
         assert failed.status_code == 503
         assert failed.json()["code"] == "kafka_unavailable"
         assert int(failed.headers["retry-after"]) >= 1
-    assert await kafka_records(chat["chat_id"]) == []
 
     # Kafka is back (another replica reaches it): the retry completes the same message.
-    retried = await client.post("/v1/messaging/", json=payload, headers=alice.headers)
-    assert retried.status_code == 200, retried.text
-    again = await client.post("/v1/messaging/", json=payload, headers=alice.headers)
-    assert again.json() == retried.json()
-    assert await _history(client, chat, bob) == [retried.json()]
-    records = await kafka_records(chat["chat_id"])
-    assert [value["message_id"] for _, value in records] == [retried.json()["message_id"]]
+    async with serve_app(messages_topic=topic) as recovered:
+        retried = await recovered.post("/v1/messaging/", json=payload, headers=alice.headers)
+        assert retried.status_code == 200, retried.text
+        again = await recovered.post("/v1/messaging/", json=payload, headers=alice.headers)
+        assert again.json() == retried.json()
+        assert await _history(recovered, chat, bob) == [retried.json()]
+    records = await kafka_records(None, topic=topic)
+    assert [(key, value["message_id"]) for key, value in records] == [
+        (chat["chat_id"], retried.json()["message_id"])
+    ]
 
 
 @pytest.mark.slow
