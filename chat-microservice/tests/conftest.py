@@ -26,7 +26,7 @@ from chat_service.migrations import migrate
 from chat_service.settings import ChatSettings
 from devstack.kafka_topics import create_topics, delete_topics
 from devstack.settings import Endpoints
-from devstack.testing import _run_admin_sql, unique_name
+from devstack.testing import unique_name
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 JWT_SECRET = secrets.token_urlsafe(48)
@@ -123,6 +123,18 @@ def auth_service_url(stack: Endpoints, auth_database_url: str) -> Iterator[str]:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def _run_admin_sql(dsn: str, statement: str) -> None:
+    import psycopg2
+
+    connection = psycopg2.connect(dsn)
+    try:
+        connection.autocommit = True  # CREATE/DROP DATABASE cannot run in a transaction
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+    finally:
+        connection.close()
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
