@@ -46,6 +46,21 @@ def test_infrastructure_uses_the_official_images_at_the_agreed_versions(
     )
 
 
+def test_each_of_our_images_is_built_by_exactly_one_service(compose: dict[str, Any]) -> None:
+    # Several services building one tag would build it several times, racing for the tag.
+    builders = {
+        name: (service["image"], service["build"]["target"])
+        for name, service in compose["services"].items()
+        if "build" in service
+    }
+    assert builders == {
+        "migrate": ("chat-app:dev", "runtime"),
+        "firebase-auth": ("chat-firebase-auth-emulator:dev", "firebase-auth-emulator"),
+    }
+    users = {s["image"] for s in compose["services"].values() if s["image"].startswith("chat-")}
+    assert users == {image for image, _ in builders.values()}
+
+
 def test_every_published_port_listens_on_loopback_only(compose: dict[str, Any]) -> None:
     published = [
         (name, spec) for name, s in compose["services"].items() for spec in s.get("ports", [])
