@@ -1,6 +1,7 @@
 """The Dockerfile, checked without a Docker engine: its instructions, its build context, and
 its install step replayed with uv into a scratch environment that then runs the services."""
 
+import os
 import re
 import shlex
 import shutil
@@ -123,9 +124,19 @@ def image_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "UV_PYTHON_DOWNLOADS": "never",
         "UV_PYTHON": sys.executable,
     }
+    # `uv run` names its own binary in UV; the Makefile's uv may not be on PATH.
+    uv = os.environ.get("UV") or shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv not found (neither $UV nor on PATH)")
     for argv in uv_syncs():
         result = subprocess.run(
-            argv, cwd=context, env=env, capture_output=True, text=True, timeout=240, check=False
+            [uv, *argv[1:]],
+            cwd=context,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
         )
         assert result.returncode == 0, result.stderr[-3000:]
     shutil.rmtree(context)  # like the runtime stage: the environment alone, no sources
