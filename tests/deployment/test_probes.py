@@ -1,11 +1,12 @@
 """Health checks and probes ask for paths the services really serve, on the right ports."""
 
+import re
 import socket
 from typing import Any
 
 import httpx
 import pytest
-from deployment_manifests import Container, compose_app_containers, k8s_app_containers
+from deployment_manifests import Container, compose_app_containers, k8s_app_containers, workloads
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
@@ -103,3 +104,28 @@ async def test_a_wrong_probe_path_would_be_caught(served: dict[str, TestClient])
     assert not is_routed(served["auth-service"], "/auth/api/readyz")
     statuses = await probe_statuses(AggregatorProbeServer, ["/ready", "/readyz"])
     assert statuses == {"/ready": 200, "/readyz": 404}
+
+
+def test_emulator_health_checks_ask_paths_the_emulators_answer(
+    stack: Any, compose: dict[str, Any], dev_docs: list[dict[str, Any]]
+) -> None:
+    # The same emulator software runs in the local stack; ask it what the containers ask.
+    hosts = {
+        "firestore": stack.firestore_emulator_host,
+        "firebase-auth": stack.firebase_auth_emulator_host,
+    }
+    for name, host in hosts.items():
+        (url,) = re.findall(
+            r"http://127\.0\.0\.1:\d+(/[^'\" ]*)",
+            str(compose["services"][name]["healthcheck"]["test"]),
+        )
+        workload = next(w for w in workloads(dev_docs) if w["metadata"]["name"] == name)
+        probe_paths = {
+            container[kind]["httpGet"]["path"]
+            for container in workload["spec"]["template"]["spec"]["containers"]
+            for kind in ("readinessProbe", "livenessProbe")
+        }
+        for path in {url, *probe_paths}:
+            assert httpx.get(f"http://{host}{path}", timeout=10).status_code == 200, (
+                f"{name}: {path}"
+            )
