@@ -80,11 +80,13 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running(command: list[str], env: dict[str, str], health_url: str) -> Iterator[None]:
+def running(
+    command: list[str], env: dict[str, str], health_url: str
+) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(command, env=env, cwd=ROOT)
     try:
         wait_healthy(health_url, process)
-        yield
+        yield process
     finally:
         process.terminate()
         try:
@@ -94,8 +96,8 @@ def running(command: list[str], env: dict[str, str], health_url: str) -> Iterato
 
 
 @contextmanager
-def own_stack(stack: Endpoints) -> Iterator[tuple[str, str]]:
-    """A scratch auth service and chat service; yields their base URLs."""
+def own_stack(stack: Endpoints) -> Iterator[tuple[str, str, int]]:
+    """A scratch auth service and chat service; yields their base URLs and the chat pid."""
     tag = uuid.uuid4().hex[:8]
     database, keyspace, topic = f"bench_auth_{tag}", f"bench_send_{tag}", f"bench_messages_{tag}"
     env = {
@@ -127,9 +129,9 @@ def own_stack(stack: Endpoints) -> Iterator[tuple[str, str]]:
         chat = [BIN / "chat-service", "serve", "--port", str(chat_port)]
         with (
             running([str(c) for c in auth], env, f"{auth_url}/auth/api/health/"),
-            running([str(c) for c in chat], env, f"{chat_url}/chat/api/health/"),
+            running([str(c) for c in chat], env, f"{chat_url}/chat/api/health/") as server,
         ):
-            yield auth_url, chat_url
+            yield auth_url, chat_url, server.pid
     finally:
         asyncio.run(delete_topics(stack.kafka_bootstrap_servers, [topic]))
         admin_sql(stack, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
@@ -217,7 +219,29 @@ async def closed_loop(
     }
 
 
-async def bench(auth_url: str, chat_url: str, senders: int, per_sender: int) -> dict[str, Any]:
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measured(pid: int | None, phase: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    """Adds the chat service's own CPU time per request: the cost of the service itself,
+    whatever else competes for the cores."""
+    before = cpu_seconds(pid)
+    result = await phase
+    if pid is not None:
+        result["service_cpu_ms_per_request"] = (
+            (cpu_seconds(pid) - before) * 1000 / result["requests"]
+        )
+    return result
+
+
+async def bench(
+    auth_url: str, chat_url: str, senders: int, per_sender: int, pid: int | None = None
+) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=senders + 10, max_keepalive_connections=senders + 10)
 
     def client() -> httpx.AsyncClient:
@@ -255,9 +279,9 @@ async def bench(auth_url: str, chat_url: str, senders: int, per_sender: int) -> 
 
     await send_phase(senders, 5)  # warm-up: prepared paths, producer, caches
     return {
-        "health, concurrent (HTTP floor)": await health_phase(),
-        "send, 1 sender (baseline)": await send_phase(1, max(per_sender * 2, 100)),
-        f"send, {senders} senders": await send_phase(senders, per_sender),
+        "health, concurrent (HTTP floor)": await measured(pid, health_phase()),
+        "send, 1 sender (baseline)": await measured(pid, send_phase(1, max(per_sender * 2, 100))),
+        f"send, {senders} senders": await measured(pid, send_phase(senders, per_sender)),
     }
 
 
@@ -265,14 +289,15 @@ def print_table(phases: dict[str, Any]) -> None:
     base = phases["send, 1 sender (baseline)"]
     print(
         f"{'phase':<34} {'reqs':>6} {'fail':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'req/s vs 1':>10} {'p99 vs 1':>9}"
+        f"{'req/s vs 1':>10} {'p99 vs 1':>9} {'svc cpu ms/req':>14}"
     )
     for name, p in phases.items():
         failed = sum(p["failures"].values())
         print(
             f"{name:<34} {p['requests']:>6} {failed:>5} {p['per_second']:>8.0f} "
             f"{p['p50_ms']:>8.1f} {p['p99_ms']:>8.1f} "
-            f"{p['per_second'] / base['per_second']:>9.1f}x {p['p99_ms'] / base['p99_ms']:>8.1f}x"
+            f"{p['per_second'] / base['per_second']:>9.1f}x {p['p99_ms'] / base['p99_ms']:>8.1f}x "
+            f"{p.get('service_cpu_ms_per_request', float('nan')):>14.2f}"
         )
 
 
@@ -290,8 +315,10 @@ def main() -> None:
             bench(args.auth_url, args.chat_url, args.senders, args.messages_per_sender)
         )
     else:
-        with own_stack(StackSettings().endpoints) as (auth_url, chat_url):
-            phases = asyncio.run(bench(auth_url, chat_url, args.senders, args.messages_per_sender))
+        with own_stack(StackSettings().endpoints) as (auth_url, chat_url, pid):
+            phases = asyncio.run(
+                bench(auth_url, chat_url, args.senders, args.messages_per_sender, pid)
+            )
     print_table(phases)
     result = {
         "benchmark": "chat_send",

@@ -15,12 +15,12 @@ from chat_service.store_health import StoreProbe
 router: APIRouter = SlashOptionalRouter(tags=["operations"])
 
 
-def _probe(request: Request) -> StoreProbe:
+async def _probe(request: Request) -> StoreProbe:
     probe: StoreProbe = request.app.state.store_probe
     return probe
 
 
-def _publisher(request: Request) -> MessagePublisher:
+async def _publisher(request: Request) -> MessagePublisher:
     publisher: MessagePublisher = request.app.state.publisher
     return publisher
 
