@@ -18,6 +18,7 @@ from consumer_testing import (
     all_aggregates,
     consumer_env,
     firestore_client,
+    free_port,
     make_burst,
     wait_until,
 )
@@ -199,3 +200,33 @@ async def test_kill_minus_nine_five_times_writes_every_burst_exactly_once(
     expected = {str(m.message_id) for b in bursts for m in b.list_of_messages}
     assert set(written) == expected
     assert set(written.values()) == {1}
+
+
+async def test_unreachable_firestore_makes_it_unready_and_dead_letters_after_the_attempts(
+    stack: Endpoints, topics: dict[str, str], firestore_project: str, tmp_path: Path
+) -> None:
+    env = consumer_env(
+        stack.kafka_bootstrap_servers,
+        topics,
+        firestore_project,
+        CONSUMER_FIRESTORE_EMULATOR_HOST=f"127.0.0.1:{free_port()}",  # nothing listens there
+        CONSUMER_WRITE_TIMEOUT="0.5",
+        CONSUMER_MAX_ATTEMPTS="2",
+    )
+    service = Service(env, tmp_path / "consumer.log").start()
+    try:
+        bursts = [make_burst(2), make_burst(3)]
+        values = [b.model_dump_json().encode() for b in bursts]
+        await _produce(stack.kafka_bootstrap_servers, topics["chat_messages_grouped"], values)
+        dead = await _dead_letters(
+            stack.kafka_bootstrap_servers, topics["chat_messages_grouped_dlq"], 2
+        )
+        assert [r.value for r in dead] == values, service.output()
+        assert {dict(r.headers)["error_reason"] for r in dead} == {b"firestore"}
+        port = env["CONSUMER_HTTP_PORT"]
+        async with httpx.AsyncClient() as http:
+            ready = await http.get(f"http://127.0.0.1:{port}/ready")
+        assert ready.status_code == 503
+        assert ready.json() == {"detail": "not ready: firestore", "code": "not_ready"}
+    finally:
+        service.stop_quietly()

@@ -35,7 +35,9 @@ def aggregate_document(burst: Burst, now: datetime, retention: timedelta) -> dic
 
 
 class AggregateRepository:
-    def __init__(self, project: str, emulated: bool, retention: timedelta) -> None:
+    def __init__(
+        self, project: str, emulated: bool, retention: timedelta, timeout: timedelta
+    ) -> None:
         cred = _AnonymousCredentials() if emulated else credentials.ApplicationDefault()
         # A named app per repository, so tests can hold several projects in one process.
         self._app = firebase_admin.initialize_app(
@@ -43,6 +45,7 @@ class AggregateRepository:
         )
         self._client: Any = firestore.client(self._app)
         self._retention = retention
+        self._timeout = timeout.total_seconds()
 
     def close(self) -> None:
         self._client.close()
@@ -60,8 +63,11 @@ class AggregateRepository:
                 self._client.document(aggregate_path(burst)),
                 aggregate_document(burst, now, self._retention),
             )
-        batch.commit()
+        # Our own retries (with backoff and the dead-letter topic) decide what happens next;
+        # the client must not wait minutes on its own.
+        batch.commit(retry=None, timeout=self._timeout)
 
     async def ping(self) -> None:
         """A cheap read that fails when Firestore is unreachable (readiness)."""
-        await asyncio.to_thread(lambda: list(self._client.collection("chats").limit(1).stream()))
+        query = self._client.collection("chats").limit(1)
+        await asyncio.to_thread(lambda: list(query.stream(retry=None, timeout=self._timeout)))

@@ -26,7 +26,17 @@ def build_repository(settings: ConsumerSettings) -> AggregateRepository:
         project=settings.firebase_project,
         emulated=settings.firestore_emulator_host is not None,
         retention=settings.retention,
+        timeout=settings.write_timeout,
     )
+
+
+async def _check_firestore(repository: AggregateRepository, writer: BurstWriter) -> None:
+    """Readiness starts false if Firestore does not answer; the writes retry on their own."""
+    try:
+        await repository.ping()
+    except Exception as error:
+        writer.firestore_failing = True
+        log.warning("firestore_unreachable", error=repr(error))
 
 
 async def run(settings: ConsumerSettings) -> None:
@@ -62,8 +72,8 @@ async def run(settings: ConsumerSettings) -> None:
     try:
         await dead_letters.start()
         await consumer.start()
-        await repository.ping()
         started.add("kafka")
+        await _check_firestore(repository, writer)
         log.info("consumer_started", project=settings.firebase_project)
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=_POLL_MS, max_records=settings.batch_size)

@@ -61,6 +61,8 @@ class ConsumerSettings(BaseSettings):
     """Bursts per Firestore batched commit (Firestore accepts at most 500 writes per batch)."""
     retention: Duration = timedelta(days=30)
     """`expire_at` = now + retention, for a Firestore TTL policy on that field."""
+    write_timeout: Duration = timedelta(seconds=10)
+    """Deadline of one Firestore call (a batched commit, the readiness read)."""
     max_attempts: int = Field(5, ge=1)
     retry_initial: Duration = timedelta(milliseconds=200)
     retry_max: Duration = timedelta(seconds=5)
