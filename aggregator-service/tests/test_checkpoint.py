@@ -6,6 +6,7 @@ import uuid
 from aggregator_testing import FakeClock, message
 
 from aggregator.checkpoint import Checkpoint, key_digest, next_checkpoint
+from aggregator.settings import AggregatorSettings
 from aggregator.window import BurstWindow, WindowPolicy
 
 KEY_A = (uuid.UUID(int=1), "1")
@@ -26,10 +27,17 @@ def test_foreign_or_empty_metadata_means_no_replay_filter() -> None:
     assert Checkpoint.decode("v1;12;abc:notanumber") is None
 
 
-def test_sixty_four_open_keys_fit_in_the_brokers_metadata_limit() -> None:
-    keys = [(uuid.uuid4(), str(n)) for n in range(64)]
-    checkpoint = next_checkpoint(10**15, {k: 10**15 - 99_999 for k in keys}, None)
-    assert len(checkpoint.encode()) < 4096
+def test_the_largest_allowed_checkpoint_fits_in_the_brokers_metadata_limit() -> None:
+    cap = AggregatorSettings.model_fields["max_open_per_partition"].metadata[-1].le
+    read_up_to = 10**15
+    previous = next_checkpoint(
+        read_up_to + 10**6, {(uuid.uuid4(), "a"): read_up_to + 10 for _ in range(cap)}, None
+    )
+    # During a replay, the keys open now and those of the checkpoint being replayed add up.
+    current = {(uuid.uuid4(), str(n)): read_up_to - 999_999 for n in range(cap)}
+    checkpoint = next_checkpoint(read_up_to, current, previous)
+    assert len(checkpoint.open_from) == 2 * cap
+    assert len(checkpoint.encode().encode()) < 4096
 
 
 def test_already_emitted_skips_closed_keys_and_earlier_bursts_of_open_keys() -> None:

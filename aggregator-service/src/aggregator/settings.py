@@ -63,7 +63,7 @@ class AggregatorSettings(BaseSettings):
     max_latency: Duration = timedelta(seconds=5)
     """Zero turns the limit off (the original's policy: a steady stream never flushes)."""
     max_open_buffers: int = Field(10_000, ge=1)
-    max_open_per_partition: int = Field(64, ge=1, le=128)
+    max_open_per_partition: int = Field(64, ge=1, le=80)
     commit_interval: Duration = timedelta(seconds=1)
     """How often offsets alone are committed when no burst closed (e.g. while replaying)."""
 

@@ -38,7 +38,8 @@ class WindowPolicy:
     """None keeps a buffer open as long as messages keep coming (the original's policy)."""
     max_open_buffers: int = 10_000
     max_open_per_partition: int = 64
-    """Bounded because every open key of a partition is written into its commit metadata."""
+    """Bounded because every open key of a partition is written into its commit metadata
+    (the broker's offset.metadata.max.bytes, 4096 by default)."""
 
     def __post_init__(self) -> None:
         if self.max_messages < 1 or self.max_open_buffers < 1 or self.max_open_per_partition < 1:
