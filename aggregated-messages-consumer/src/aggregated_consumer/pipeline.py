@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from pydantic import ValidationError
 from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential_jitter
 
@@ -124,7 +124,7 @@ class BurstWriter:
             offsets[tp] = max(offsets.get(tp, 0), record.offset + 1)
         try:
             await self.consumer.commit(offsets)
-        except CommitFailedError as error:
+        except (CommitFailedError, IllegalStateError) as error:
             # The partitions moved to another member during the write: it replays the batch,
             # which rewrites the same documents. Nothing is lost, nothing is doubled.
             log.warning("offset_commit_failed_after_rebalance", error=repr(error))
