@@ -240,9 +240,11 @@ class Aggregator:
                 if checkpoint is not None and checkpoint.read_up_to > found.offset:
                     progress.replay = checkpoint
             else:
-                # Nothing committed yet: the group starts at the beginning (offset reset
-                # policy "earliest"), and so does a rebuild.
-                await self.clients.consumer.seek_to_beginning(tp)
+                # Nothing committed yet: the group starts at the beginning, and so does a
+                # rebuild. Offset 0 may be gone to retention; the reset policy "earliest" then
+                # moves to the first one kept. (A plain seek: the awaiting variants could wait
+                # on a rebalance that itself waits for this lock.)
+                self.clients.consumer.seek(tp, 0)
             self.progress[tp.partition] = progress
         log.info("partitions_restored", partitions=partitions)
 
