@@ -22,14 +22,16 @@ def install_token_verifier(app: FastAPI, verifier: TokenVerifier) -> None:
     app.state.token_verifier = verifier
 
 
-def get_token_verifier(request: Request) -> TokenVerifier:
+# Verification is one HMAC (or RSA) check and no I/O: `async def` keeps it on the event loop
+# instead of a threadpool hop on every request.
+async def get_token_verifier(request: Request) -> TokenVerifier:
     verifier = getattr(request.app.state, "token_verifier", None)
     if not isinstance(verifier, TokenVerifier):
         raise RuntimeError("no TokenVerifier installed; call install_token_verifier(app, ...)")
     return verifier
 
 
-def current_principal(
+async def current_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     verifier: Annotated[TokenVerifier, Depends(get_token_verifier)],
 ) -> Principal:

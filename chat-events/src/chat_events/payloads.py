@@ -2,9 +2,9 @@
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer
 
 from chat_events.timeuuid import timeuuid_sort_key
 
@@ -22,6 +22,10 @@ class ChatMessage(BaseModel):
     time: uuid.UUID = Field(description="TimeUUID of the message; the history cursor.")
     time_iso: AwareDatetime
     client_message_id: str | None = None
+
+    @field_serializer("time_iso")
+    def _time_iso_with_offset(self, value: datetime) -> str:
+        return iso_with_offset(value)
 
 
 class MessageEvent(ChatMessage):
@@ -44,6 +48,15 @@ class Burst(BaseModel):
     latest_message_time: uuid.UUID
     latest_message_time_iso: datetime
     count: int
+
+    @field_serializer("latest_message_time_iso")
+    def _latest_time_with_offset(self, value: datetime) -> str:
+        return iso_with_offset(value)
+
+
+def iso_with_offset(value: datetime) -> str:
+    """ISO-8601 with an explicit `+00:00` offset (pydantic would write `Z`), as the API promises."""
+    return value.astimezone(UTC).isoformat()
 
 
 def burst_from_messages(messages: Sequence[MessageEvent]) -> Burst:
