@@ -37,6 +37,16 @@ def test_burst_closes_at_max_messages_with_messages_in_order() -> None:
     assert len(window) == 0
 
 
+def test_a_republished_message_is_held_once() -> None:
+    clock = FakeClock()
+    window = make(clock, max_messages=3)
+    first = message(body="a")
+    window.add(first, 0, 0)
+    assert window.add(first, 1, 0) == []
+    closed = window.add(message(body="b"), 2, 0) + window.add(message(body="c"), 3, 0)
+    assert [bodies(c) for c in closed] == [["a", "b", "c"]]
+
+
 def test_burst_closes_after_idle_timeout_not_before() -> None:
     clock = FakeClock()
     window = make(clock)

@@ -93,6 +93,10 @@ class BurstWindow:
         if buffer is None:
             closed.extend(self._make_room(partition, now))
             buffer = self._open(key, partition, offset, now)
+        elif any(held.message_id == message.message_id for held in buffer.messages):
+            # The chat service may publish a message twice (a retried send whose first publish
+            # was acknowledged but not recorded); one burst never shows it twice.
+            return closed
         buffer.messages.append(message)
         buffer.last_message_at = now
         if len(buffer.messages) >= self._policy.max_messages:
