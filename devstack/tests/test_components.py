@@ -7,6 +7,7 @@ import uuid
 
 import firebase_admin
 import httpx
+import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from cassandra.cluster import Cluster
@@ -112,3 +113,13 @@ def test_custom_token_exchanges_for_id_token_at_auth_emulator(
     payload = response.json()["idToken"].split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     assert claims["user_id"] == "42"
+
+
+def test_kafka_broker_writes_its_own_log(stack: Endpoints) -> None:
+    """Exactly one working slf4j binding on the classpath: without it the broker is silent."""
+    settings = StackSettings()
+    if settings.kafka_bootstrap_servers is not None:
+        pytest.skip("Kafka is an external server here; its log is not ours to read")
+    log = (settings.state_dir / "kafka" / "kafka.log").read_text(errors="replace")
+    assert "Kafka Server started" in log
+    assert "No SLF4J providers" not in log
