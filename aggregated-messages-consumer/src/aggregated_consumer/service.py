@@ -9,9 +9,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from aggregated_consumer.metrics import ConsumerMetrics
 from aggregated_consumer.pipeline import BurstWriter
-from aggregated_consumer.probes import ProbeServer
 from aggregated_consumer.repository import AggregateRepository
 from aggregated_consumer.settings import ConsumerSettings
+from observability.probes import ProbeServer
 
 log = structlog.get_logger(__name__)
 

@@ -10,9 +10,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from aggregator.metrics import AggregatorMetrics
 from aggregator.pipeline import Aggregator, KafkaClients, RebalanceHandler
-from aggregator.probes import ProbeServer
 from aggregator.settings import AggregatorSettings
 from aggregator.window import BurstWindow
+from observability.probes import ProbeServer
 
 log = structlog.get_logger(__name__)
 

@@ -1,7 +1,7 @@
 """A tiny HTTP endpoint for probes and scraping: /health, /ready, /metrics.
 
 Three fixed GET routes do not need a web framework; asyncio's stream server is enough and keeps
-the service's dependencies to Kafka and Prometheus.
+the stream services (aggregator, consumer) free of a web stack.
 """
 
 import asyncio
