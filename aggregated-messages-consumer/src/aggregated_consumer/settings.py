@@ -1,33 +1,12 @@
 """Consumer settings: `CONSUMER_` variables, plus the stack's unprefixed addresses."""
 
 from datetime import timedelta
-from enum import StrEnum
-from typing import Annotated
 
-from pydantic import AliasChoices, BeforeValidator, Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chat_events import CHAT_MESSAGES_DEAD_LETTER, CHAT_MESSAGES_GROUPED
-
-
-def _seconds(value: object) -> object:
-    """Lets a duration be written as plain seconds in the environment ("0.5", "3")."""
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return value  # ISO 8601 ("PT3S") and "HH:MM:SS" still work
-    return value
-
-
-Duration = Annotated[timedelta, BeforeValidator(_seconds)]
-"""A timedelta; the environment gives seconds ("0.5") or ISO 8601 ("PT0.5S")."""
-
-
-class AppEnv(StrEnum):
-    DEVELOPMENT = "development"
-    TEST = "test"
-    PRODUCTION = "production"
+from service_settings import AppEnv, Duration
 
 
 class ConsumerSettings(BaseSettings):

@@ -7,7 +7,8 @@ from typing import Self
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from auth_validator import AppEnv, Duration, JwtSettings
+from auth_validator import JwtSettings
+from service_settings import AppEnv, Duration
 
 DEVELOPMENT_AUTH_EMULATOR = "127.0.0.1:9099"
 
@@ -15,7 +16,7 @@ DEVELOPMENT_AUTH_EMULATOR = "127.0.0.1:9099"
 class AuthSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore", populate_by_name=True)
 
-    app_env: AppEnv = Field("development", validation_alias=AliasChoices("APP_ENV"))
+    app_env: AppEnv = Field(AppEnv.DEVELOPMENT, validation_alias=AliasChoices("APP_ENV"))
     database_url: SecretStr = Field(
         SecretStr("postgresql+psycopg2://postgres@127.0.0.1:5433/auth"),
         validation_alias=AliasChoices("AUTH_DATABASE_URL", "DATABASE_URL"),

@@ -18,16 +18,14 @@ from auth_validator.errors import (
     ServiceUnavailable,
     install_error_handlers,
 )
-from auth_validator.settings import AppEnv, Duration, JwtSettings
+from auth_validator.settings import JwtSettings
 from auth_validator.tokens import Principal, TokenVerifier, issue_access_token
 
 __all__ = [
     "ApiError",
-    "AppEnv",
     "Conflict",
     "CurrentPrincipal",
     "CurrentUser",
-    "Duration",
     "Forbidden",
     "InvalidToken",
     "JwtSettings",

@@ -1,12 +1,12 @@
 """Token settings (`JWT_` prefix), shared by the auth service and every service that verifies."""
 
 from datetime import timedelta
-from typing import Annotated, Literal, Self
+from typing import Literal, Self
 
-from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-AppEnv = Literal["development", "test", "production"]
+from service_settings import AppEnv, Duration
 
 # Usable only when APP_ENV=development: anyone who reads this repository knows it.
 DEVELOPMENT_SECRET = "development-only-jwt-secret-do-not-use-elsewhere"  # noqa: S105
@@ -30,23 +30,12 @@ WELL_KNOWN_SECRETS = frozenset(
 MIN_SECRET_BYTES = 32
 
 
-def _seconds_if_number(value: object) -> object:
-    """Lets `JWT_LEEWAY=10` mean ten seconds; ISO 8601 (`PT10S`) still works."""
-    if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
-        return float(value)
-    return value
-
-
-Duration = Annotated[timedelta, BeforeValidator(_seconds_if_number)]
-"""A `timedelta` that also accepts a plain number of seconds from the environment."""
-
-
 class JwtSettings(BaseSettings):
     """How access tokens are signed and verified. Refuses unsafe secrets outside development."""
 
     model_config = SettingsConfigDict(env_prefix="JWT_", extra="ignore")
 
-    app_env: AppEnv = Field("development", validation_alias=AliasChoices("APP_ENV"))
+    app_env: AppEnv = Field(AppEnv.DEVELOPMENT, validation_alias=AliasChoices("APP_ENV"))
     algorithm: Literal["HS256", "RS256"] = "HS256"
     secret: SecretStr | None = None
     public_key: str | None = None

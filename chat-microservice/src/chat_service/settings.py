@@ -8,15 +8,9 @@ from typing import Any, Self
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from auth_validator import Duration
+from service_settings import AppEnv, Duration
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
-
-
-class AppEnv(StrEnum):
-    development = "development"
-    test = "test"
-    production = "production"
 
 
 class Consistency(StrEnum):
@@ -36,7 +30,7 @@ class ChatSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHAT_", populate_by_name=True)
 
     app_env: AppEnv = Field(
-        AppEnv.development, validation_alias=AliasChoices("CHAT_APP_ENV", "APP_ENV")
+        AppEnv.DEVELOPMENT, validation_alias=AliasChoices("CHAT_APP_ENV", "APP_ENV")
     )
     log_json: bool = False
     log_level: str = "INFO"
@@ -88,7 +82,7 @@ class ChatSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _pick_consistency(self) -> Self:
-        single_node = self.app_env in (AppEnv.development, AppEnv.test)
+        single_node = self.app_env in (AppEnv.DEVELOPMENT, AppEnv.TEST)
         default = Consistency.ONE if single_node else Consistency.LOCAL_QUORUM
         self.read_consistency = self.read_consistency or default
         self.write_consistency = self.write_consistency or default

@@ -1,0 +1,31 @@
+from datetime import timedelta
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from service_settings import AppEnv, Duration
+
+
+class Example(BaseModel):
+    app_env: AppEnv = AppEnv.DEVELOPMENT
+    timeout: Duration = timedelta(seconds=3)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("3", timedelta(seconds=3)), ("0.5", timedelta(milliseconds=500)),
+     ("PT2M", timedelta(minutes=2)), (7, timedelta(seconds=7))],
+)  # fmt: skip
+def test_durations_accept_seconds_and_iso_8601(raw: object, expected: timedelta) -> None:
+    assert Example.model_validate({"timeout": raw}).timeout == expected
+
+
+def test_nonsense_duration_and_unknown_environment_are_refused() -> None:
+    with pytest.raises(ValidationError):
+        Example.model_validate({"timeout": "soon"})
+    with pytest.raises(ValidationError):
+        Example.model_validate({"app_env": "staging"})
+
+
+def test_environment_compares_equal_to_its_name() -> None:
+    assert Example.model_validate({"app_env": "production"}).app_env == "production"
