@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from devstack.components.base import Context
+from devstack.components.kafka import Kafka
 from devstack.health import port_open
 from devstack.java import find_java17
 from devstack.processes import process_group_members, read_pid
@@ -138,3 +140,22 @@ def test_status_reports_every_component_healthy(stack: Endpoints) -> None:
     lines = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
     assert set(lines) == set(INFRA)
     assert all(line.rstrip().endswith("yes") for line in lines.values())
+
+
+def test_kafka_storage_accepts_a_cluster_id_that_starts_with_a_dash(
+    private_state: dict[str, str],
+) -> None:
+    # One random id in 64 starts with "-"; the formatter once took it for an option.
+    settings = StackSettings(
+        state_dir=Path(private_state["DEVSTACK_STATE_DIR"]),
+        kafka_port=int(private_state["DEVSTACK_KAFKA_PORT"]),
+        kafka_controller_port=int(private_state["DEVSTACK_KAFKA_CONTROLLER_PORT"]),
+    )
+    kafka = Kafka(Context(settings, progress=lambda _: None))
+    kafka.state_dir.mkdir(parents=True)
+    kafka.config_file.write_text(kafka.server_properties())
+    kafka.format_storage("-" + "A" * 21)
+    assert (
+        "cluster.id=-AAAAAAAAAAAAAAAAAAAAA"
+        in (kafka.state_dir / "data" / "meta.properties").read_text()
+    )

@@ -51,12 +51,13 @@ class Kafka(JvmComponent):
     def prepare(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.classpath_dir()
-        self.config_file.write_text(self._server_properties())
+        self.config_file.write_text(self.server_properties())
         (self.state_dir / "log4j2.properties").write_text(_LOG4J2)
         if not (self.state_dir / "data" / "meta.properties").exists():
-            self._format_storage()
+            # Cluster ids are 16 random bytes, URL-safe base64 without padding.
+            self.format_storage(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))
 
-    def _server_properties(self) -> str:
+    def server_properties(self) -> str:
         host, port, controller = self.host, self.port, self.settings.kafka_controller_port
         settings = {
             "process.roles": "broker,controller",
@@ -83,12 +84,11 @@ class Kafka(JvmComponent):
         }
         return "".join(f"{key}={value}\n" for key, value in settings.items())
 
-    def _format_storage(self) -> None:
-        # Cluster ids are 16 random bytes, URL-safe base64 without padding.
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    def format_storage(self, cluster_id: str) -> None:
         command = [
             *self._java_prefix(), "kafka.tools.StorageTool", "format", "--standalone",
-            "-t", cluster_id, "-c", str(self.config_file), "--ignore-formatted",
+            # `=` form: an id may start with "-", which argparse would take for an option.
+            f"--cluster-id={cluster_id}", "-c", str(self.config_file), "--ignore-formatted",
         ]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:

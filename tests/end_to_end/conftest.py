@@ -1,0 +1,101 @@
+"""The whole product as processes: the four services started by devstack's own code on free
+ports, against a private Kafka broker (so a test may kill it) and slices of the shared
+Postgres, Cassandra and Firestore emulator."""
+
+import asyncio
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devstack import processes
+from devstack import stack as runner
+from devstack.components.base import Component, Context
+from devstack.components.kafka import Kafka
+from devstack.kafka_topics import create_topics
+from devstack.services import SERVICES
+from devstack.settings import REPO_ROOT, Endpoints, StackSettings
+from devstack.testing import unique_name
+
+# The support module sits next to the tests; with pytest's importlib mode its folder must be on
+# the path. Its name is unique in the workspace.
+sys.path.insert(0, str(Path(__file__).parent))
+
+from end_to_end_support import Pipeline, free_port
+
+
+@pytest.fixture(scope="module")
+def private_kafka(stack: Endpoints) -> Iterator[Kafka]:
+    """A Kafka broker of this module's own: tests kill it without disturbing other suites."""
+    settings = StackSettings(
+        state_dir=REPO_ROOT / ".devstack" / unique_name("e2e-kafka"),
+        kafka_port=free_port(),
+        kafka_controller_port=free_port(),
+        kafka_partitions=3,
+    )
+    broker = Kafka(Context(settings, progress=lambda _: None))
+    runner.up([broker])
+    yield broker
+    runner.down([broker])
+    shutil.rmtree(settings.state_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def pipeline(
+    stack: Endpoints,
+    private_kafka: Kafka,
+    fresh_database_url: str,
+    fresh_keyspace: str,
+    firestore_project: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Pipeline]:
+    bootstrap = f"127.0.0.1:{private_kafka.port}"
+    topics = {name: unique_name(name) for name in ("messages", "grouped", "dead_letters")}
+    asyncio.run(create_topics(bootstrap, topics.values(), partitions=3))
+    service_environment = {
+        "AUTH_SIGNUPS_PER_ADDRESS": "1000",
+        "CHAT_KEYSPACE": fresh_keyspace,
+        "CHAT_MESSAGES_TOPIC": topics["messages"],
+        "CHAT_SEND_RATE_PER_SECOND": "1000",
+        "CHAT_SEND_BURST": "1000",
+        "AGGREGATOR_INPUT_TOPIC": topics["messages"],
+        "AGGREGATOR_OUTPUT_TOPIC": topics["grouped"],
+        "AGGREGATOR_GROUP_ID": unique_name("aggregator"),
+        "AGGREGATOR_TRANSACTIONAL_ID": unique_name("aggregator"),
+        "AGGREGATOR_IDLE_TIMEOUT": "1",
+        "AGGREGATOR_MAX_LATENCY": "2",
+        "CONSUMER_INPUT_TOPIC": topics["grouped"],
+        "CONSUMER_DEAD_LETTER_TOPIC": topics["dead_letters"],
+        "CONSUMER_GROUP_ID": unique_name("consumer"),
+        "CONSUMER_FIREBASE_PROJECT": firestore_project,
+    }
+    for name, value in service_environment.items():
+        monkeypatch.setenv(name, value)
+    settings = StackSettings(
+        state_dir=REPO_ROOT / ".devstack" / unique_name("e2e"),
+        auth_port=free_port(),
+        chat_port=free_port(),
+        aggregator_port=free_port(),
+        consumer_port=free_port(),
+        database_url=fresh_database_url,
+        kafka_bootstrap_servers=bootstrap,
+        cassandra_hosts=stack.cassandra_hosts,
+        firestore_emulator_host=stack.firestore_emulator_host,
+        firebase_auth_emulator_host=stack.firebase_auth_emulator_host,
+    )
+    services = stack_components(settings)
+    try:
+        runner.up(list(services.values()))
+        yield Pipeline(settings, {**services, "kafka": private_kafka}, firestore_project)
+    finally:
+        runner.down(list(services.values()))
+        if processes.running_pid(private_kafka.pid_file) is None:
+            runner.up([private_kafka])  # a test killed it: the next one needs it back
+        shutil.rmtree(settings.state_dir, ignore_errors=True)
+
+
+def stack_components(settings: StackSettings) -> dict[str, Component]:
+    context = Context(settings, progress=lambda _: None)
+    return {component.name: component for component in runner.build(context, SERVICES)}

@@ -1,0 +1,114 @@
+"""What the end-to-end tests share: the running pipeline, users, chats, Firestore reads."""
+
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import firestore  # type: ignore[attr-defined]
+
+from devstack import processes
+from devstack import stack as runner
+from devstack.components.base import Component
+from devstack.settings import StackSettings
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Pipeline:
+    settings: StackSettings
+    components: dict[str, Component]
+    """The four services and the private Kafka broker, by name."""
+    firestore_project: str
+
+    @property
+    def auth_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.auth_port}/auth/api"
+
+    @property
+    def chat_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.chat_port}/chat/api"
+
+    def kill(self, name: str) -> None:
+        """kill -9 of the component's whole process group, as a crash would do it."""
+        pid = processes.read_pid(self.components[name].pid_file)
+        assert pid is not None, f"{name} was never started"
+        assert processes.pid_alive(pid), f"{name} is not running"
+        os.killpg(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while processes.process_group_members(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def restart(self, name: str) -> None:
+        runner.up([self.components[name]])
+
+    def aggregates(self, chat_id: str) -> list[dict[str, object]]:
+        client = firestore.Client(
+            project=self.firestore_project, credentials=AnonymousCredentials()
+        )
+        try:
+            documents = client.collection("chats").document(chat_id).collection("aggregates")
+            return [snapshot.to_dict() for snapshot in documents.stream()]
+        finally:
+            client.close()
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    username: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def sign_up_and_log_in(client: httpx.Client, pipeline: Pipeline, username: str) -> User:
+    password = f"pw-{username}-long-enough"
+    created = client.post(
+        f"{pipeline.auth_url}/v1/users/", json={"username": username, "password": password}
+    )
+    assert created.status_code == 201, created.text
+    login = client.post(
+        f"{pipeline.auth_url}/v1/login/", data={"username": username, "password": password}
+    )
+    assert login.status_code == 200, login.text
+    return User(str(created.json()["id"]), username, login.json()["access_token"])
+
+
+def open_chat(client: httpx.Client, pipeline: Pipeline, owner: User, other: User) -> str:
+    response = client.post(
+        f"{pipeline.chat_url}/v1/chat/",
+        headers=owner.headers,
+        json={"users_id": [owner.id, other.id], "users_name": [owner.username, other.username]},
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["chat_id"])
+
+
+def message_ids_in_firestore(aggregates: list[dict[str, object]]) -> list[str]:
+    """Every message id of every burst document, one entry per appearance."""
+    return [
+        str(message["message_id"])
+        for document in aggregates
+        for message in document["list_of_messages"]  # type: ignore[attr-defined]
+    ]
+
+
+def wait_for(condition: Callable[[], bool], within: float, interval: float = 0.5) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()

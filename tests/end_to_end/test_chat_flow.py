@@ -1,0 +1,50 @@
+"""Two users chat through the public APIs: history from Cassandra, live bursts in Firestore."""
+
+import uuid
+
+import httpx
+from end_to_end_support import (
+    Pipeline,
+    message_ids_in_firestore,
+    open_chat,
+    sign_up_and_log_in,
+    wait_for,
+)
+
+from devstack.testing import unique_name
+
+
+def test_messages_reach_history_and_one_firestore_document_per_burst(pipeline: Pipeline) -> None:
+    with httpx.Client(timeout=10) as client:
+        alice = sign_up_and_log_in(client, pipeline, unique_name("alice"))
+        bob = sign_up_and_log_in(client, pipeline, unique_name("bob"))
+        chat = open_chat(client, pipeline, alice, bob)
+        empty = client.get(f"{pipeline.chat_url}/v1/chat/{chat}/messages/", headers=bob.headers)
+        sent = []
+        for sender, receiver, body in [
+            (alice, bob, "hi Bob"), (alice, bob, "are you there?"), (alice, bob, "lunch?"),
+            (bob, alice, "yes, 12:30"),
+        ]:  # fmt: skip
+            response = client.post(
+                f"{pipeline.chat_url}/v1/messaging/",
+                headers=sender.headers,
+                json={"chat_id": chat, "to_user": receiver.id, "body": body,
+                      "client_message_id": uuid.uuid4().hex},
+            )  # fmt: skip
+            assert response.status_code == 201, response.text
+            sent.append(response.json())
+        history = client.get(
+            f"{pipeline.chat_url}/v1/chat/{chat}/messages/", headers=bob.headers
+        ).json()
+
+    assert empty.status_code == 200
+    assert empty.json() == []
+    assert [m["body"] for m in history] == ["yes, 12:30", "lunch?", "are you there?", "hi Bob"]
+    assert wait_for(lambda: len(message_ids_in_firestore(pipeline.aggregates(chat))) >= 4, 20)
+    documents = sorted(pipeline.aggregates(chat), key=lambda d: str(d["first_message_time"]))
+    assert [(d["from_user"], d["count"]) for d in documents] == [(alice.id, 3), (bob.id, 1)]
+    assert [m["body"] for m in documents[0]["list_of_messages"]] == [
+        "hi Bob", "are you there?", "lunch?",
+    ]  # fmt: skip
+    assert all(sorted(d["members"]) == sorted([alice.id, bob.id]) for d in documents)
+    assert sorted(message_ids_in_firestore(documents)) == sorted(m["message_id"] for m in sent)
