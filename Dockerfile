@@ -49,6 +49,7 @@ COPY pyproject.toml uv.lock ./
 COPY devstack/pyproject.toml devstack/
 COPY chat-events/pyproject.toml chat-events/
 COPY observability/pyproject.toml observability/
+COPY service-settings/pyproject.toml service-settings/
 COPY auth-validator/pyproject.toml auth-validator/
 COPY auth-microservice/pyproject.toml auth-microservice/
 COPY chat-microservice/pyproject.toml chat-microservice/
@@ -65,6 +66,7 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 # source tree. --frozen: the image gets exactly what uv.lock says or the build fails.
 COPY chat-events/ chat-events/
 COPY observability/ observability/
+COPY service-settings/ service-settings/
 COPY auth-validator/ auth-validator/
 COPY auth-microservice/ auth-microservice/
 COPY chat-microservice/ chat-microservice/

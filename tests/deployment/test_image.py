@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -60,6 +61,18 @@ def test_every_install_is_frozen_without_dev_dependencies_for_exactly_the_servic
         assert "--no-dev" in argv
         packages = {argv[i + 1] for i, arg in enumerate(argv) if arg == "--package"}
         assert packages == SERVICE_MEMBERS
+
+
+def test_the_build_copies_every_workspace_member() -> None:
+    # uv refuses to load a workspace with a member's pyproject missing, and a service's
+    # workspace dependency must be there as source: a new member needs two COPY lines.
+    members = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["uv"]["workspace"][
+        "members"
+    ]
+    copied = copy_sources()
+    assert {f"{member}/pyproject.toml" for member in members} <= set(copied)
+    libraries = set(members) - SERVICE_MEMBERS - {"devstack"}
+    assert {f"{member}/" for member in SERVICE_MEMBERS | libraries} <= set(copied)
 
 
 def test_the_image_uses_the_uv_version_the_makefile_installs() -> None:
