@@ -36,10 +36,12 @@ def private_kafka(stack: Endpoints) -> Iterator[Kafka]:
         kafka_partitions=3,
     )
     broker = Kafka(Context(settings, progress=lambda _: None))
-    runner.up([broker])
-    yield broker
-    runner.down([broker])
-    shutil.rmtree(settings.state_dir, ignore_errors=True)
+    try:
+        runner.up([broker])
+        yield broker
+    finally:
+        runner.down([broker])
+        shutil.rmtree(settings.state_dir, ignore_errors=True)
 
 
 @pytest.fixture
