@@ -97,6 +97,17 @@ def test_down_leaves_no_listening_port_and_no_process(private_state: dict[str, s
     assert not any(process_group_members(pid) for pid in groups.values() if pid)
 
 
+def test_a_service_starts_only_after_the_infrastructure_it_migrates(
+    private_state: dict[str, str],
+) -> None:
+    # Cold Postgres and the auth service in one `up`: its migration needs Postgres ready first.
+    env = private_state | {"DEVSTACK_AUTH_PORT": str(free_port())}
+    result = devstack("up", "--only", "postgres,auth", env=env)
+    assert result.returncode == 0, result.stderr
+    status = devstack("status", "--only", "postgres,auth", env=env)
+    assert status.returncode == 0, status.stdout
+
+
 def test_missing_java_is_named_clearly(private_state: dict[str, str], tmp_path: Path) -> None:
     env = private_state | {
         "PATH": str(tmp_path),  # neither java nor mvn

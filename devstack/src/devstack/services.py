@@ -19,6 +19,7 @@ class Service(Component):
     script: str
     migrates: bool = False
     ready_path: str
+    needs_infrastructure = True
     grace_seconds = 20.0
     ready_timeout = 60.0
 

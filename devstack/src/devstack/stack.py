@@ -33,11 +33,18 @@ def build(context: Context, classes: Sequence[type[Component]]) -> list[Componen
 
 
 def up(components: Sequence[Component]) -> dict[str, str]:
-    """Starts what is not running, then waits for each piece; returns {name: what happened}."""
-    outcome = {component.name: _start_or_reuse(component) for component in components}
-    for component in components:
-        _wait_ready(component)
-        component.after_ready()
+    """Starts what is not running, then waits for each piece; returns {name: what happened}.
+
+    The infrastructure starts all at once (its pieces do not need each other); the services
+    follow once it is ready, since their migrations talk to it.
+    """
+    outcome: dict[str, str] = {}
+    for needs_infrastructure in (False, True):
+        phase = [c for c in components if c.needs_infrastructure is needs_infrastructure]
+        outcome |= {component.name: _start_or_reuse(component) for component in phase}
+        for component in phase:
+            _wait_ready(component)
+            component.after_ready()
     return outcome
 
 

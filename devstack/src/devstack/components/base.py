@@ -32,6 +32,8 @@ class Component(ABC):
     stop_signal: signal.Signals = signal.SIGTERM
     grace_seconds: float = 30.0
     ready_timeout: float = 90.0
+    needs_infrastructure: bool = False
+    """Started only once every infrastructure piece is ready (migrations need the databases)."""
 
     def __init__(self, context: Context) -> None:
         self.context = context
