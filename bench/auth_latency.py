@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,55 +31,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg2
+from harness import admin_sql, percentile, spare_port, wait_healthy
 from sqlalchemy.engine import make_url
 
-from devstack.settings import Endpoints, StackSettings
+from devstack.settings import StackSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 API = "/auth/api"
 PASSWORD = "bench-password-123"  # noqa: S105 - throwaway users in a scratch database
-
-
-def spare_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    rank = max(1, round(q / 100 * len(ordered) + 0.4999))
-    return ordered[min(rank, len(ordered)) - 1]
-
-
-def admin_sql(stack: Endpoints, statement: str) -> None:
-    url = make_url(stack.database_url).set(database="postgres")
-    dsn = url.render_as_string(hide_password=False).replace("+psycopg2", "")
-    connection = psycopg2.connect(dsn)
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
-    finally:
-        connection.close()
-
-
-def wait_healthy(base_url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"auth-service exited with {process.returncode}")
-        try:
-            if httpx.get(f"{base_url}{API}/health/", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError("auth-service did not become healthy in 60 s")
 
 
 @contextmanager
@@ -107,7 +66,7 @@ def own_auth_service() -> Iterator[str]:
         port = spare_port()
         process = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env)
         base_url = f"http://127.0.0.1:{port}"
-        wait_healthy(base_url, process)
+        wait_healthy(f"{base_url}{API}/health/", process, within=60)
         yield base_url
     finally:
         if process is not None:

@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 from cassandra.cluster import Session
 from cassandra.query import SimpleStatement
+from harness import percentile
 
 from auth_validator import Principal
 from chat_events import ChatMessage, timeuuid_datetime
@@ -55,11 +56,6 @@ FLAT_TABLE = """CREATE TABLE IF NOT EXISTS {ks}.messages_flat (
     chat_id uuid, time timeuuid, message_id uuid, from_user text, to_user text, body text,
     PRIMARY KEY (chat_id, time)
 ) WITH CLUSTERING ORDER BY (time DESC)"""
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
 async def fill(

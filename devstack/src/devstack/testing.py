@@ -41,17 +41,18 @@ def stack() -> Endpoints:
 def fresh_database_url(stack: Endpoints) -> Iterator[str]:
     """A new, empty Postgres database on the stack's server, dropped after the test."""
     name = unique_name("test")
-    admin_url = make_url(stack.database_url).set(database="postgres")
-    dsn = admin_url.render_as_string(hide_password=False).replace("+psycopg2", "")
-    _run_admin_sql(dsn, f'CREATE DATABASE "{name}"')
+    admin_sql(stack, f'CREATE DATABASE "{name}"')
     try:
         yield make_url(stack.database_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        _run_admin_sql(dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin_sql(stack, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _run_admin_sql(dsn: str, statement: str) -> None:
-    connection = psycopg2.connect(dsn)
+def admin_sql(stack: Endpoints, statement: str) -> None:
+    """Runs one statement outside a transaction in the server's `postgres` database
+    (CREATE/DROP DATABASE cannot run inside one)."""
+    url = make_url(stack.database_url).set(database="postgres", drivername="postgresql")
+    connection = psycopg2.connect(url.render_as_string(hide_password=False))
     try:
         connection.autocommit = True
         with connection.cursor() as cursor:
