@@ -28,9 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
     settings = StackSettings()
     context = Context(settings, progress=_progress)
-    classes = [*stack.INFRASTRUCTURE, *([] if args.command != "up" or args.infra else SERVICES)]
-    if args.command in {"down", "status", "logs", "reset"}:
-        classes = [*stack.INFRASTRUCTURE, *SERVICES]
+    with_services = not (args.command == "up" and args.infra)
+    classes = [*stack.INFRASTRUCTURE, *(SERVICES if with_services else [])]
     components = _select(stack.build(context, classes), getattr(args, "only", None))
     try:
         return int(_COMMANDS[args.command](components, args, settings) or 0)
