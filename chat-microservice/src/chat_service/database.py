@@ -109,3 +109,24 @@ async def prepare(
     )
     statement.consistency_level = consistency_level(consistency)
     return statement
+
+
+class Statements:
+    """A repository's named prepared statements: prepared once at start-up, each run without
+    blocking the event loop."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._prepared: dict[str, PreparedStatement] = {}
+
+    async def prepare(
+        self, queries: dict[str, tuple[str, Consistency | None]], keyspace: str
+    ) -> None:
+        for name, (query, consistency) in queries.items():
+            self._prepared[name] = await prepare(self._session, query, consistency, keyspace)
+
+    def __getitem__(self, name: str) -> PreparedStatement:
+        return self._prepared[name]
+
+    async def run(self, name: str, *params: object) -> list[Row]:
+        return await execute(self._session, self._prepared[name], params)

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cassandra.cluster import Session
-from cassandra.query import PreparedStatement
 
 from chat_service.chats.schemas import Chat
-from chat_service.database import Row, execute, prepare
+from chat_service.database import Row, Statements
 from chat_service.settings import ChatSettings
 
 
@@ -23,8 +22,7 @@ class ChatEntry:
 
 class ChatRepository:
     def __init__(self, session: Session) -> None:
-        self._session = session
-        self._statements: dict[str, PreparedStatement] = {}
+        self._statements = Statements(session)
 
     async def prepare(self, settings: ChatSettings) -> None:
         read, write = settings.read_consistency, settings.write_consistency
@@ -54,16 +52,13 @@ class ChatRepository:
                 read,
             ),
         }
-        for name, (query, consistency) in queries.items():
-            self._statements[name] = await prepare(
-                self._session, query, consistency, settings.keyspace
-            )
+        await self._statements.prepare(queries, settings.keyspace)
         # A user's chat list is one partition, read whole (never paged mid-way).
         self._statements["list"].fetch_size = None
 
     async def insert_if_absent(self, chat: Chat) -> tuple[bool, Chat]:
         """Creates the chat unless its id exists; returns (created, the stored chat)."""
-        rows = await self._run(
+        rows = await self._statements.run(
             "insert", chat.chat_id, chat.users_id, chat.users_name, chat.created_at
         )
         row = rows[0]
@@ -72,13 +67,13 @@ class ChatRepository:
         return False, _chat_from(row)
 
     async def get(self, chat_id: uuid.UUID) -> Chat | None:
-        rows = await self._run("get", chat_id)
+        rows = await self._statements.run("get", chat_id)
         return _chat_from(rows[0]) if rows else None
 
     async def add_to_member_lists(self, chat: Chat) -> None:
         await asyncio.gather(
             *(
-                self._run(
+                self._statements.run(
                     "list_entry", uid, chat.chat_id, chat.users_id, chat.users_name, chat.created_at
                 )
                 for uid in chat.users_id
@@ -86,14 +81,13 @@ class ChatRepository:
         )
 
     async def touch(self, chat: Chat, at: datetime) -> None:
-        await asyncio.gather(*(self._run("touch", at, uid, chat.chat_id) for uid in chat.users_id))
+        await asyncio.gather(
+            *(self._statements.run("touch", at, uid, chat.chat_id) for uid in chat.users_id)
+        )
 
     async def list_for(self, user_id: str) -> list[ChatEntry]:
-        rows = await self._run("list", user_id)
+        rows = await self._statements.run("list", user_id)
         return [ChatEntry(_chat_from(row), _aware(row["last_activity"])) for row in rows]
-
-    async def _run(self, name: str, *params: object) -> list[Row]:
-        return await execute(self._session, self._statements[name], params)
 
 
 def _aware(value: datetime | None) -> datetime | None:

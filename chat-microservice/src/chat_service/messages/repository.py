@@ -7,10 +7,9 @@ import uuid
 from dataclasses import dataclass
 
 from cassandra.cluster import Session
-from cassandra.query import PreparedStatement
 
 from chat_events import ChatMessage, timeuuid_datetime
-from chat_service.database import Row, execute, prepare
+from chat_service.database import Row, Statements
 from chat_service.settings import ChatSettings
 
 
@@ -26,8 +25,7 @@ class Claim:
 
 class MessageRepository:
     def __init__(self, session: Session) -> None:
-        self._session = session
-        self._statements: dict[str, PreparedStatement] = {}
+        self._statements = Statements(session)
 
     async def prepare(self, settings: ChatSettings) -> None:
         read, write = settings.read_consistency, settings.write_consistency
@@ -78,33 +76,30 @@ class MessageRepository:
                 read,
             ),
         }
-        for name, (query, consistency) in queries.items():
-            self._statements[name] = await prepare(
-                self._session, query, consistency, settings.keyspace
-            )
+        await self._statements.prepare(queries, settings.keyspace)
 
     async def claim(
         self, chat_id: uuid.UUID, client_message_id: str, time: uuid.UUID, bucket: int
     ) -> Claim:
         """Takes the key with a lightweight transaction, or reports who already holds it."""
-        row = (await self._run("claim", chat_id, client_message_id, time, bucket))[0]
+        row = (await self._statements.run("claim", chat_id, client_message_id, time, bucket))[0]
         if row["[applied]"]:
             return Claim(True, time, bucket, False)
         return Claim(False, row["time"], row["bucket"], bool(row["published"]))
 
     async def mark_published(self, chat_id: uuid.UUID, client_message_id: str) -> None:
-        await self._run("mark_published", chat_id, client_message_id)
+        await self._statements.run("mark_published", chat_id, client_message_id)
 
     async def release(self, chat_id: uuid.UUID, client_message_id: str) -> None:
         """Frees a key taken by a send that was then refused (with a transaction, like the
         claim: mixing plain writes with lightweight transactions on a row is unsafe)."""
-        await self._run("release", chat_id, client_message_id)
+        await self._statements.run("release", chat_id, client_message_id)
 
     async def add_bucket(self, chat_id: uuid.UUID, bucket: int) -> None:
-        await self._run("add_bucket", chat_id, bucket)
+        await self._statements.run("add_bucket", chat_id, bucket)
 
     async def insert(self, message: ChatMessage, bucket: int) -> None:
-        await self._run(
+        await self._statements.run(
             "insert",
             bucket,
             message.chat_id,
@@ -117,15 +112,15 @@ class MessageRepository:
         )
 
     async def delete(self, chat_id: uuid.UUID, bucket: int, time: uuid.UUID) -> None:
-        await self._run("delete", chat_id, bucket, time)
+        await self._statements.run("delete", chat_id, bucket, time)
 
     async def get(self, chat_id: uuid.UUID, bucket: int, time: uuid.UUID) -> ChatMessage | None:
-        rows = await self._run("get", chat_id, bucket, time)
+        rows = await self._statements.run("get", chat_id, bucket, time)
         return message_from(rows[0]) if rows else None
 
     async def buckets_up_to(self, chat_id: uuid.UUID, bucket: int, limit: int) -> list[int]:
         """Non-empty buckets of the chat at or before `bucket`, newest first."""
-        rows = await self._run("buckets", chat_id, bucket, limit)
+        rows = await self._statements.run("buckets", chat_id, bucket, limit)
         return [row["bucket"] for row in rows]
 
     async def page(
@@ -133,13 +128,10 @@ class MessageRepository:
     ) -> list[ChatMessage]:
         """Up to `limit` messages of one bucket, newest first, strictly older than `before`."""
         if before is None:
-            rows = await self._run("page_newest", chat_id, bucket, limit)
+            rows = await self._statements.run("page_newest", chat_id, bucket, limit)
         else:
-            rows = await self._run("page_before", chat_id, bucket, before, limit)
+            rows = await self._statements.run("page_before", chat_id, bucket, before, limit)
         return [message_from(row) for row in rows]
-
-    async def _run(self, name: str, *params: object) -> list[Row]:
-        return await execute(self._session, self._statements[name], params)
 
 
 def message_from(row: Row) -> ChatMessage:
