@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from service_settings import AppEnv, Duration
+from service_settings import AppEnv, Duration, contact_points
 
 
 class Example(BaseModel):
@@ -29,3 +29,8 @@ def test_nonsense_duration_and_unknown_environment_are_refused() -> None:
 
 def test_environment_compares_equal_to_its_name() -> None:
     assert Example.model_validate({"app_env": "production"}).app_env == "production"
+
+
+def test_contact_points_split_hosts_and_take_the_port_given() -> None:
+    assert contact_points("10.0.0.1:9142, 10.0.0.2") == (["10.0.0.1", "10.0.0.2"], 9142)
+    assert contact_points("cassandra") == (["cassandra"], 9042)

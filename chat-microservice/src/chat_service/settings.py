@@ -8,7 +8,7 @@ from typing import Any, Self
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from service_settings import AppEnv, Duration
+from service_settings import AppEnv, Duration, contact_points
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
@@ -91,12 +91,7 @@ class ChatSettings(BaseSettings):
     @property
     def cassandra_contact(self) -> tuple[list[str], int]:
         """Contact points and port parsed from `host[:port][,host[:port]...]`."""
-        hosts, port = [], 9042
-        for item in self.cassandra_hosts.split(","):
-            host, _, port_text = item.strip().partition(":")
-            hosts.append(host)
-            port = int(port_text) if port_text else port
-        return hosts, port
+        return contact_points(self.cassandra_hosts)
 
     @property
     def retry_after_seconds(self) -> int:

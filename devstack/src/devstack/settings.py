@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service_settings import contact_points
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -95,9 +97,4 @@ class Endpoints(BaseSettings):
     @property
     def cassandra_contact(self) -> tuple[list[str], int]:
         """Contact points and port parsed from `host[:port][,host...]`."""
-        hosts, port = [], 9042
-        for item in self.cassandra_hosts.split(","):
-            host, _, port_text = item.strip().partition(":")
-            hosts.append(host)
-            port = int(port_text) if port_text else port
-        return hosts, port
+        return contact_points(self.cassandra_hosts)

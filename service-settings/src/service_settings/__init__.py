@@ -28,4 +28,16 @@ def _seconds_if_number(value: object) -> object:
 Duration = Annotated[timedelta, BeforeValidator(_seconds_if_number)]
 """A `timedelta` that also accepts a plain number of seconds from the environment."""
 
-__all__ = ["AppEnv", "Duration"]
+
+def contact_points(hosts: str, default_port: int = 9042) -> tuple[list[str], int]:
+    """Hosts and the one port of a `host[:port][,host[:port]...]` list (Cassandra's driver
+    takes a single port for every contact point; the last one given wins)."""
+    names, port = [], default_port
+    for item in hosts.split(","):
+        host, _, port_text = item.strip().partition(":")
+        names.append(host)
+        port = int(port_text) if port_text else port
+    return names, port
+
+
+__all__ = ["AppEnv", "Duration", "contact_points"]
