@@ -20,7 +20,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
+from harness import free_port
 
 from chat_events import MessageEvent
 from devstack.kafka_topics import create_topics, delete_topics
@@ -54,12 +54,6 @@ class Row:
     documents_per_message: float
     p50_latency_s: float
     p99_latency_s: float
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _start(command: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -88,7 +82,7 @@ def _pipeline(
         "AGGREGATOR_MAX_MESSAGES": "10",
         "AGGREGATOR_IDLE_TIMEOUT": "3",
         "AGGREGATOR_MAX_LATENCY": max_latency,
-        "AGGREGATOR_HTTP_PORT": str(_free_port()),
+        "AGGREGATOR_HTTP_PORT": str(free_port()),
         "AGGREGATOR_LOG_LEVEL": "WARNING",
     }
     consumer = {
@@ -98,7 +92,7 @@ def _pipeline(
         "CONSUMER_DEAD_LETTER_TOPIC": names["dlq"],
         "CONSUMER_GROUP_ID": f"bench-consumer-{run_id}-{policy}",
         "CONSUMER_FIREBASE_PROJECT": names["project"],
-        "CONSUMER_HTTP_PORT": str(_free_port()),
+        "CONSUMER_HTTP_PORT": str(free_port()),
         "CONSUMER_LOG_LEVEL": "WARNING",
     }
     processes = [

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import admin_sql, percentile, spare_port, wait_healthy
+from harness import admin_sql, free_port, percentile, wait_healthy
 from sqlalchemy.engine import make_url
 
 from devstack.settings import StackSettings
@@ -63,7 +63,7 @@ def own_auth_service() -> Iterator[str]:
     try:
         cli = [sys.executable, "-m", "auth_service"]
         subprocess.run([*cli, "migrate"], env=env, check=True, timeout=120)
-        port = spare_port()
+        port = free_port()
         process = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env)
         base_url = f"http://127.0.0.1:{port}"
         wait_healthy(f"{base_url}{API}/health/", process, within=60)

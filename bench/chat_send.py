@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import admin_sql, percentile, spare_port, wait_healthy
+from harness import admin_sql, free_port, percentile, wait_healthy
 from sqlalchemy.engine import make_url
 
 from devstack.kafka_topics import create_topics, delete_topics
@@ -77,7 +77,7 @@ def own_stack(stack: Endpoints) -> Iterator[tuple[str, str, int]]:
         "CHAT_REPEAT_BODY_LIMIT": "1000000",
         "CHAT_LOG_LEVEL": "WARNING",
     }
-    auth_port, chat_port = spare_port(), spare_port()
+    auth_port, chat_port = free_port(), free_port()
     auth_url, chat_url = f"http://127.0.0.1:{auth_port}", f"http://127.0.0.1:{chat_port}"
     env["CHAT_AUTH_SERVICE_URL"] = auth_url
     admin_sql(stack, f'CREATE DATABASE "{database}"')

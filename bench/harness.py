@@ -1,28 +1,20 @@
-"""What the benchmark scripts share: nearest-rank percentiles, spare ports, scratch databases
+"""What the benchmark scripts share: nearest-rank percentiles, free ports, scratch databases
 and waiting for a freshly started service."""
 
-import socket
 import subprocess
 import time
 
 import httpx
 
-from devstack.testing import admin_sql
+from devstack.testing import admin_sql, free_port
 
-__all__ = ["admin_sql", "percentile", "spare_port", "wait_healthy"]
+__all__ = ["admin_sql", "free_port", "percentile", "wait_healthy"]
 
 
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile: the smallest sample with at least q % of samples at or below."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
-
-
-def spare_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def wait_healthy(url: str, process: subprocess.Popen[bytes], within: float = 90) -> None:

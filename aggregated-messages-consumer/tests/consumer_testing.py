@@ -1,64 +1,17 @@
 """Helpers for running the consumer as a real process and looking at what it wrote."""
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 
 from chat_events import Burst, MessageEvent, burst_from_messages
-
-BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Service:
-    """`aggregated-consumer run` as a child process, with its own environment and log file."""
-
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.env = {**os.environ, **env}
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> "Service":
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [str(BIN / "aggregated-consumer"), "run"], env=self.env, stdout=log, stderr=log
-            )
-        return self
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def terminate(self) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=30)
-
-    def stop_quietly(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
+from devstack.testing import free_port
 
 
 def consumer_env(

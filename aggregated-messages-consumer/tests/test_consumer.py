@@ -14,7 +14,6 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from consumer_testing import (
-    Service,
     all_aggregates,
     consumer_env,
     firestore_client,
@@ -25,6 +24,7 @@ from consumer_testing import (
 
 from chat_events import Burst
 from devstack.settings import Endpoints
+from devstack.testing import ServiceProcess
 
 
 @pytest.fixture
@@ -35,9 +35,9 @@ def topics(kafka_topics: Callable[..., dict[str, str]]) -> dict[str, str]:
 @pytest.fixture
 def consumer(
     stack: Endpoints, topics: dict[str, str], firestore_project: str, tmp_path: Path
-) -> Iterator[Service]:
+) -> Iterator[ServiceProcess]:
     env = consumer_env(stack.kafka_bootstrap_servers, topics, firestore_project)
-    service = Service(env, tmp_path / "consumer.log")
+    service = ServiceProcess("aggregated-consumer", env, tmp_path / "consumer.log")
     yield service
     service.stop_quietly()
 
@@ -65,7 +65,7 @@ async def _committed(bootstrap: str, group: str, topic: str) -> int:
 
 
 async def test_bursts_become_documents_with_members_and_expiry(
-    stack: Endpoints, topics: dict[str, str], firestore_project: str, consumer: Service
+    stack: Endpoints, topics: dict[str, str], firestore_project: str, consumer: ServiceProcess
 ) -> None:
     bursts = [make_burst(size) for size in (1, 3, 10)]
     await _produce(
@@ -100,7 +100,7 @@ async def test_bursts_become_documents_with_members_and_expiry(
 
 
 async def test_replayed_burst_rewrites_its_document_instead_of_adding_one(
-    stack: Endpoints, topics: dict[str, str], firestore_project: str, consumer: Service
+    stack: Endpoints, topics: dict[str, str], firestore_project: str, consumer: ServiceProcess
 ) -> None:
     burst = make_burst(4)
     value = burst.model_dump_json().encode()
@@ -129,7 +129,7 @@ async def _dead_letters(bootstrap: str, topic: str, expected: int) -> list[Any]:
 
 
 async def test_poison_and_refused_records_go_to_dead_letter_and_the_partition_keeps_flowing(
-    stack: Endpoints, topics: dict[str, str], firestore_project: str, consumer: Service
+    stack: Endpoints, topics: dict[str, str], firestore_project: str, consumer: ServiceProcess
 ) -> None:
     before, after = make_burst(2), make_burst(2)
     # Valid JSON, but Firestore refuses a document id longer than 1500 bytes.
@@ -168,7 +168,7 @@ async def test_poison_and_refused_records_go_to_dead_letter_and_the_partition_ke
 
 @pytest.mark.slow
 async def test_kill_minus_nine_five_times_writes_every_burst_exactly_once(
-    stack: Endpoints, topics: dict[str, str], firestore_project: str, consumer: Service
+    stack: Endpoints, topics: dict[str, str], firestore_project: str, consumer: ServiceProcess
 ) -> None:
     rng = random.Random(5)
     bursts = [make_burst(rng.randint(1, 10)) for _ in range(400)]
@@ -213,7 +213,7 @@ async def test_unreachable_firestore_makes_it_unready_and_dead_letters_after_the
         CONSUMER_WRITE_TIMEOUT="0.5",
         CONSUMER_MAX_ATTEMPTS="2",
     )
-    service = Service(env, tmp_path / "consumer.log").start()
+    service = ServiceProcess("aggregated-consumer", env, tmp_path / "consumer.log").start()
     try:
         bursts = [make_burst(2), make_burst(3)]
         values = [b.model_dump_json().encode() for b in bursts]

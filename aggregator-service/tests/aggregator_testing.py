@@ -1,76 +1,24 @@
 """Helpers for the tests that run the services as real processes against the running stack."""
 
 import asyncio
-import os
 import random
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from chat_events import Burst, MessageEvent
+from devstack.testing import ServiceProcess, free_port
 
-BIN = Path(sys.executable).parent
 _DEFAULT_CHAT = uuid.UUID("00000000-0000-4000-8000-00000000000a")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Service:
-    """One service process (`aggregator run` or `aggregated-consumer run`) with its own env."""
-
-    def __init__(self, command: str, env: dict[str, str], log_path: Path) -> None:
-        self.command = command
-        self.env = {**os.environ, **env}
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> "Service":
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [str(BIN / self.command), "run"], env=self.env, stdout=log, stderr=log
-        )
-        log.close()
-        return self
-
-    def kill(self) -> None:
-        """kill -9: no flush, no commit, no leaving the group."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def terminate(self, timeout: float = 30) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=timeout)
-
-    def stop_quietly(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
-
-
-ServiceFactory = Callable[[str, dict[str, str], str], Service]
+ServiceFactory = Callable[[str, dict[str, str], str], ServiceProcess]
 
 
 def aggregator_env(
@@ -198,7 +146,7 @@ async def steady_load(
     return sent
 
 
-async def wait_ready(port: str, service: Service, within: float = 30) -> None:
+async def wait_ready(port: str, service: ServiceProcess, within: float = 30) -> None:
     deadline = time.monotonic() + within
     async with httpx.AsyncClient() as client:
         while time.monotonic() < deadline:

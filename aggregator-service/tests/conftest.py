@@ -10,7 +10,7 @@ import pytest
 # unless its folder is on the path. Its name is unique in the workspace, so nothing clashes.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from aggregator_testing import Service, ServiceFactory
+from aggregator_testing import ServiceFactory, ServiceProcess
 
 
 @pytest.fixture
@@ -20,10 +20,10 @@ def topics(kafka_topics: Callable[..., dict[str, str]]) -> dict[str, str]:
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[ServiceFactory]:
-    started: list[Service] = []
+    started: list[ServiceProcess] = []
 
-    def make(command: str, env: dict[str, str], name: str) -> Service:
-        service = Service(command, env, tmp_path / f"{name}.log")
+    def make(command: str, env: dict[str, str], name: str) -> ServiceProcess:
+        service = ServiceProcess(command, env, tmp_path / f"{name}.log")
         started.append(service)
         return service
 

@@ -19,7 +19,7 @@ from devstack.health import port_open
 from devstack.java import find_java17
 from devstack.processes import process_group_members, read_pid
 from devstack.settings import REPO_ROOT, Endpoints, StackSettings
-from devstack.testing import unique_name
+from devstack.testing import free_port, unique_name
 
 INFRA = ["postgres", "firestore", "firebase-auth", "kafka", "cassandra"]
 
@@ -33,12 +33,6 @@ def devstack(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
         timeout=300,
         check=False,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,8 @@ from deployment_manifests import (
     dockerignore_excludes,
     stage,
 )
+
+from devstack.testing import free_port
 
 SERVICE_MEMBERS = set(COMMAND_MEMBER.values())
 
@@ -207,12 +208,6 @@ def test_the_packaged_migrations_apply(
     assert chat.returncode == 0, chat.stderr[-2000:]
     again = run_image_command(image_env, ["chat-service", "migrate"], chat_env)
     assert again.returncode == 0, again.stderr[-2000:]  # idempotent: compose re-runs it
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Health checks and probes ask for paths the services really serve, on the right ports."""
 
 import re
-import socket
 from typing import Any
 
 import httpx
@@ -16,12 +15,7 @@ from auth_service.main import create_app as create_auth_app
 from auth_validator import JwtSettings
 from chat_service.main import create_app as create_chat_app
 from chat_service.settings import ChatSettings
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from devstack.testing import free_port
 
 
 async def probe_statuses(server_class: type, paths: list[str]) -> dict[str, int]:

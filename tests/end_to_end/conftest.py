@@ -17,13 +17,13 @@ from devstack.components.kafka import Kafka
 from devstack.kafka_topics import create_topics
 from devstack.services import SERVICES
 from devstack.settings import REPO_ROOT, Endpoints, StackSettings
-from devstack.testing import unique_name
+from devstack.testing import free_port, unique_name
 
 # The support module sits next to the tests; with pytest's importlib mode its folder must be on
 # the path. Its name is unique in the workspace.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from end_to_end_support import Pipeline, free_port
+from end_to_end_support import Pipeline
 
 
 @pytest.fixture(scope="module")

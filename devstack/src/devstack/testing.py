@@ -6,8 +6,14 @@ run side by side and leave nothing behind.
 """
 
 import asyncio
+import os
 import secrets
+import signal
+import socket
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg2
@@ -15,6 +21,56 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from devstack.settings import Endpoints, StackSettings
+
+# The workspace's console scripts sit next to the interpreter running the tests.
+_SCRIPTS = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class ServiceProcess:
+    """One of the workspace's `COMMAND run` services as a child process, for tests that start,
+    kill and restart it: its own environment on top of ours, its output in a log file."""
+
+    def __init__(self, command: str, env: dict[str, str], log_path: Path) -> None:
+        self.command = command
+        self.env = {**os.environ, **env}
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "ServiceProcess":
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [str(_SCRIPTS / self.command), "run"], env=self.env, stdout=log, stderr=log
+            )
+        return self
+
+    def kill(self) -> None:
+        """kill -9: no flush, no commit, no leaving the group."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def terminate(self, timeout: float = 30) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+    def stop_quietly(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
 
 
 def unique_name(prefix: str) -> str:
