@@ -73,3 +73,12 @@ def test_times_serialize_with_an_explicit_utc_offset() -> None:
     assert as_json["latest_message_time_iso"] == "2023-11-14T22:13:20.123456+00:00"
     assert as_json["list_of_messages"][0]["time_iso"].endswith("+00:00")
     assert ChatMessage.model_validate(as_json["list_of_messages"][0]).time_iso == message.time_iso
+
+
+def test_iso_times_have_a_fixed_width_so_their_strings_sort_as_the_times_do() -> None:
+    # A whole second would lose its fraction with a plain isoformat(), and then
+    # "…:20+00:00" would sort after "…:20.5+00:00".
+    whole, later = event(1_700_000_000_000_000), event(1_700_000_000_500_000)
+    texts = [json.loads(m.model_dump_json())["time_iso"] for m in (whole, later)]
+    assert texts == ["2023-11-14T22:13:20.000000+00:00", "2023-11-14T22:13:20.500000+00:00"]
+    assert sorted(texts) == texts

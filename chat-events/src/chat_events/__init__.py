@@ -1,6 +1,13 @@
 """Kafka event payloads shared by the chat service, the aggregator and the consumer."""
 
-from chat_events.payloads import Burst, ChatMessage, MessageEvent, burst_from_messages
+from chat_events.payloads import (
+    Burst,
+    ChatMessage,
+    IsoTime,
+    MessageEvent,
+    burst_from_messages,
+    iso_with_offset,
+)
 from chat_events.timeuuid import timeuuid_datetime, timeuuid_sort_key
 from chat_events.topics import CHAT_MESSAGES, CHAT_MESSAGES_DEAD_LETTER, CHAT_MESSAGES_GROUPED
 
@@ -10,8 +17,10 @@ __all__ = [
     "CHAT_MESSAGES_GROUPED",
     "Burst",
     "ChatMessage",
+    "IsoTime",
     "MessageEvent",
     "burst_from_messages",
+    "iso_with_offset",
     "timeuuid_datetime",
     "timeuuid_sort_key",
 ]

@@ -3,10 +3,22 @@
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
 from chat_events.timeuuid import timeuuid_sort_key
+
+
+def iso_with_offset(value: datetime) -> str:
+    """ISO-8601 in UTC with an explicit `+00:00` offset (pydantic would write `Z`) and always
+    six fractional digits, so that the strings sort as the times do (browsers query Firestore
+    for bursts newer than a `latest_message_time_iso`)."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+IsoTime = Annotated[AwareDatetime, PlainSerializer(iso_with_offset, return_type=str)]
+"""A timezone-aware time that serialises as `iso_with_offset` writes it."""
 
 
 class ChatMessage(BaseModel):
@@ -20,12 +32,8 @@ class ChatMessage(BaseModel):
     to_user: str
     body: str
     time: uuid.UUID = Field(description="TimeUUID of the message; the history cursor.")
-    time_iso: AwareDatetime
+    time_iso: IsoTime
     client_message_id: str | None = None
-
-    @field_serializer("time_iso")
-    def _time_iso_with_offset(self, value: datetime) -> str:
-        return iso_with_offset(value)
 
 
 class MessageEvent(ChatMessage):
@@ -46,17 +54,8 @@ class Burst(BaseModel):
     list_of_messages: list[ChatMessage]
     first_message_time: uuid.UUID
     latest_message_time: uuid.UUID
-    latest_message_time_iso: datetime
+    latest_message_time_iso: IsoTime
     count: int
-
-    @field_serializer("latest_message_time_iso")
-    def _latest_time_with_offset(self, value: datetime) -> str:
-        return iso_with_offset(value)
-
-
-def iso_with_offset(value: datetime) -> str:
-    """ISO-8601 with an explicit `+00:00` offset (pydantic would write `Z`), as the API promises."""
-    return value.astimezone(UTC).isoformat()
 
 
 def burst_from_messages(messages: Sequence[MessageEvent]) -> Burst:

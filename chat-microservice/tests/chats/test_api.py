@@ -159,6 +159,32 @@ async def test_my_chats_are_listed_newest_activity_first(
     assert sent.status_code == 201, sent.text
     listed = await client.get("/v1/chat", headers=me.headers)
     assert [c["chat_id"] for c in listed.json()] == [ids[0], ids[2], ids[1]]
+    assert listed.json()[1]["last_message"] is None
     assert [
         c["chat_id"] for c in (await client.get("/v1/chat/", headers=peers[0].headers)).json()
     ] == [ids[0]]
+
+
+async def test_my_chats_show_their_latest_message_to_both_members(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    me, peer = await make_user(), await make_user()
+    created = await client.post(
+        "/v1/chat/", json={"users_id": [me.id, peer.id]}, headers=me.headers
+    )
+    chat_id = created.json()["chat_id"]
+    sent = []
+    for sender, receiver, body in [(me, peer, "first"), (peer, me, "second"), (me, peer, "third")]:
+        response = await client.post(
+            "/v1/messaging/",
+            json={"chat_id": chat_id, "to_user": receiver.id, "body": body},
+            headers=sender.headers,
+        )
+        sent.append(response.json())
+    for user in (me, peer):
+        [entry] = (await client.get("/v1/chat/", headers=user.headers)).json()
+        newest = sent[-1]
+        assert entry["last_activity"] == newest["time_iso"]
+        assert entry["last_message"] == {
+            key: newest[key] for key in ("message_id", "from_user", "body", "time", "time_iso")
+        }

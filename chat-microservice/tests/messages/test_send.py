@@ -42,7 +42,7 @@ async def test_send_returns_201_stores_and_publishes_keyed_by_chat(
     assert message["client_message_id"] == "c-1"
     time = uuid.UUID(message["time"])
     assert time.version == 1
-    assert message["time_iso"] == timeuuid_datetime(time).isoformat()
+    assert message["time_iso"] == timeuuid_datetime(time).isoformat(timespec="microseconds")
     assert await _history(client, chat, bob) == [message]
     records = await kafka_records(chat["chat_id"])
     assert records == [

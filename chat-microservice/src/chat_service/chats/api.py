@@ -5,7 +5,7 @@ import uuid
 from fastapi import Response, status
 
 from auth_validator import CurrentUser
-from chat_service.chats.schemas import Chat, ChatCreate
+from chat_service.chats.schemas import Chat, ChatCreate, ChatSummary
 from chat_service.deps import BearerToken, ChatServiceDep
 from chat_service.openapi import errors
 from chat_service.routing import SlashOptionalRouter
@@ -33,8 +33,8 @@ async def create_chat(
 
 
 @router.get("/", responses=errors(401, 503))
-async def list_chats(caller: CurrentUser, chats: ChatServiceDep) -> list[Chat]:
-    """The caller's chats, newest activity first."""
+async def list_chats(caller: CurrentUser, chats: ChatServiceDep) -> list[ChatSummary]:
+    """The caller's chats, newest activity first, each with its latest message (or null)."""
     return await chats.chats_of(caller)
 
 

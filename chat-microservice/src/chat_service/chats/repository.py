@@ -7,17 +7,19 @@ from datetime import UTC, datetime
 
 from cassandra.cluster import Session
 
-from chat_service.chats.schemas import Chat
+from chat_events import ChatMessage, timeuuid_datetime
+from chat_service.chats.schemas import Chat, LastMessage
 from chat_service.database import Row, Statements
 from chat_service.settings import ChatSettings
 
 
 @dataclass(frozen=True)
 class ChatEntry:
-    """A chat in a user's list, with the time of its latest message (if any)."""
+    """A chat in a user's list, with its latest message (if any)."""
 
     chat: Chat
     last_activity: datetime | None
+    last_message: LastMessage | None
 
 
 class ChatRepository:
@@ -42,12 +44,17 @@ class ChatRepository:
                 "(user_id, chat_id, users_id, users_name, created_at) VALUES (?, ?, ?, ?, ?)",
                 write,
             ),
+            # The message's time is the write timestamp: the newest message wins even when
+            # two sends of one chat land out of order.
             "touch": (
-                "UPDATE {ks}.chats_by_user SET last_activity = ? WHERE user_id = ? AND chat_id = ?",
+                "UPDATE {ks}.chats_by_user USING TIMESTAMP ? SET last_activity = ?, "
+                "last_message_id = ?, last_message_time = ?, last_message_from = ?, "
+                "last_message_body = ? WHERE user_id = ? AND chat_id = ?",
                 write,
             ),
             "list": (
-                "SELECT chat_id, users_id, users_name, created_at, last_activity "
+                "SELECT chat_id, users_id, users_name, created_at, last_activity, "
+                "last_message_id, last_message_time, last_message_from, last_message_body "
                 "FROM {ks}.chats_by_user WHERE user_id = ?",
                 read,
             ),
@@ -80,19 +87,47 @@ class ChatRepository:
             )
         )
 
-    async def touch(self, chat: Chat, at: datetime) -> None:
+    async def touch(self, chat: Chat, message: ChatMessage) -> None:
+        """Records `message` as the chat's latest, in both members' lists."""
+        written_at = int(message.time_iso.timestamp() * 1_000_000)
+        values = (
+            message.time_iso, message.message_id, message.time, message.from_user, message.body,
+        )  # fmt: skip
         await asyncio.gather(
-            *(self._statements.run("touch", at, uid, chat.chat_id) for uid in chat.users_id)
+            *(
+                self._statements.run("touch", written_at, *values, uid, chat.chat_id)
+                for uid in chat.users_id
+            )
         )
 
     async def list_for(self, user_id: str) -> list[ChatEntry]:
         rows = await self._statements.run("list", user_id)
-        return [ChatEntry(_chat_from(row), _aware(row["last_activity"])) for row in rows]
+        return [_entry_from(row) for row in rows]
 
 
 def _aware(value: datetime | None) -> datetime | None:
     # The driver returns timestamps as naive UTC datetimes.
     return value.replace(tzinfo=UTC) if value is not None else None
+
+
+def _entry_from(row: Row) -> ChatEntry:
+    last_message = _last_message_from(row)
+    # The message's TimeUUID is exact; the timestamp column keeps only milliseconds (and is
+    # all there is for rows written before the latest message was recorded).
+    last_activity = last_message.time_iso if last_message else _aware(row["last_activity"])
+    return ChatEntry(_chat_from(row), last_activity, last_message)
+
+
+def _last_message_from(row: Row) -> LastMessage | None:
+    if row["last_message_time"] is None:
+        return None
+    return LastMessage(
+        message_id=row["last_message_id"],
+        from_user=row["last_message_from"],
+        body=row["last_message_body"],
+        time=row["last_message_time"],
+        time_iso=timeuuid_datetime(row["last_message_time"]),
+    )
 
 
 def _chat_from(row: Row) -> Chat:

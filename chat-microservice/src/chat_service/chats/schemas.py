@@ -5,6 +5,8 @@ from typing import Annotated, Self
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, model_validator
 
+from chat_events import IsoTime
+
 
 def _id_as_text(value: object) -> object:
     # Clients of the original API send ids as numbers or strings; both mean the same user.
@@ -47,3 +49,22 @@ class Chat(BaseModel):
 
     def has_member(self, user_id: str) -> bool:
         return user_id in self.users_id
+
+
+class LastMessage(BaseModel):
+    """The newest message of a chat, as the chat list previews it."""
+
+    message_id: uuid.UUID
+    from_user: str
+    body: str
+    time: uuid.UUID = Field(description="TimeUUID of the message.")
+    time_iso: IsoTime
+
+
+class ChatSummary(Chat):
+    """A chat in the caller's list: the chat plus what the list shows of its activity."""
+
+    last_activity: IsoTime | None = Field(
+        None, description="Time of the newest message; null before the first one."
+    )
+    last_message: LastMessage | None = None

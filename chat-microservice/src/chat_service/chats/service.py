@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from cachetools import LRUCache
 
 from auth_validator import Principal
+from chat_events import ChatMessage
 from chat_service.chats.repository import ChatEntry, ChatRepository
-from chat_service.chats.schemas import Chat, ChatCreate
+from chat_service.chats.schemas import Chat, ChatCreate, ChatSummary
 from chat_service.errors import ChatNotFound, NotAMember, NotYourIdentity, UserNotFound
 from chat_service.users import UserDirectory
 
@@ -66,14 +67,21 @@ class ChatService:
             raise NotAMember()
         return chat
 
-    async def chats_of(self, caller: Principal) -> list[Chat]:
+    async def chats_of(self, caller: Principal) -> list[ChatSummary]:
         """The caller's chats, the one with the newest message (or creation) first."""
         entries = await self._repository.list_for(caller.user_id)
         entries.sort(key=_activity, reverse=True)
-        return [entry.chat for entry in entries]
+        return [
+            ChatSummary(
+                **entry.chat.model_dump(),
+                last_activity=entry.last_activity,
+                last_message=entry.last_message,
+            )
+            for entry in entries
+        ]
 
-    async def record_activity(self, chat: Chat, at: datetime) -> None:
-        await self._repository.touch(chat, at)
+    async def record_activity(self, chat: Chat, message: ChatMessage) -> None:
+        await self._repository.touch(chat, message)
 
 
 def _activity(entry: ChatEntry) -> datetime:

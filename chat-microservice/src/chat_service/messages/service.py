@@ -145,7 +145,7 @@ class MessageService:
             self._indexed[(chat.chat_id, bucket)] = True
         await asyncio.gather(
             self._repository.insert(message, bucket),
-            self._chats.record_activity(chat, message.time_iso),
+            self._chats.record_activity(chat, message),
         )
 
     async def _publish(self, chat: Chat, message: ChatMessage) -> None:

@@ -1,0 +1,54 @@
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+from chat_events import ChatMessage, timeuuid_datetime
+from chat_service.chats.repository import ChatRepository
+from chat_service.chats.schemas import Chat
+from chat_service.database import connect
+from chat_service.settings import ChatSettings
+
+
+def _message(chat: Chat, microseconds: int, body: str) -> ChatMessage:
+    # A version-1 UUID for a chosen instant (100 ns ticks since 1582-10-15).
+    ticks = 0x01B21DD213814000 + microseconds * 10
+    time = uuid.UUID(
+        fields=(ticks & 0xFFFFFFFF, (ticks >> 32) & 0xFFFF, (ticks >> 48) | 0x1000, 0x80, 0, 1)
+    )
+    return ChatMessage(
+        message_id=uuid.uuid4(),
+        chat_id=chat.chat_id,
+        from_user=chat.users_id[0],
+        to_user=chat.users_id[1],
+        body=body,
+        time=time,
+        time_iso=timeuuid_datetime(time),
+    )
+
+
+async def test_the_newest_message_stays_last_when_an_older_one_is_recorded_after_it(
+    chat_settings: ChatSettings,
+) -> None:
+    cluster, session = await asyncio.to_thread(connect, chat_settings)
+    try:
+        repository = ChatRepository(session)
+        await repository.prepare(chat_settings)
+        chat = Chat(
+            chat_id=uuid.uuid4(),
+            users_id=["101", "202"],
+            users_name=["ann", "ben"],
+            created_at=datetime.now(UTC).replace(microsecond=0),
+        )
+        await repository.add_to_member_lists(chat)
+        now = int(datetime.now(UTC).timestamp() * 1_000_000)
+        newer, older = _message(chat, now, "newer"), _message(chat, now - 5_000, "older")
+        await repository.touch(chat, newer)
+        await repository.touch(chat, older)  # lands late, as a slow concurrent send would
+        entries = {uid: await repository.list_for(uid) for uid in chat.users_id}
+    finally:
+        await asyncio.to_thread(cluster.shutdown)
+    for [entry] in entries.values():
+        assert entry.last_message is not None
+        assert entry.last_message.body == "newer"
+        assert entry.last_message.time == newer.time
+        assert entry.last_activity == newer.time_iso
