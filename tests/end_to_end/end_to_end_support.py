@@ -44,6 +44,39 @@ class Pipeline:
     def restart(self, name: str) -> None:
         runner.up([self.components[name]])
 
+    def live_query(
+        self, client: httpx.Client, chat_id: str, *, member: str, signed_in_as: "User"
+    ) -> tuple[int, int]:
+        """The browser's live query (bursts of a chat whose `members` contain `member`), run
+        through Firestore's REST API signed in to Firebase as `signed_in_as`, with the custom
+        token of their login; returns (HTTP status, documents found)."""
+        settings = self.settings.endpoints
+        signed_in = client.post(
+            f"http://{settings.firebase_auth_emulator_host}/identitytoolkit.googleapis.com/v1/"
+            "accounts:signInWithCustomToken?key=any-key-works-with-the-emulator",
+            json={"token": signed_in_as.firebase_token, "returnSecureToken": True},
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        query = {
+            "from": [{"collectionId": "aggregates"}],
+            "where": {
+                "fieldFilter": {
+                    "field": {"fieldPath": "members"},
+                    "op": "ARRAY_CONTAINS",
+                    "value": {"stringValue": member},
+                }
+            },
+        }
+        response = client.post(
+            f"http://{settings.firestore_emulator_host}/v1/projects/{self.firestore_project}"
+            f"/databases/(default)/documents/chats/{chat_id}:runQuery",
+            headers={"Authorization": f"Bearer {signed_in.json()['idToken']}"},
+            json={"structuredQuery": query},
+        )
+        if response.status_code != 200:
+            return response.status_code, 0
+        return 200, sum(1 for row in response.json() if "document" in row)
+
     def aggregates(self, chat_id: str) -> list[dict[str, object]]:
         client = firestore.Client(
             project=self.firestore_project, credentials=AnonymousCredentials()
@@ -60,6 +93,7 @@ class User:
     id: str
     username: str
     token: str
+    firebase_token: str = ""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -76,7 +110,8 @@ def sign_up_and_log_in(client: httpx.Client, pipeline: Pipeline, username: str) 
         f"{pipeline.auth_url}/v1/login/", data={"username": username, "password": password}
     )
     assert login.status_code == 200, login.text
-    return User(str(created.json()["id"]), username, login.json()["access_token"])
+    body = login.json()
+    return User(str(created.json()["id"]), username, body["access_token"], body["firebase_token"])
 
 
 def open_chat(client: httpx.Client, pipeline: Pipeline, owner: User, other: User) -> str:

@@ -48,3 +48,35 @@ def test_messages_reach_history_and_one_firestore_document_per_burst(pipeline: P
     ]  # fmt: skip
     assert all(sorted(d["members"]) == sorted([alice.id, bob.id]) for d in documents)
     assert sorted(message_ids_in_firestore(documents)) == sorted(m["message_id"] for m in sent)
+
+
+def test_an_outsider_can_read_neither_the_chat_nor_its_live_bursts(pipeline: Pipeline) -> None:
+    with httpx.Client(timeout=10) as client:
+        alice = sign_up_and_log_in(client, pipeline, unique_name("alice"))
+        bob = sign_up_and_log_in(client, pipeline, unique_name("bob"))
+        eve = sign_up_and_log_in(client, pipeline, unique_name("eve"))
+        chat = open_chat(client, pipeline, alice, bob)
+        sent = client.post(
+            f"{pipeline.chat_url}/v1/messaging/",
+            headers=alice.headers,
+            json={"chat_id": chat, "to_user": bob.id, "body": "just between us"},
+        )
+        assert sent.status_code == 201, sent.text
+        assert wait_for(lambda: len(pipeline.aggregates(chat)) == 1, 20)
+        api_answers = [
+            client.get(f"{pipeline.chat_url}/v1/chat/{chat}", headers=eve.headers).status_code,
+            client.get(
+                f"{pipeline.chat_url}/v1/chat/{chat}/messages/", headers=eve.headers
+            ).status_code,
+        ]
+        # The live query the browser runs, signed in to Firebase as each user.
+        live = {
+            user.username: pipeline.live_query(client, chat, member=user.id, signed_in_as=user)
+            for user in (bob, eve)
+        }
+        eve_asking_for_bob = pipeline.live_query(client, chat, member=bob.id, signed_in_as=eve)
+
+    assert api_answers == [403, 403]
+    assert live[bob.username] == (200, 1)
+    assert live[eve.username] == (200, 0)
+    assert eve_asking_for_bob[0] == 403
