@@ -1,0 +1,115 @@
+/** Typed client of the auth and chat services, reached through this origin's proxy. */
+
+import type { Chat, LoginResult, Message, User } from "./api-types";
+import { ApiError, NetworkError, apiErrorFromResponse } from "./errors";
+
+const AUTH = "/auth/api/v1";
+const CHAT = "/chat/api/v1";
+
+async function call<T>(path: string, init: RequestInit): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, { ...init, cache: "no-store" });
+  } catch {
+    throw new NetworkError();
+  }
+  if (!response.ok) throw await apiErrorFromResponse(response);
+  if (response.status === 204) return undefined as T;
+  return (await response.json()) as T;
+}
+
+function json(body: unknown): RequestInit {
+  return {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  };
+}
+
+export function signUp(username: string, password: string): Promise<User> {
+  return call<User>(`${AUTH}/users/`, json({ username, password }));
+}
+
+export function logIn(username: string, password: string): Promise<LoginResult> {
+  return call<LoginResult>(`${AUTH}/login/`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ username, password }).toString(),
+  });
+}
+
+export interface UserSearch {
+  q: string;
+  limit: number;
+  afterId?: number | string;
+}
+
+export interface HistoryPage {
+  quantity: number;
+  /** TimeUUID: return messages strictly older than this one. */
+  before?: string;
+}
+
+export interface SendMessage {
+  chat_id: string;
+  to_user: string;
+  body: string;
+  client_message_id: string;
+}
+
+/** The calls made with the access token. Any 401 ends the session through onUnauthorized. */
+export class ChatApi {
+  constructor(
+    private readonly token: string,
+    private readonly onUnauthorized: () => void,
+  ) {}
+
+  private async authed<T>(path: string, init: RequestInit = {}): Promise<T> {
+    const headers = new Headers(init.headers);
+    headers.set("authorization", `Bearer ${this.token}`);
+    try {
+      return await call<T>(path, { ...init, headers });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) this.onUnauthorized();
+      throw error;
+    }
+  }
+
+  me(): Promise<User> {
+    return this.authed<User>(`${AUTH}/users/me`);
+  }
+
+  searchUsers({ q, limit, afterId }: UserSearch): Promise<User[]> {
+    const params = new URLSearchParams({ q, limit: String(limit) });
+    if (afterId !== undefined) params.set("after_id", String(afterId));
+    return this.authed<User[]>(`${AUTH}/users/?${params.toString()}`);
+  }
+
+  openChat(me: { id: string; username: string }, other: { id: string; username: string }): Promise<Chat> {
+    return this.authed<Chat>(
+      `${CHAT}/chat/`,
+      json({ users_id: [me.id, other.id], users_name: [me.username, other.username] }),
+    );
+  }
+
+  listChats(): Promise<Chat[]> {
+    return this.authed<Chat[]>(`${CHAT}/chat/`);
+  }
+
+  getChat(chatId: string): Promise<Chat> {
+    return this.authed<Chat>(`${CHAT}/chat/${encodeURIComponent(chatId)}`);
+  }
+
+  /** One page of history, NEWEST FIRST as the service returns it. */
+  history(chatId: string, { quantity, before }: HistoryPage): Promise<Message[]> {
+    const params = new URLSearchParams({ quantity: String(quantity) });
+    if (before) params.set("time", before);
+    return this.authed<Message[]>(
+      `${CHAT}/chat/${encodeURIComponent(chatId)}/messages/?${params.toString()}`,
+    );
+  }
+
+  send(message: SendMessage): Promise<Message> {
+    return this.authed<Message>(`${CHAT}/messaging/`, json(message));
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Live bursts of a chat from Firestore: `chats/{chatId}/aggregates`, written by the backend's
+ * consumer. The security rules let a user read a burst only when their uid is in `members`,
+ * so the query must filter on exactly that, plus the time window it needs.
+ */
+
+import {
+  type DocumentData,
+  type Firestore,
+  type QueryConstraint,
+  collection,
+  onSnapshot,
+  orderBy,
+  query,
+  where,
+} from "firebase/firestore";
+import type { Message } from "./api-types";
+
+export type LiveState = "connecting" | "live" | "error";
+
+export interface BurstWatch {
+  db: Firestore;
+  chatId: string;
+  uid: string;
+  /** Bursts whose newest message is at or after this ISO time; null for all of them. */
+  since: () => string | null;
+  onMessages: (messages: Message[]) => void;
+  onState: (state: LiveState) => void;
+}
+
+const RETRY_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
+
+function text(value: unknown): string | null {
+  if (typeof value === "string") return value;
+  if (typeof value === "number") return String(value);
+  return null;
+}
+
+/** The messages of one burst document, skipping anything malformed. */
+export function messagesOfBurst(data: DocumentData): Message[] {
+  const list: unknown = data.list_of_messages;
+  if (!Array.isArray(list)) return [];
+  const messages: Message[] = [];
+  for (const item of list) {
+    if (!item || typeof item !== "object") continue;
+    const raw = item as Record<string, unknown>;
+    const messageId = text(raw.message_id);
+    const time = text(raw.time);
+    const timeIso = text(raw.time_iso);
+    const body = text(raw.body);
+    const from = text(raw.from_user);
+    if (!messageId || !time || !timeIso || body === null || !from) continue;
+    messages.push({
+      message_id: messageId,
+      chat_id: text(raw.chat_id) ?? text(data.chat_id) ?? "",
+      from_user: from,
+      to_user: text(raw.to_user) ?? "",
+      body,
+      time,
+      time_iso: timeIso,
+      client_message_id: text(raw.client_message_id),
+    });
+  }
+  return messages;
+}
+
+/** Listens until the returned function is called; re-subscribes by itself after an error. */
+export function watchBursts(watch: BurstWatch): () => void {
+  let stopped = false;
+  let unsubscribe: (() => void) | null = null;
+  let retryTimer: ReturnType<typeof setTimeout> | null = null;
+  let failures = 0;
+
+  const subscribe = () => {
+    if (stopped) return;
+    watch.onState("connecting");
+    const since = watch.since();
+    const constraints: QueryConstraint[] = [where("members", "array-contains", watch.uid)];
+    if (since) constraints.push(where("latest_message_time_iso", ">=", since));
+    constraints.push(orderBy("latest_message_time_iso"));
+    const bursts = query(collection(watch.db, "chats", watch.chatId, "aggregates"), ...constraints);
+    unsubscribe = onSnapshot(
+      bursts,
+      { includeMetadataChanges: true },
+      (snapshot) => {
+        const messages: Message[] = [];
+        for (const change of snapshot.docChanges()) {
+          if (change.type === "removed") continue; // expired bursts: their messages stay shown
+          messages.push(...messagesOfBurst(change.doc.data()));
+        }
+        if (messages.length > 0) watch.onMessages(messages);
+        if (!snapshot.metadata.fromCache) failures = 0;
+        watch.onState(snapshot.metadata.fromCache ? "connecting" : "live");
+      },
+      () => {
+        unsubscribe = null;
+        if (stopped) return;
+        watch.onState("error");
+        const delay = RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)] ?? 30_000;
+        failures += 1;
+        retryTimer = setTimeout(subscribe, delay);
+      },
+    );
+  };
+
+  subscribe();
+  return () => {
+    stopped = true;
+    if (retryTimer) clearTimeout(retryTimer);
+    unsubscribe?.();
+  };
+}
