@@ -21,6 +21,7 @@ install: $(UV) ## install what is missing: uv, system packages, Python and npm d
 	@scripts/install-system-packages.sh
 	$(UV) sync --frozen --all-packages
 	@test -x devstack/node_modules/.bin/firebase || (cd devstack && npm ci --no-audit --no-fund)
+	@test -d frontend/node_modules/next || (cd frontend && npm ci --no-audit --no-fund)
 
 up: install ## start the infrastructure and the services, print where they listen
 	$(RUN) devstack up
@@ -37,7 +38,9 @@ logs: ## the end of one component's log: make logs NAME=kafka
 reset: ## stop everything and delete all local state (downloads are kept)
 	$(RUN) devstack reset
 
-test: install ## start the infrastructure, then run every test suite
+test: install ## the UI's unit tests, then start the infrastructure and run every Python suite
+	cd frontend && npm test
+	$(RUN) devstack prepare --only ui
 	$(RUN) devstack up --infra
 	$(RUN) pytest $(PYTEST_ARGS)
 
@@ -49,5 +52,6 @@ format: install ## apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
-typecheck: install ## mypy, strict on every src/ folder
+typecheck: install ## mypy, strict on every src/ folder; tsc on the UI
 	$(RUN) mypy
+	cd frontend && npm run typecheck

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the local stack needs when they are missing (as root only;
-# otherwise it says what to install). Java 17, Maven, Node.js and the Google Cloud SDK with its
+# Installs the Debian packages the local stack and its tests need when they are missing (as
+# root only; otherwise it says what to install): the Postgres server, and Chromium for the
+# browser tests (driven by Playwright, which never downloads a browser of its own here). Java 17, Maven, Node.js and the Google Cloud SDK with its
 # Firestore emulator are expected on the machine; devstack names whichever one is missing.
 set -euo pipefail
 
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v runuser >/dev/null || missing+=(util-linux)
+command -v chromium >/dev/null || missing+=(chromium)
 
 if ((${#missing[@]} == 0)); then
   exit 0

@@ -1,4 +1,4 @@
-"""`devstack up | down | status | logs NAME | reset`: the local infrastructure as processes."""
+"""`devstack up | prepare | down | status | logs NAME | reset`: the local stack as processes."""
 
 import argparse
 import logging
@@ -9,9 +9,10 @@ from collections.abc import Sequence
 
 from devstack import stack
 from devstack.components.base import Component, Context, StackError
-from devstack.processes import log_tail
+from devstack.processes import log_tail, running_pid
 from devstack.services import SERVICES
 from devstack.settings import StackSettings
+from devstack.web_ui import WebUI
 
 _EPILOG = """\
 Point a piece at a server of your own (it is then checked, not started) with DATABASE_URL,
@@ -48,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="start what is not running and wait until it is ready")
     up.add_argument("--infra", action="store_true", help="infrastructure only, no services")
-    for name in ("up", "down", "status"):
+    for name in ("up", "down", "status", "prepare"):
         command = up if name == "up" else commands.add_parser(name, help=_HELP[name])
         command.add_argument("--only", help="comma-separated component names")
     logs = commands.add_parser("logs", help="print the end of one component's log")
@@ -58,7 +59,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-_HELP = {"down": "stop every component devstack started", "status": "one line per component"}
+_HELP = {
+    "down": "stop every component devstack started",
+    "status": "one line per component",
+    "prepare": "install and build without starting anything (e.g. `--only ui` builds the UI)",
+}
 
 
 def _select(components: list[Component], only: str | None) -> list[Component]:
@@ -82,6 +87,19 @@ def _up(components: list[Component], _: argparse.Namespace, settings: StackSetti
         where = f"{component.host}:{component.port}"
         print(f"{component.name:<14} {outcome[component.name]:<9} {where}")
     print(f"ready in {time.monotonic() - started:.1f}s")
+    for component in components:
+        if isinstance(component, WebUI):
+            print(f"open the chat at {component.url}")
+    return 0
+
+
+def _prepare(components: list[Component], _: argparse.Namespace, __: StackSettings) -> int:
+    # A running piece is left alone: rebuilding under a live process (the UI's `.next`) would
+    # break it. `down` first to prepare it again.
+    idle = [c for c in components if not c.external and running_pid(c.pid_file) is None]
+    for component in idle:
+        component.prepare()
+    print("prepared: " + (", ".join(component.name for component in idle) or "nothing idle"))
     return 0
 
 
@@ -117,4 +135,11 @@ def _reset(components: list[Component], args: argparse.Namespace, settings: Stac
     return 0
 
 
-_COMMANDS = {"up": _up, "down": _down, "status": _status, "logs": _logs, "reset": _reset}
+_COMMANDS = {
+    "up": _up,
+    "prepare": _prepare,
+    "down": _down,
+    "status": _status,
+    "logs": _logs,
+    "reset": _reset,
+}

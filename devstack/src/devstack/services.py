@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 
 from devstack.components.base import Component, StackError
+from devstack.web_ui import WebUI
 
 # The workspace's console scripts sit next to the interpreter that runs devstack.
 _SCRIPTS = Path(sys.executable).parent
@@ -99,4 +100,7 @@ class AggregatedConsumer(Service):
         return [str(_SCRIPTS / self.script), "run"]
 
 
-SERVICES: list[type[Component]] = [AuthService, ChatService, Aggregator, AggregatedConsumer]
+BACKEND: list[type[Component]] = [AuthService, ChatService, Aggregator, AggregatedConsumer]
+"""The four services behind the HTTP APIs and the pipeline."""
+SERVICES: list[type[Component]] = [*BACKEND, WebUI]
+"""Everything of the project's own that `devstack up` starts once the infrastructure is ready."""

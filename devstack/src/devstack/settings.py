@@ -42,6 +42,7 @@ class StackSettings(BaseSettings):
     chat_port: int = 9000
     aggregator_port: int = 9101
     consumer_port: int = 9102
+    ui_port: int = 3000
     java_home: Path | None = None
     jvm_dirs: list[Path] = [Path("/usr/lib/jvm")]
     cassandra_heap: str = "1G"

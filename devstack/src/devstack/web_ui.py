@@ -1,0 +1,114 @@
+"""The browser UI (`frontend/`, Next.js): built once per source change, served by `next start`.
+
+The build holds nothing deployment-specific: service URLs, the Firebase project and the
+emulator addresses reach the UI server through its environment at start-up, so one build
+serves `make up` and every test stack.
+"""
+
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import httpx
+
+from devstack.components.base import Component, StackError
+from devstack.settings import REPO_ROOT
+
+FRONTEND_DIR = REPO_ROOT / "frontend"
+_NOT_SOURCES = {"node_modules", ".next", "test-results", "next-env.d.ts"}
+_BUILD_MARK = ".next/devstack-source-hash"
+
+
+def source_hash(folder: Path = FRONTEND_DIR) -> str:
+    """A digest of every file the build reads, so an unchanged UI is not rebuilt."""
+    digest = hashlib.sha256()
+    for path in sorted(_sources(folder)):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _sources(folder: Path) -> list[Path]:
+    found = []
+    for entry in folder.iterdir():
+        if entry.name in _NOT_SOURCES:
+            continue
+        found.extend(_sources(entry) if entry.is_dir() else [entry])
+    return found
+
+
+class WebUI(Component):
+    name = "ui"
+    needs_infrastructure = True
+    ready_timeout = 60.0
+    grace_seconds = 10.0
+
+    @property
+    def port(self) -> int:
+        return self.settings.ui_port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def cwd(self) -> Path:
+        return FRONTEND_DIR
+
+    def prepare(self) -> None:
+        if not (FRONTEND_DIR / "node_modules" / "next").is_dir():
+            self.context.progress("ui: installing npm dependencies (npm ci)")
+            self._npm("ci", "--no-audit", "--no-fund")
+        wanted = source_hash()
+        mark = FRONTEND_DIR / _BUILD_MARK
+        if mark.exists() and mark.read_text() == wanted:
+            return
+        self.context.progress("ui: building the web UI (next build)")
+        self._npm("run", "build")
+        mark.write_text(wanted)
+
+    def _npm(self, *args: str) -> None:
+        npm = shutil.which("npm")
+        if npm is None:
+            raise StackError("npm not found: install Node.js 20 or newer (with npm).")
+        result = subprocess.run(
+            [npm, *args], cwd=FRONTEND_DIR, env=self._build_env(),
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if result.returncode != 0:
+            output = (result.stdout + result.stderr)[-3000:]
+            raise StackError(f"ui: `npm {' '.join(args)}` failed:\n{output}")
+
+    def _build_env(self) -> dict[str, str]:
+        return {**os.environ, "NEXT_TELEMETRY_DISABLED": "1"}
+
+    def argv(self) -> list[str]:
+        node = shutil.which("node")
+        if node is None:
+            raise StackError("node not found: install Node.js 20 or newer.")
+        next_cli = FRONTEND_DIR / "node_modules" / "next" / "dist" / "bin" / "next"
+        return [node, str(next_cli), "start", "--hostname", self.host, "--port", str(self.port)]
+
+    def env(self) -> dict[str, str]:
+        """Where the UI's proxy and the browser find the services, Firestore and Firebase Auth.
+
+        Variables already set win, so a test stack can point the UI at its own services.
+        """
+        settings, endpoints = self.settings, self.context.endpoints
+        environment = self._build_env()
+        defaults = {
+            "UI_AUTH_SERVICE_URL": f"http://{self.host}:{settings.auth_port}",
+            "UI_CHAT_SERVICE_URL": f"http://{self.host}:{settings.chat_port}",
+            "UI_FIREBASE_PROJECT_ID": endpoints.firebase_project,
+            "UI_FIRESTORE_EMULATOR_HOST": endpoints.firestore_emulator_host,
+            "UI_FIREBASE_AUTH_EMULATOR_HOST": endpoints.firebase_auth_emulator_host,
+        }
+        for name, value in defaults.items():
+            environment.setdefault(name, value)
+        return environment
+
+    def check(self) -> None:
+        httpx.get(f"{self.url}/ui-config", timeout=5).raise_for_status()
+        httpx.get(f"{self.url}/login", timeout=10).raise_for_status()
