@@ -15,15 +15,18 @@ from devstack import stack as runner
 from devstack.components.base import Component, Context
 from devstack.components.kafka import Kafka
 from devstack.kafka_topics import create_topics
-from devstack.services import SERVICES
+from devstack.services import BACKEND
 from devstack.settings import REPO_ROOT, Endpoints, StackSettings
 from devstack.testing import free_port, unique_name
+from devstack.web_ui import WebUI
 
 # The support module sits next to the tests; with pytest's importlib mode its folder must be on
 # the path. Its name is unique in the workspace.
 sys.path.insert(0, str(Path(__file__).parent))
 
+from chat_page import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS
 from end_to_end_support import Pipeline
+from playwright.sync_api import Browser, sync_playwright
 
 
 @pytest.fixture(scope="module")
@@ -100,4 +103,33 @@ def pipeline(
 
 def stack_components(settings: StackSettings) -> dict[str, Component]:
     context = Context(settings, progress=lambda _: None)
-    return {component.name: component for component in runner.build(context, SERVICES)}
+    return {component.name: component for component in runner.build(context, BACKEND)}
+
+
+@pytest.fixture
+def web_ui(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebUI]:
+    """The browser UI, served on a port of its own and pointed at this test's services and
+    Firestore project (the build is shared; `devstack up` makes it when sources changed)."""
+    monkeypatch.setenv("UI_FIREBASE_PROJECT_ID", pipeline.firestore_project)
+    settings = pipeline.settings.model_copy(update={"ui_port": free_port()})
+    ui = WebUI(Context(settings, progress=lambda _: None))
+    try:
+        runner.up([ui])
+        yield ui
+    finally:
+        runner.down([ui])
+
+
+@pytest.fixture
+def browser(web_ui: WebUI) -> Iterator[Browser]:
+    """Headless Chromium, started once the stack is up: Playwright's synchronous API runs an
+    event loop of its own, and the stack's set-up uses `asyncio.run` (Kafka round trips)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium not found: `make install` installs Debian's package", pytrace=False)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

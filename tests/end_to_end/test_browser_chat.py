@@ -1,0 +1,231 @@
+"""Two people chatting in real headless Chromium, against the whole product: the UI served by
+`next start`, the four services, Kafka, Cassandra, and both Firebase emulators.
+
+The aggregator here closes a burst after 1 s of silence (`AGGREGATOR_IDLE_TIMEOUT` in the
+pipeline fixture), so a message should reach the other person within about 2 s.
+"""
+
+import json
+import time
+import uuid
+
+import httpx
+import pytest
+from chat_page import ARTIFACTS, DESKTOP, PHONE, ChatPage
+from end_to_end_support import (
+    Pipeline,
+    message_ids_in_firestore,
+    open_chat,
+    sign_up_and_log_in,
+    wait_for,
+)
+from playwright.sync_api import Browser, expect
+
+from devstack import stack as runner
+from devstack.testing import unique_name
+from devstack.web_ui import WebUI
+
+# The promise is the aggregation window (1 s here) plus a second; one more second covers the
+# browser's render and Playwright's polling on a busy two-core machine (measured here: 1.3 s).
+LIVE_WITHIN_MS = 3_000
+
+
+def _password(username: str) -> str:
+    return f"pw-{username}-long-enough"
+
+
+def _arrives_live(page: ChatPage, body: str, since: float) -> float:
+    """Waits for `body` to show as sent in `page`; returns the seconds it took since `since`."""
+    expect(page.message(body)).to_have_attribute("data-status", "sent", timeout=LIVE_WITHIN_MS)
+    return time.monotonic() - since
+
+
+def test_two_people_chat_live_across_tabs_reloads_and_a_network_drop(
+    web_ui: WebUI, browser: Browser
+) -> None:
+    alice_name, bob_name = unique_name("alice"), unique_name("bob")
+    alice = ChatPage.open(browser, web_ui.url)
+    bob = ChatPage.open(browser, web_ui.url)
+    alice.sign_up(alice_name, _password(alice_name))
+    bob.sign_up(bob_name, _password(bob_name))
+
+    alice.open_chat_with(bob_name)
+    expect(alice.log.get_by_text("No messages yet. Say hello!")).to_be_visible()
+    bob.open_chat_with(alice_name)
+
+    latencies = []
+    for sender, receiver, body in [
+        (alice, bob, "Hi Bob, lunch today?"),
+        (bob, alice, "Sure, 12:30 at the usual place"),
+        (alice, bob, "Great\nsee you there"),
+    ]:
+        sender.send(body)
+        expect(sender.message(body)).to_have_attribute("data-status", "sent", timeout=10_000)
+        sent_at = time.monotonic()
+        latencies.append(_arrives_live(receiver, body, sent_at))
+    (ARTIFACTS / "live-latency-seconds.json").write_text(json.dumps(latencies))
+    assert max(latencies) * 1000 < LIVE_WITHIN_MS, latencies
+    assert alice.console_errors == []
+    assert bob.console_errors == []
+
+    # A second tab of Bob's sees what Alice sends, as the first one does.
+    bob_tab = ChatPage.in_context(bob.page.context, web_ui.url)
+    bob_tab.log_in(bob_name, _password(bob_name))
+    bob_tab.open_listed_chat(alice_name)
+    alice.send("Both of your tabs should see this")
+    sent_at = time.monotonic()
+    _arrives_live(bob, "Both of your tabs should see this", sent_at)
+    _arrives_live(bob_tab, "Both of your tabs should see this", sent_at)
+
+    # Alice's network drops while Bob writes; the message arrives once it is back.
+    alice.page.context.set_offline(True)
+    bob.send("Are you still there?")
+    expect(bob.message("Are you still there?")).to_have_attribute("data-status", "sent")
+    alice.page.wait_for_timeout(3_000)
+    expect(alice.message("Are you still there?")).to_have_count(0)
+    alice.page.context.set_offline(False)
+    expect(alice.message("Are you still there?")).to_have_attribute(
+        "data-status", "sent", timeout=30_000
+    )
+
+    # A reload keeps Alice signed in; her chat list shows Bob with the latest message.
+    alice.page.reload()
+    alice.expect_signed_in(alice_name)
+    expect(alice.chat_item(bob_name)).to_contain_text("Are you still there?")
+    alice.open_listed_chat(bob_name)
+    expected = [
+        "Hi Bob, lunch today?",
+        "Sure, 12:30 at the usual place",
+        "Great\nsee you there",
+        "Both of your tabs should see this",
+        "Are you still there?",
+    ]
+    expect(alice.messages).to_have_count(len(expected))
+    assert alice.bodies() == expected
+    for page in (alice, bob, bob_tab):
+        ids = page.message_ids()
+        assert len(ids) == len(set(ids)) == len(expected), ids
+    expect(alice.page.get_by_test_id("live-status")).to_have_text("Live", timeout=10_000)
+    alice.screenshot(ARTIFACTS, "conversation-desktop")
+    alice.page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    alice.page.reload()  # the open chat is kept in the address, so it stays open
+    alice.expect_conversation_with(bob_name)
+    expect(alice.messages).to_have_count(len(expected))
+    expect(alice.page.get_by_test_id("live-status")).to_have_text("Live", timeout=10_000)
+    alice.screenshot(ARTIFACTS, "conversation-phone")
+    alice.page.get_by_role("button", name="Back to chats").click()
+    expect(alice.chat_item(bob_name)).to_be_visible()
+    alice.screenshot(ARTIFACTS, "chat-list-phone")
+    alice.page.set_viewport_size(DESKTOP)  # type: ignore[arg-type]
+
+    alice.page.get_by_role("button", name="Log out").click()
+    expect(alice.page.get_by_label("Username")).to_be_visible()
+    alice.page.reload()
+    expect(alice.page.get_by_label("Username")).to_be_visible()
+
+
+def test_history_pages_back_through_sixty_older_messages_in_order(
+    web_ui: WebUI, pipeline: Pipeline, browser: Browser
+) -> None:
+    with httpx.Client(timeout=10) as client:
+        alice = sign_up_and_log_in(client, pipeline, unique_name("alice"))
+        bob = sign_up_and_log_in(client, pipeline, unique_name("bob"))
+        chat = open_chat(client, pipeline, alice, bob)
+        seeded = [f"seeded message {n:02d}" for n in range(1, 61)]
+        for body in seeded:
+            response = client.post(
+                f"{pipeline.chat_url}/v1/messaging/",
+                headers=alice.headers,
+                json={"chat_id": chat, "to_user": bob.id, "body": body,
+                      "client_message_id": uuid.uuid4().hex},
+            )  # fmt: skip
+            assert response.status_code == 201, response.text
+
+    page = ChatPage.open(browser, web_ui.url)
+    page.log_in(bob.username, _password(bob.username))
+    page.open_listed_chat(alice.username)
+    expect(page.message("seeded message 60")).to_be_visible()
+    assert page.messages.count() < len(seeded), "the first page should not hold everything"
+    page.scroll_history_to_the_beginning()
+
+    assert page.bodies() == seeded
+    ids = page.message_ids()
+    assert len(set(ids)) == len(ids) == len(seeded)
+    assert page.console_errors == []
+
+
+@pytest.fixture
+def short_lived_tokens(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Access tokens that expire 20 s after login (must be set before the pipeline starts)."""
+    monkeypatch.setenv("AUTH_ACCESS_TOKEN_LIFETIME", "20")
+    return 20
+
+
+def test_an_expired_session_returns_to_the_login_page_with_a_message(
+    short_lived_tokens: int, web_ui: WebUI, browser: Browser
+) -> None:
+    name = unique_name("carol")
+    page = ChatPage.open(browser, web_ui.url)
+    page.sign_up(name, _password(name))
+    page.page.reload()
+    page.expect_signed_in(name)
+    page.expect_login_page_saying(
+        "Your session has expired. Please log in again.",
+        timeout=(short_lived_tokens + 15) * 1000,
+    )
+    page.log_in(name, _password(name))
+
+
+def test_a_send_that_fails_while_the_chat_service_is_down_is_retried_into_one_message(
+    web_ui: WebUI, pipeline: Pipeline, browser: Browser
+) -> None:
+    alice_name, bob_name = unique_name("alice"), unique_name("bob")
+    alice = ChatPage.open(browser, web_ui.url)
+    bob = ChatPage.open(browser, web_ui.url)
+    alice.sign_up(alice_name, _password(alice_name))
+    bob.sign_up(bob_name, _password(bob_name))
+    alice.open_chat_with(bob_name)
+    bob.open_chat_with(alice_name)
+    chat_id = alice.page.get_by_test_id("chat-item").first.get_attribute("data-chat-id")
+    assert chat_id
+
+    body = "Written while the chat service was down"
+    runner.down([pipeline.components["chat"]])
+    try:
+        alice.send(body)
+        failed = alice.message(body)
+        expect(failed).to_have_attribute("data-status", "failed", timeout=15_000)
+        expect(alice.page.get_by_label("Message", exact=True)).to_have_value("")
+    finally:
+        pipeline.restart("chat")
+    failed.get_by_role("button", name="Retry").click()
+    expect(alice.message(body)).to_have_attribute("data-status", "sent", timeout=15_000)
+    expect(bob.message(body)).to_have_count(1, timeout=LIVE_WITHIN_MS)
+    bob.page.wait_for_timeout(2_000)  # a duplicate would come in the next burst
+    expect(bob.message(body)).to_have_count(1)
+    expect(alice.message(body)).to_have_count(1)
+
+    with httpx.Client(timeout=10) as client:
+        tokens = {
+            name: client.post(
+                f"{pipeline.auth_url}/v1/login/",
+                data={"username": name, "password": _password(name)},
+            ).json()["access_token"]
+            for name in (alice_name, bob_name)
+        }
+        histories = [
+            client.get(
+                f"{pipeline.chat_url}/v1/chat/{chat_id}/messages/",
+                headers={"Authorization": f"Bearer {token}"},
+            ).json()
+            for token in tokens.values()
+        ]
+    for history in histories:
+        assert [m["body"] for m in history] == [body]
+    [message_id] = [m["message_id"] for m in histories[0]]
+
+    def in_firestore() -> list[str]:
+        return message_ids_in_firestore(pipeline.aggregates(chat_id))
+
+    assert wait_for(lambda: message_id in in_firestore(), 10)
+    assert in_firestore() == [message_id]
