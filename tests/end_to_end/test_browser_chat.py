@@ -40,18 +40,25 @@ def _arrives_live(page: ChatPage, body: str, since: float) -> float:
     return time.monotonic() - since
 
 
-def test_two_people_chat_live_across_tabs_reloads_and_a_network_drop(
-    web_ui: WebUI, browser: Browser
-) -> None:
+def _two_people_in_a_new_chat(
+    browser: Browser, web_ui: WebUI
+) -> tuple[ChatPage, ChatPage, str, str]:
+    """Alice and Bob sign up in browsers of their own, find each other and open their chat."""
     alice_name, bob_name = unique_name("alice"), unique_name("bob")
     alice = ChatPage.open(browser, web_ui.url)
     bob = ChatPage.open(browser, web_ui.url)
     alice.sign_up(alice_name, _password(alice_name))
     bob.sign_up(bob_name, _password(bob_name))
-
     alice.open_chat_with(bob_name)
     expect(alice.log.get_by_text("No messages yet. Say hello!")).to_be_visible()
     bob.open_chat_with(alice_name)
+    return alice, bob, alice_name, bob_name
+
+
+def test_two_people_chat_live_across_tabs_reloads_and_a_network_drop(
+    web_ui: WebUI, browser: Browser
+) -> None:
+    alice, bob, alice_name, bob_name = _two_people_in_a_new_chat(browser, web_ui)
 
     latencies = []
     for sender, receiver, body in [
@@ -179,13 +186,7 @@ def test_an_expired_session_returns_to_the_login_page_with_a_message(
 def test_a_send_that_fails_while_the_chat_service_is_down_is_retried_into_one_message(
     web_ui: WebUI, pipeline: Pipeline, browser: Browser
 ) -> None:
-    alice_name, bob_name = unique_name("alice"), unique_name("bob")
-    alice = ChatPage.open(browser, web_ui.url)
-    bob = ChatPage.open(browser, web_ui.url)
-    alice.sign_up(alice_name, _password(alice_name))
-    bob.sign_up(bob_name, _password(bob_name))
-    alice.open_chat_with(bob_name)
-    bob.open_chat_with(alice_name)
+    alice, bob, alice_name, bob_name = _two_people_in_a_new_chat(browser, web_ui)
     chat_id = alice.page.get_by_test_id("chat-item").first.get_attribute("data-chat-id")
     assert chat_id
 
