@@ -161,6 +161,31 @@ def test_history_pages_back_through_sixty_older_messages_in_order(
     assert page.console_errors == []
 
 
+def test_sign_up_mistakes_are_explained_in_words(web_ui: WebUI, browser: Browser) -> None:
+    taken = unique_name("dora")
+    ChatPage.open(browser, web_ui.url).sign_up(taken, _password(taken))
+    page = ChatPage.open(browser, web_ui.url)
+    page.page.goto(f"{web_ui.url}/login")
+    page.page.get_by_role("button", name="Create an account").click()
+    alert = page.page.get_by_role("alert")
+    for username, password, explanation in [
+        ("ab", "long-enough-password", "Username must be at least 3 characters."),
+        ("no spaces", "long-enough-password", "Username may only contain letters, digits"),
+        (unique_name("erin"), "short", "Password must be at least 8 characters."),
+        (taken.upper(), "long-enough-password", "That username is taken."),
+    ]:
+        page.page.get_by_label("Username").fill(username)
+        page.page.get_by_label("Password").fill(password)
+        page.page.get_by_role("button", name="Sign up").click()
+        expect(alert).to_contain_text(explanation)
+    page.log_in(taken, _password(taken))
+    page.page.get_by_role("button", name="Log out").click()
+    page.page.get_by_label("Username").fill(taken)
+    page.page.get_by_label("Password").fill("not-the-password")
+    page.page.get_by_role("button", name="Log in").click()
+    expect(alert).to_contain_text("Wrong username or password.")
+
+
 @pytest.fixture
 def short_lived_tokens(monkeypatch: pytest.MonkeyPatch) -> int:
     """Access tokens that expire 20 s after login (must be set before the pipeline starts)."""
