@@ -23,7 +23,7 @@ install: $(UV) ## install what is missing: uv, system packages, Python and npm d
 	@test -x devstack/node_modules/.bin/firebase || (cd devstack && npm ci --no-audit --no-fund)
 	@test -d frontend/node_modules/next || (cd frontend && npm ci --no-audit --no-fund)
 
-up: install ## start the infrastructure and the services, print where they listen
+up: install ## start the infrastructure, the services and the UI; print where they listen
 	$(RUN) devstack up
 
 down: ## stop everything `make up` started
