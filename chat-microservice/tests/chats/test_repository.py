@@ -1,20 +1,17 @@
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from chat_events import ChatMessage, timeuuid_datetime
+from chat_service.buckets import timeuuid_at
 from chat_service.chats.repository import ChatRepository
 from chat_service.chats.schemas import Chat
 from chat_service.database import connect
 from chat_service.settings import ChatSettings
 
 
-def _message(chat: Chat, microseconds: int, body: str) -> ChatMessage:
-    # A version-1 UUID for a chosen instant (100 ns ticks since 1582-10-15).
-    ticks = 0x01B21DD213814000 + microseconds * 10
-    time = uuid.UUID(
-        fields=(ticks & 0xFFFFFFFF, (ticks >> 32) & 0xFFFF, (ticks >> 48) | 0x1000, 0x80, 0, 1)
-    )
+def _message(chat: Chat, at: datetime, body: str) -> ChatMessage:
+    time = timeuuid_at(at)
     return ChatMessage(
         message_id=uuid.uuid4(),
         chat_id=chat.chat_id,
@@ -40,14 +37,15 @@ async def test_the_newest_message_stays_last_when_an_older_one_is_recorded_after
             created_at=datetime.now(UTC).replace(microsecond=0),
         )
         await repository.add_to_member_lists(chat)
-        now = int(datetime.now(UTC).timestamp() * 1_000_000)
-        newer, older = _message(chat, now, "newer"), _message(chat, now - 5_000, "older")
+        now = datetime.now(UTC)
+        newer = _message(chat, now, "newer")
+        older = _message(chat, now - timedelta(milliseconds=5), "older")
         await repository.touch(chat, newer)
         await repository.touch(chat, older)  # lands late, as a slow concurrent send would
-        entries = {uid: await repository.list_for(uid) for uid in chat.users_id}
+        listed = {uid: await repository.list_for(uid) for uid in chat.users_id}
     finally:
         await asyncio.to_thread(cluster.shutdown)
-    for [entry] in entries.values():
+    for [entry] in listed.values():
         assert entry.last_message is not None
         assert entry.last_message.body == "newer"
         assert entry.last_message.time == newer.time

@@ -2,24 +2,17 @@
 
 import asyncio
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cassandra.cluster import Session
 
 from chat_events import ChatMessage, timeuuid_datetime
-from chat_service.chats.schemas import Chat, LastMessage
+from chat_service.chats.schemas import Chat, ChatSummary, LastMessage
 from chat_service.database import Row, Statements
 from chat_service.settings import ChatSettings
 
-
-@dataclass(frozen=True)
-class ChatEntry:
-    """A chat in a user's list, with its latest message (if any)."""
-
-    chat: Chat
-    last_activity: datetime | None
-    last_message: LastMessage | None
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class ChatRepository:
@@ -45,11 +38,12 @@ class ChatRepository:
                 write,
             ),
             # The message's time is the write timestamp: the newest message wins even when
-            # two sends of one chat land out of order.
+            # two sends of one chat land out of order. `last_activity` is no longer written:
+            # `last_message_time` carries it (the column remains for rows from before).
             "touch": (
-                "UPDATE {ks}.chats_by_user USING TIMESTAMP ? SET last_activity = ?, "
-                "last_message_id = ?, last_message_time = ?, last_message_from = ?, "
-                "last_message_body = ? WHERE user_id = ? AND chat_id = ?",
+                "UPDATE {ks}.chats_by_user USING TIMESTAMP ? SET last_message_id = ?, "
+                "last_message_time = ?, last_message_from = ?, last_message_body = ? "
+                "WHERE user_id = ? AND chat_id = ?",
                 write,
             ),
             "list": (
@@ -89,10 +83,8 @@ class ChatRepository:
 
     async def touch(self, chat: Chat, message: ChatMessage) -> None:
         """Records `message` as the chat's latest, in both members' lists."""
-        written_at = int(message.time_iso.timestamp() * 1_000_000)
-        values = (
-            message.time_iso, message.message_id, message.time, message.from_user, message.body,
-        )  # fmt: skip
+        written_at = (message.time_iso - _UNIX_EPOCH) // timedelta(microseconds=1)
+        values = (message.message_id, message.time, message.from_user, message.body)
         await asyncio.gather(
             *(
                 self._statements.run("touch", written_at, *values, uid, chat.chat_id)
@@ -100,9 +92,9 @@ class ChatRepository:
             )
         )
 
-    async def list_for(self, user_id: str) -> list[ChatEntry]:
+    async def list_for(self, user_id: str) -> list[ChatSummary]:
         rows = await self._statements.run("list", user_id)
-        return [_entry_from(row) for row in rows]
+        return [_summary_from(row) for row in rows]
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -110,12 +102,11 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None else None
 
 
-def _entry_from(row: Row) -> ChatEntry:
+def _summary_from(row: Row) -> ChatSummary:
     last_message = _last_message_from(row)
-    # The message's TimeUUID is exact; the timestamp column keeps only milliseconds (and is
-    # all there is for rows written before the latest message was recorded).
+    # Rows last touched before the latest message was recorded only have `last_activity`.
     last_activity = last_message.time_iso if last_message else _aware(row["last_activity"])
-    return ChatEntry(_chat_from(row), last_activity, last_message)
+    return ChatSummary(**_chat_fields(row), last_activity=last_activity, last_message=last_message)
 
 
 def _last_message_from(row: Row) -> LastMessage | None:
@@ -131,9 +122,13 @@ def _last_message_from(row: Row) -> LastMessage | None:
 
 
 def _chat_from(row: Row) -> Chat:
-    return Chat(
-        chat_id=row["chat_id"],
-        users_id=list(row["users_id"]),
-        users_name=list(row["users_name"]),
-        created_at=_aware(row["created_at"]),
-    )
+    return Chat(**_chat_fields(row))
+
+
+def _chat_fields(row: Row) -> dict[str, Any]:
+    return {
+        "chat_id": row["chat_id"],
+        "users_id": list(row["users_id"]),
+        "users_name": list(row["users_name"]),
+        "created_at": _aware(row["created_at"]),
+    }

@@ -7,7 +7,7 @@ from cachetools import LRUCache
 
 from auth_validator import Principal
 from chat_events import ChatMessage
-from chat_service.chats.repository import ChatEntry, ChatRepository
+from chat_service.chats.repository import ChatRepository
 from chat_service.chats.schemas import Chat, ChatCreate, ChatSummary
 from chat_service.errors import ChatNotFound, NotAMember, NotYourIdentity, UserNotFound
 from chat_service.users import UserDirectory
@@ -69,20 +69,13 @@ class ChatService:
 
     async def chats_of(self, caller: Principal) -> list[ChatSummary]:
         """The caller's chats, the one with the newest message (or creation) first."""
-        entries = await self._repository.list_for(caller.user_id)
-        entries.sort(key=_activity, reverse=True)
-        return [
-            ChatSummary(
-                **entry.chat.model_dump(),
-                last_activity=entry.last_activity,
-                last_message=entry.last_message,
-            )
-            for entry in entries
-        ]
+        summaries = await self._repository.list_for(caller.user_id)
+        summaries.sort(key=_activity, reverse=True)
+        return summaries
 
     async def record_activity(self, chat: Chat, message: ChatMessage) -> None:
         await self._repository.touch(chat, message)
 
 
-def _activity(entry: ChatEntry) -> datetime:
-    return entry.last_activity or entry.chat.created_at
+def _activity(summary: ChatSummary) -> datetime:
+    return summary.last_activity or summary.created_at

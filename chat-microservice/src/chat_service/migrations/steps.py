@@ -68,8 +68,6 @@ STEPS: tuple[Step, ...] = (
         2,
         "the latest message of each chat in the per-user chat lists",
         tuple(
-            # Written with the message's own time as the write timestamp, so of two
-            # concurrent sends the newer message wins whatever order they land in.
             f"ALTER TABLE chats_by_user ADD IF NOT EXISTS {column}"
             for column in (
                 "last_message_id uuid",
