@@ -94,6 +94,21 @@ export async function forward(
 }
 
 /** One handler for every method of a proxied prefix. */
-export function proxyHandler(upstream: Upstream): (request: Request) => Promise<Response> {
-  return (request) => forward(request, upstream);
+type Handler = (request: Request) => Promise<Response>;
+
+/** One route file's handlers: every HTTP method forwarded to `upstream`. */
+export function proxyRoutes(upstream: Upstream): Record<
+  "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS",
+  Handler
+> {
+  const handler: Handler = (request) => forward(request, upstream);
+  return {
+    GET: handler,
+    HEAD: handler,
+    POST: handler,
+    PUT: handler,
+    PATCH: handler,
+    DELETE: handler,
+    OPTIONS: handler,
+  };
 }
