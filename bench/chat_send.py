@@ -56,8 +56,10 @@ def running(
 
 
 @contextmanager
-def own_stack(stack: Endpoints) -> Iterator[tuple[str, str, int]]:
-    """A scratch auth service and chat service; yields their base URLs and the chat pid."""
+def scratch_environment(stack: Endpoints) -> Iterator[dict[str, str]]:
+    """Environment for an auth and a chat service on a scratch Postgres database, Cassandra
+    keyspace and Kafka topic (migrated and created here, removed afterwards), with the send
+    limits raised so the limiter does not cap a run."""
     tag = uuid.uuid4().hex[:8]
     database, keyspace, topic = f"bench_auth_{tag}", f"bench_send_{tag}", f"bench_messages_{tag}"
     env = {
@@ -77,25 +79,40 @@ def own_stack(stack: Endpoints) -> Iterator[tuple[str, str, int]]:
         "CHAT_REPEAT_BODY_LIMIT": "1000000",
         "CHAT_LOG_LEVEL": "WARNING",
     }
-    auth_port, chat_port = free_port(), free_port()
-    auth_url, chat_url = f"http://127.0.0.1:{auth_port}", f"http://127.0.0.1:{chat_port}"
-    env["CHAT_AUTH_SERVICE_URL"] = auth_url
     admin_sql(stack, f'CREATE DATABASE "{database}"')
     asyncio.run(create_topics(stack.kafka_bootstrap_servers, [topic], 6))
     try:
         subprocess.run([BIN / "auth-service", "migrate"], env=env, cwd=ROOT, check=True)
         subprocess.run([BIN / "chat-service", "migrate"], env=env, cwd=ROOT, check=True)
-        auth = [BIN / "auth-service", "serve", "--port", str(auth_port)]
-        chat = [BIN / "chat-service", "serve", "--port", str(chat_port)]
-        with (
-            running([str(c) for c in auth], env, f"{auth_url}/auth/api/health/"),
-            running([str(c) for c in chat], env, f"{chat_url}/chat/api/health/") as server,
-        ):
-            yield auth_url, chat_url, server.pid
+        yield env
     finally:
         asyncio.run(delete_topics(stack.kafka_bootstrap_servers, [topic]))
         admin_sql(stack, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         drop_keyspace(stack, keyspace)
+
+
+@contextmanager
+def serving(
+    script: Path, env: dict[str, str], prefix: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`script serve` on a spare port until the block ends; yields its base URL and process."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [str(script), "serve", "--port", str(port)]
+    with running(command, env, f"{url}{prefix}/health/") as process:
+        yield url, process
+
+
+@contextmanager
+def own_stack(stack: Endpoints) -> Iterator[tuple[str, str, int]]:
+    """A scratch auth service and chat service; yields their base URLs and the chat pid."""
+    with (
+        scratch_environment(stack) as env,
+        serving(BIN / "auth-service", env, "/auth/api") as (auth_url, _),
+    ):
+        env["CHAT_AUTH_SERVICE_URL"] = auth_url
+        with serving(BIN / "chat-service", env, "/chat/api") as (chat_url, server):
+            yield auth_url, chat_url, server.pid
 
 
 def drop_keyspace(stack: Endpoints, keyspace: str) -> None:
