@@ -3,6 +3,7 @@
 import os
 import signal
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -122,6 +123,20 @@ def open_chat(client: httpx.Client, pipeline: Pipeline, owner: User, other: User
     )
     assert response.status_code == 201, response.text
     return str(response.json()["chat_id"])
+
+
+def send_message(
+    client: httpx.Client, pipeline: Pipeline, chat_id: str, sender: User, receiver: User, body: str
+) -> dict[str, object]:
+    """Sends `body` with a fresh `client_message_id`; returns the stored message (201)."""
+    response = client.post(
+        f"{pipeline.chat_url}/v1/messaging/",
+        headers=sender.headers,
+        json={"chat_id": chat_id, "to_user": receiver.id, "body": body,
+              "client_message_id": uuid.uuid4().hex},
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    return dict(response.json())
 
 
 def message_ids_in_firestore(aggregates: list[dict[str, object]]) -> list[str]:

@@ -7,7 +7,6 @@ pipeline fixture), so a message should reach the other person within about 2 s.
 
 import json
 import time
-import uuid
 
 import httpx
 import pytest
@@ -16,6 +15,7 @@ from end_to_end_support import (
     Pipeline,
     message_ids_in_firestore,
     open_chat,
+    send_message,
     sign_up_and_log_in,
     wait_for,
 )
@@ -140,13 +140,7 @@ def test_history_pages_back_through_sixty_older_messages_in_order(
         chat = open_chat(client, pipeline, alice, bob)
         seeded = [f"seeded message {n:02d}" for n in range(1, 61)]
         for body in seeded:
-            response = client.post(
-                f"{pipeline.chat_url}/v1/messaging/",
-                headers=alice.headers,
-                json={"chat_id": chat, "to_user": bob.id, "body": body,
-                      "client_message_id": uuid.uuid4().hex},
-            )  # fmt: skip
-            assert response.status_code == 201, response.text
+            send_message(client, pipeline, chat, alice, bob, body)
 
     page = ChatPage.open(browser, web_ui.url)
     page.log_in(bob.username, _password(bob.username))

@@ -1,12 +1,11 @@
 """Two users chat through the public APIs: history from Cassandra, live bursts in Firestore."""
 
-import uuid
-
 import httpx
 from end_to_end_support import (
     Pipeline,
     message_ids_in_firestore,
     open_chat,
+    send_message,
     sign_up_and_log_in,
     wait_for,
 )
@@ -25,14 +24,7 @@ def test_messages_reach_history_and_one_firestore_document_per_burst(pipeline: P
             (alice, bob, "hi Bob"), (alice, bob, "are you there?"), (alice, bob, "lunch?"),
             (bob, alice, "yes, 12:30"),
         ]:  # fmt: skip
-            response = client.post(
-                f"{pipeline.chat_url}/v1/messaging/",
-                headers=sender.headers,
-                json={"chat_id": chat, "to_user": receiver.id, "body": body,
-                      "client_message_id": uuid.uuid4().hex},
-            )  # fmt: skip
-            assert response.status_code == 201, response.text
-            sent.append(response.json())
+            sent.append(send_message(client, pipeline, chat, sender, receiver, body))
         history = client.get(
             f"{pipeline.chat_url}/v1/chat/{chat}/messages/", headers=bob.headers
         ).json()
@@ -56,12 +48,7 @@ def test_an_outsider_can_read_neither_the_chat_nor_its_live_bursts(pipeline: Pip
         bob = sign_up_and_log_in(client, pipeline, unique_name("bob"))
         eve = sign_up_and_log_in(client, pipeline, unique_name("eve"))
         chat = open_chat(client, pipeline, alice, bob)
-        sent = client.post(
-            f"{pipeline.chat_url}/v1/messaging/",
-            headers=alice.headers,
-            json={"chat_id": chat, "to_user": bob.id, "body": "just between us"},
-        )
-        assert sent.status_code == 201, sent.text
+        send_message(client, pipeline, chat, alice, bob, "just between us")
         assert wait_for(lambda: len(pipeline.aggregates(chat)) == 1, 20)
         api_answers = [
             client.get(f"{pipeline.chat_url}/v1/chat/{chat}", headers=eve.headers).status_code,
