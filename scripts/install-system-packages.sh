@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the local stack and its tests need when they are missing (as
-# root only; otherwise it says what to install): the Postgres server, and Chromium for the
-# browser tests (driven by Playwright, which never downloads a browser of its own here). Java 17, Maven, Node.js and the Google Cloud SDK with its
-# Firestore emulator are expected on the machine; devstack names whichever one is missing.
+# Installs the Debian packages the local stack, its tests and its benchmarks need when they are
+# missing (as root only; otherwise it says what to install): the Postgres server, the Redis
+# server (the services' shared rate-limit counters), Chromium for the browser tests (driven by
+# Playwright, which never downloads a browser of its own here), and wrk, the load generator of
+# bench/. Java 17, Maven, Node.js and the Google Cloud SDK with its Firestore emulator are
+# expected on the machine; devstack names whichever one is missing.
 set -euo pipefail
 
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v runuser >/dev/null || missing+=(util-linux)
+command -v redis-server >/dev/null || missing+=(redis-server)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v wrk >/dev/null || missing+=(wrk)
 
 if ((${#missing[@]} == 0)); then
   exit 0

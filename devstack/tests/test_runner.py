@@ -15,13 +15,14 @@ import pytest
 
 from devstack.components.base import Context
 from devstack.components.kafka import Kafka
+from devstack.components.redis import Redis, redis_command
 from devstack.health import port_open
 from devstack.java import find_java17
 from devstack.processes import process_group_members, read_pid
 from devstack.settings import REPO_ROOT, Endpoints, StackSettings
 from devstack.testing import free_port, unique_name
 
-INFRA = ["postgres", "firestore", "firebase-auth", "kafka", "cassandra"]
+INFRA = ["postgres", "redis", "firestore", "firebase-auth", "kafka", "cassandra"]
 
 
 def devstack(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -50,6 +51,7 @@ def private_state() -> Iterator[dict[str, str]]:
         "DEVSTACK_STATE_DIR": str(state),
         "DEVSTACK_POSTGRES_PORT": str(free_port()),
         "DEVSTACK_FIRESTORE_PORT": str(free_port()),
+        "DEVSTACK_REDIS_PORT": str(free_port()),
         "DEVSTACK_KAFKA_PORT": str(free_port()),
         "DEVSTACK_KAFKA_CONTROLLER_PORT": str(free_port()),
     }
@@ -164,3 +166,81 @@ def test_kafka_storage_accepts_a_cluster_id_that_starts_with_a_dash(
         "cluster.id=-AAAAAAAAAAAAAAAAAAAAA"
         in (kafka.state_dir / "data" / "meta.properties").read_text()
     )
+
+
+def private_redis_url(private_state: dict[str, str]) -> str:
+    return f"redis://127.0.0.1:{private_state['DEVSTACK_REDIS_PORT']}/0"
+
+
+def test_redis_answers_ping_and_down_leaves_no_port_and_no_process(
+    private_state: dict[str, str],
+) -> None:
+    started = devstack("up", "--infra", "--only", "redis", env=private_state)
+    assert started.returncode == 0, started.stderr
+    assert "redis          started" in started.stdout
+    pid = read_pid(Path(private_state["DEVSTACK_STATE_DIR"]) / "redis" / "redis.pid")
+    assert pid is not None
+    assert process_group_members(pid)
+    assert redis_command(private_redis_url(private_state), "PING") is True
+
+    stopped = devstack("down", "--only", "redis", env=private_state)
+
+    assert stopped.returncode == 0, stopped.stderr
+    assert "redis" in stopped.stdout
+    assert not port_open("127.0.0.1", int(private_state["DEVSTACK_REDIS_PORT"]))
+    assert not process_group_members(pid)
+
+
+def test_redis_counters_start_afresh_after_a_restart(private_state: dict[str, str]) -> None:
+    # Rate-limit counters are kept in memory only, by choice: nothing reaches the disk.
+    url = private_redis_url(private_state)
+    assert devstack("up", "--infra", "--only", "redis", env=private_state).returncode == 0
+    assert [redis_command(url, "INCR", "logins") for _ in range(2)] == [1, 2]
+    assert devstack("down", "--only", "redis", env=private_state).returncode == 0
+    assert devstack("up", "--infra", "--only", "redis", env=private_state).returncode == 0
+    assert redis_command(url, "INCR", "logins") == 1
+    state = Path(private_state["DEVSTACK_STATE_DIR"]) / "redis"
+    assert sorted(path.name for path in state.iterdir()) == ["redis.log", "redis.pid"]
+
+
+def test_an_external_redis_is_checked_not_started(
+    private_state: dict[str, str], tmp_path: Path
+) -> None:
+    assert devstack("up", "--infra", "--only", "redis", env=private_state).returncode == 0
+    elsewhere = private_state | {
+        "DEVSTACK_STATE_DIR": str(tmp_path / "state"),
+        "DEVSTACK_REDIS_PORT": str(free_port()),
+        "REDIS_URL": private_redis_url(private_state),
+    }
+    result = devstack("up", "--infra", "--only", "redis", env=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert "redis          external" in result.stdout
+    assert not (tmp_path / "state" / "redis" / "redis.pid").exists()
+    gone = elsewhere | {"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    status = devstack("status", "--only", "redis", env=gone)
+    assert status.returncode == 3
+    assert "external" in status.stdout
+
+
+def test_missing_redis_server_is_named_clearly(
+    private_state: dict[str, str], tmp_path: Path
+) -> None:
+    result = devstack(
+        "up", "--infra", "--only", "redis", env=private_state | {"PATH": str(tmp_path)}
+    )
+    assert result.returncode == 1
+    assert "redis-server not found" in result.stderr
+    assert not port_open("127.0.0.1", int(private_state["DEVSTACK_REDIS_PORT"]))
+
+
+def test_redis_url_reaches_the_services_and_names_an_external_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    local = StackSettings(host="127.0.0.1", redis_port=6390)
+    assert local.endpoints.as_environment()["REDIS_URL"] == "redis://127.0.0.1:6390/0"
+    assert not Redis(Context(local)).external
+    monkeypatch.setenv("REDIS_URL", "redis://cache.internal:6379/2")
+    own = StackSettings(host="127.0.0.1", redis_port=6390)
+    assert own.endpoints.as_environment()["REDIS_URL"] == "redis://cache.internal:6379/2"
+    assert Redis(Context(own)).external

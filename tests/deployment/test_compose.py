@@ -16,6 +16,7 @@ from chat_events import CHAT_MESSAGES, CHAT_MESSAGES_DEAD_LETTER, CHAT_MESSAGES_
 TOPICS = {CHAT_MESSAGES, CHAT_MESSAGES_GROUPED, CHAT_MESSAGES_DEAD_LETTER}
 LONG_RUNNING = {
     "postgres",
+    "redis",
     "kafka",
     "cassandra",
     "firestore",
@@ -41,6 +42,7 @@ def test_infrastructure_uses_the_official_images_at_the_agreed_versions(
     assert images["postgres"] == "postgres:15"
     assert images["kafka"] == images["kafka-topics"] == "apache/kafka:4.1.1"
     assert images["cassandra"] == "cassandra:5.0"
+    assert images["redis"] == "redis:7-alpine"
     assert re.fullmatch(
         r"gcr\.io/google\.com/cloudsdktool/google-cloud-cli:[\d.]+-emulators", images["firestore"]
     )
@@ -65,7 +67,7 @@ def test_every_published_port_listens_on_loopback_only(compose: dict[str, Any]) 
     published = [
         (name, spec) for name, s in compose["services"].items() for spec in s.get("ports", [])
     ]
-    assert len(published) == 9
+    assert len(published) == 10
     for name, spec in published:
         assert str(spec).startswith("127.0.0.1:"), f"{name} publishes {spec} on every interface"
 
@@ -89,6 +91,21 @@ def test_services_start_only_after_topics_and_migrations(compose: dict[str, Any]
     assert {"kafka-topics"} <= set(services["aggregator"]["depends_on"])
     assert {"kafka-topics"} <= set(services["aggregated-consumer"]["depends_on"])
     assert services["migrate"]["restart"] == services["kafka-topics"]["restart"] == "no"
+
+
+def test_the_http_services_count_their_limits_in_redis_which_keeps_nothing(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    assert services["auth"]["environment"]["AUTH_RATE_LIMIT_STORAGE_URI"] == "redis://redis:6379/0"
+    assert services["chat"]["environment"]["CHAT_RATE_LIMIT_STORAGE"] == "redis://redis:6379/0"
+    assert {"redis"} <= set(services["auth"]["depends_on"]) & set(services["chat"]["depends_on"])
+    # Counters only: a restart may forget them, so no snapshot, no append-only file, no volume.
+    redis = services["redis"]
+    command = redis["command"]
+    assert command[command.index("--save") + 1] == ""
+    assert command[command.index("--appendonly") + 1] == "no"
+    assert "volumes" not in redis
 
 
 def test_the_topic_job_creates_exactly_the_chat_events_topics(compose: dict[str, Any]) -> None:

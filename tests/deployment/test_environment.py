@@ -7,7 +7,9 @@ from deployment_manifests import Container, compose_app_containers, k8s_app_cont
 
 from aggregated_consumer.settings import ConsumerSettings
 from aggregator.settings import AggregatorSettings
+from auth_service.rate_limits import RateLimits
 from auth_service.settings import AuthSettings
+from chat_service.rate_limits import SendLimits
 from chat_service.settings import ChatSettings
 
 
@@ -63,10 +65,13 @@ def test_services_accept_their_environment_and_point_at_the_stack(
         auth.jwt.secret.get_secret_value() == by_command["auth-service", "serve"].env["JWT_SECRET"]
     )
 
+    assert auth.rate_limit_storage_uri == "redis://redis:6379/0"
+
     chat = build(settings_env, by_command["chat-service", "serve"], ChatSettings)
     assert chat.cassandra_contact == (["cassandra"], 9042)
     assert chat.kafka_bootstrap_servers == kafka
     assert chat.auth_service_url == "http://auth:8000"
+    assert chat.rate_limit_storage == "redis://redis:6379/0"
 
     aggregator = build(settings_env, by_command["aggregator", "run"], AggregatorSettings)
     assert aggregator.kafka_bootstrap_servers == kafka
@@ -78,6 +83,28 @@ def test_services_accept_their_environment_and_point_at_the_stack(
     assert consumer.firestore_emulator_host == "firestore:8080"
     assert consumer.firebase_project == "demo-chat"
     assert consumer.http_host == "0.0.0.0"
+
+
+@pytest.mark.parametrize("source", ["compose", "kubernetes"])
+async def test_the_http_services_can_open_the_rate_limit_storage_they_are_given(
+    source: str,
+    settings_env: Any,
+    compose: dict[str, Any],
+    dev_docs: list[dict[str, Any]],
+    cluster_secrets: dict[str, str],
+) -> None:
+    # `limits` needs a client library for a redis:// storage (redis for the auth service's
+    # synchronous limiter, coredis for the chat service's asynchronous one) and refuses the
+    # URI without it, so the service would not start. Built as the lifespans build them, in
+    # a running event loop; nothing connects yet.
+    found = (
+        compose_app_containers(compose)
+        if source == "compose"
+        else k8s_app_containers(dev_docs, cluster_secrets)
+    )
+    by_command = {(c.commands[0][0], c.commands[0][1]): c for c in found}
+    RateLimits(build(settings_env, by_command["auth-service", "serve"], AuthSettings))
+    SendLimits(build(settings_env, by_command["chat-service", "serve"], ChatSettings))
 
 
 def test_migrations_accept_their_environment(

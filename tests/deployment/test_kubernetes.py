@@ -9,7 +9,7 @@ from deployment_manifests import REPO, config_maps, dev_secret_keys, pod_contain
 from chat_events import CHAT_MESSAGES, CHAT_MESSAGES_DEAD_LETTER, CHAT_MESSAGES_GROUPED
 
 SERVICES = {"auth", "chat", "aggregator", "aggregated-consumer"}
-INFRASTRUCTURE = {"postgres", "kafka", "cassandra", "firestore", "firebase-auth"}
+INFRASTRUCTURE = {"postgres", "kafka", "cassandra", "redis", "firestore", "firebase-auth"}
 
 
 def named(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
@@ -122,6 +122,38 @@ def test_our_containers_run_as_non_root_on_a_read_only_filesystem(
             # The only writable place: an emptyDir over /tmp.
             assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]  # noqa: S108
     assert seen == 6
+
+
+def test_redis_keeps_nothing_on_disk_and_runs_as_its_own_non_root_user(
+    dev_docs: list[dict[str, Any]],
+) -> None:
+    redis = named(dev_docs, "Deployment", "redis")
+    spec = redis["spec"]["template"]["spec"]
+    (container,) = spec["containers"]
+    args = container["args"]
+    assert args[args.index("--save") + 1] == ""
+    assert args[args.index("--appendonly") + 1] == "no"
+    assert all("emptyDir" in volume for volume in spec["volumes"])
+    assert redis["spec"]["strategy"]["type"] == "Recreate"  # never two sets of counters
+    context = {**spec["securityContext"], **container["securityContext"]}
+    assert context["runAsNonRoot"] is True
+    assert context["runAsUser"] != 0
+    assert context["readOnlyRootFilesystem"] is True
+    assert context["allowPrivilegeEscalation"] is False
+    assert container["readinessProbe"]["exec"]["command"] == ["redis-cli", "ping"]
+
+
+def test_auth_and_chat_share_the_configured_redis_for_their_limits(
+    base_docs: list[dict[str, Any]],
+) -> None:
+    maps = config_maps(base_docs)
+    (config,) = [values for name, values in maps.items() if name.startswith("chat-config")]
+    assert config["REDIS_URL"] == "redis://redis:6379/0"
+    wanted = {"auth": "AUTH_RATE_LIMIT_STORAGE_URI", "chat": "CHAT_RATE_LIMIT_STORAGE"}
+    for name, variable in wanted.items():
+        (container,) = pod_containers(named(base_docs, "Deployment", name))
+        env = {item["name"]: item for item in container["env"]}
+        assert env[variable]["valueFrom"]["configMapKeyRef"]["key"] == "REDIS_URL", name
 
 
 def test_the_migration_job_creates_the_chat_events_topics(dev_docs: list[dict[str, Any]]) -> None:

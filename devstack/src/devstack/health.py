@@ -1,6 +1,7 @@
 """Cheap reachability checks of every component (a TCP connect), for test fixtures and status."""
 
 import socket
+from urllib.parse import urlsplit
 
 from devstack.settings import Endpoints
 
@@ -23,11 +24,13 @@ def unreachable_components(endpoints: Endpoints) -> list[str]:
     from sqlalchemy.engine import make_url
 
     db = make_url(endpoints.database_url)
+    redis = urlsplit(endpoints.redis_url)
     checks = {
         "postgres": (db.host or "127.0.0.1", db.port or 5432),
         "kafka": _host_port(endpoints.kafka_bootstrap_servers, 9092),
         "cassandra": _host_port(endpoints.cassandra_hosts, 9042),
         "firestore": _host_port(endpoints.firestore_emulator_host, 8080),
         "firebase-auth": _host_port(endpoints.firebase_auth_emulator_host, 9099),
+        "redis": (redis.hostname or "127.0.0.1", redis.port or 6379),
     }
     return [name for name, (host, port) in checks.items() if not port_open(host, port)]

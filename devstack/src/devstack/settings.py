@@ -2,8 +2,8 @@
 
 Ports and folders use the `DEVSTACK_` prefix. The unprefixed variables that the services read
 (`DATABASE_URL`, `KAFKA_BOOTSTRAP_SERVERS`, `CASSANDRA_HOSTS`, `FIRESTORE_EMULATOR_HOST`,
-`FIREBASE_AUTH_EMULATOR_HOST`) point at a server of your own instead: that piece is then not
-started, only checked.
+`FIREBASE_AUTH_EMULATOR_HOST`, `REDIS_URL`) point at a server of your own instead: that piece
+is then not started, only checked.
 """
 
 from functools import cached_property
@@ -38,6 +38,7 @@ class StackSettings(BaseSettings):
     firestore_port: int = 8080
     firebase_auth_port: int = 9099
     firebase_project: str = "demo-chat"
+    redis_port: int = 6379
     auth_port: int = 8000
     chat_port: int = 9000
     aggregator_port: int = 9101
@@ -58,6 +59,7 @@ class StackSettings(BaseSettings):
     firebase_auth_emulator_host: str | None = Field(
         None, validation_alias=AliasChoices("FIREBASE_AUTH_EMULATOR_HOST")
     )
+    redis_url: str | None = Field(None, validation_alias=AliasChoices("REDIS_URL"))
 
     @cached_property
     def endpoints(self) -> "Endpoints":
@@ -72,6 +74,7 @@ class StackSettings(BaseSettings):
             firebase_auth_emulator_host=self.firebase_auth_emulator_host
             or f"{self.host}:{self.firebase_auth_port}",
             firebase_project=self.firebase_project,
+            redis_url=self.redis_url or f"redis://{self.host}:{self.redis_port}/0",
         )
 
 
@@ -84,6 +87,7 @@ class Endpoints(BaseSettings):
     firestore_emulator_host: str
     firebase_auth_emulator_host: str
     firebase_project: str
+    redis_url: str
 
     def as_environment(self) -> dict[str, str]:
         return {
@@ -93,6 +97,7 @@ class Endpoints(BaseSettings):
             "FIRESTORE_EMULATOR_HOST": self.firestore_emulator_host,
             "FIREBASE_AUTH_EMULATOR_HOST": self.firebase_auth_emulator_host,
             "GOOGLE_CLOUD_PROJECT": self.firebase_project,
+            "REDIS_URL": self.redis_url,
         }
 
     @property

@@ -12,9 +12,10 @@ from devstack.components.firebase_auth import FirebaseAuth
 from devstack.components.firestore import Firestore
 from devstack.components.kafka import Kafka
 from devstack.components.postgres import Postgres
+from devstack.components.redis import Redis
 from devstack.health import port_open
 
-INFRASTRUCTURE: list[type[Component]] = [Postgres, Firestore, FirebaseAuth, Kafka, Cassandra]
+INFRASTRUCTURE: list[type[Component]] = [Postgres, Redis, Firestore, FirebaseAuth, Kafka, Cassandra]
 _PROGRESS_EVERY = 15.0
 
 

@@ -1,0 +1,72 @@
+"""Redis 7 from Debian's `redis-server` package, in the foreground under our pid.
+
+It holds the HTTP services' rate-limit counters and nothing else, so it keeps them in memory
+only: a restart forgets every count and the limits start afresh, which is harmless; messages
+and users never live here.
+"""
+
+import shutil
+
+import redis
+
+from devstack.components.base import Component, StackError
+
+# The same limits in docker-compose.yml and k8s/: every key is a counter that may be
+# forgotten, so a full server evicts the least recently used instead of refusing writes.
+MEMORY_LIMIT = ["--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"]
+
+
+class Redis(Component):
+    name = "redis"
+    # With no save points Redis has nothing to write on SIGTERM and exits at once.
+    grace_seconds = 10.0
+    ready_timeout = 30.0
+
+    @property
+    def port(self) -> int:
+        return self.settings.redis_port
+
+    @property
+    def external(self) -> bool:
+        return self.settings.redis_url is not None
+
+    def server(self) -> str:
+        found = shutil.which("redis-server")
+        if found is None:
+            raise StackError(
+                "redis-server not found: install Debian's redis-server package "
+                "(scripts/install-system-packages.sh does), or set REDIS_URL to a server of "
+                "your own."
+            )
+        return found
+
+    def prepare(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.server()
+
+    def argv(self) -> list[str]:
+        return [
+            self.server(), "--bind", self.host, "--port", str(self.port), "--daemonize", "no",
+            # Should DEVSTACK_HOST ever be a shared address: with no password set, clients
+            # from other machines are refused.
+            "--protected-mode", "yes",
+            # No RDB snapshots and no append-only file: see the module docstring.
+            "--dir", str(self.state_dir), "--save", "", "--appendonly", "no",
+            *MEMORY_LIMIT,
+        ]  # fmt: skip
+
+    def check(self) -> None:
+        if redis_command(self.context.endpoints.redis_url, "PING") is not True:
+            raise StackError("redis: PING was not answered with PONG")
+
+
+def redis_command(url: str, *command: str, timeout: float = 3.0) -> object:
+    """Sends one command to the server `url` names (password, database and TLS as the URL
+    says) and returns its reply."""
+    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    try:
+        return client.execute_command(*command)  # type: ignore[no-untyped-call]
+    except redis.RedisError as error:
+        raise StackError(f"redis: {error}") from error
+    finally:
+        client.close()
