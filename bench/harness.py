@@ -1,14 +1,46 @@
-"""What the benchmark scripts share: nearest-rank percentiles, free ports, scratch databases
-and waiting for a freshly started service."""
+"""What the benchmark scripts share: scratch databases, keyspaces and topics; services started
+on spare ports and stopped afterwards; users paired into chats; nearest-rank percentiles."""
 
+import asyncio
+import os
+import re
+import secrets
 import subprocess
+import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import httpx
+from sqlalchemy.engine import make_url
 
+from devstack.kafka_topics import create_topics, delete_topics
+from devstack.settings import Endpoints
 from devstack.testing import admin_sql, free_port
 
-__all__ = ["admin_sql", "free_port", "percentile", "wait_healthy"]
+__all__ = [
+    "BIN",
+    "RESULTS",
+    "ROOT",
+    "admin_sql",
+    "free_port",
+    "make_pairs",
+    "metric",
+    "percentile",
+    "pipeline",
+    "running",
+    "scratch_environment",
+    "serving",
+    "wait_healthy",
+]
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+BIN = Path(sys.executable).parent
+PARTITIONS = 6
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -30,3 +62,156 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], within: float = 90)
             pass
         time.sleep(0.3)
     raise RuntimeError(f"{url} did not become healthy within {within:.0f} s")
+
+
+@contextmanager
+def running(
+    command: list[str], env: dict[str, str], health_url: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`command` until the block ends, once `health_url` answers 200."""
+    process = subprocess.Popen(command, env=env, cwd=ROOT)
+    try:
+        wait_healthy(health_url, process)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextmanager
+def scratch_environment(stack: Endpoints) -> Iterator[dict[str, str]]:
+    """Environment for every service on a scratch Postgres database, Cassandra keyspace and
+    Kafka topics (migrated and created here, removed afterwards), with the send and sign-up
+    limits raised so the limiter does not cap a run."""
+    tag = uuid.uuid4().hex[:8]
+    database, keyspace = f"bench_auth_{tag}", f"bench_send_{tag}"
+    topics = [f"bench_messages_{tag}", f"bench_bursts_{tag}", f"bench_dlq_{tag}"]
+    env = {
+        **os.environ,
+        **stack.as_environment(),
+        "APP_ENV": "test",
+        "JWT_SECRET": secrets.token_urlsafe(48),
+        "DATABASE_URL": make_url(stack.database_url)
+        .set(database=database)
+        .render_as_string(hide_password=False),
+        "AUTH_SIGNUPS_PER_ADDRESS": "100000",
+        "AUTH_RATE_LIMIT_PREFIX": f"bench-auth-{tag}",
+        "CHAT_RATE_LIMIT_PREFIX": f"bench-chat-{tag}",
+        "AUTH_LOG_LEVEL": "WARNING",
+        "CHAT_KEYSPACE": keyspace,
+        "CHAT_MESSAGES_TOPIC": topics[0],
+        "CHAT_SEND_RATE_PER_SECOND": "1000000",
+        "CHAT_SEND_BURST": "1000000",
+        "CHAT_REPEAT_BODY_LIMIT": "1000000",
+        "CHAT_LOG_LEVEL": "WARNING",
+        "AGGREGATOR_INPUT_TOPIC": topics[0],
+        "AGGREGATOR_OUTPUT_TOPIC": topics[1],
+        "AGGREGATOR_GROUP_ID": f"bench-aggregator-{tag}",
+        "AGGREGATOR_TRANSACTIONAL_ID": f"bench-aggregator-{tag}",
+        "AGGREGATOR_LOG_LEVEL": "WARNING",
+        "CONSUMER_INPUT_TOPIC": topics[1],
+        "CONSUMER_DEAD_LETTER_TOPIC": topics[2],
+        "CONSUMER_GROUP_ID": f"bench-consumer-{tag}",
+        "CONSUMER_FIREBASE_PROJECT": f"demo-bench-{tag}",
+        "CONSUMER_LOG_LEVEL": "WARNING",
+    }
+    admin_sql(stack, f'CREATE DATABASE "{database}"')
+    asyncio.run(create_topics(stack.kafka_bootstrap_servers, topics, PARTITIONS))
+    try:
+        subprocess.run([BIN / "auth-service", "migrate"], env=env, cwd=ROOT, check=True)
+        subprocess.run([BIN / "chat-service", "migrate"], env=env, cwd=ROOT, check=True)
+        yield env
+    finally:
+        asyncio.run(delete_topics(stack.kafka_bootstrap_servers, topics))
+        admin_sql(stack, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        _drop_keyspace(stack, keyspace)
+
+
+@contextmanager
+def serving(
+    script: Path, env: dict[str, str], prefix: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`script serve` on a spare port until the block ends; yields its base URL and process."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [str(script), "serve", "--port", str(port)]
+    with running(command, env, f"{url}{prefix}/health/") as process:
+        yield url, process
+
+
+@contextmanager
+def pipeline(env: dict[str, str]) -> Iterator[dict[str, tuple[str, subprocess.Popen[bytes]]]]:
+    """The aggregator and the consumer on the scratch topics of `env`; yields, per stage, the
+    URL of its metrics and its process."""
+    with (
+        _stage("aggregator", "AGGREGATOR_HTTP_PORT", env) as aggregator,
+        _stage("aggregated-consumer", "CONSUMER_HTTP_PORT", env) as consumer,
+    ):
+        yield {"aggregator": aggregator, "consumer": consumer}
+
+
+@contextmanager
+def _stage(
+    script: str, port_variable: str, env: dict[str, str]
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with running([str(BIN / script), "run"], env | {port_variable: str(port)}, f"{url}/ready") as p:
+        yield f"{url}/metrics", p
+
+
+def metric(url: str, name: str) -> float:
+    """The value of one unlabelled Prometheus counter or gauge at `url`."""
+    found = re.search(rf"^{name} ([\d.e+-]+)$", httpx.get(url, timeout=5).text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def _drop_keyspace(stack: Endpoints, keyspace: str) -> None:
+    from cassandra.cluster import Cluster
+
+    hosts, port = stack.cassandra_contact
+    cluster = Cluster(hosts, port=port)
+    try:
+        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
+    finally:
+        cluster.shutdown()
+
+
+async def make_pairs(auth_url: str, chat_url: str, senders: int) -> list[dict[str, Any]]:
+    """`senders` users, paired into chats; one record per user: id, password, Authorization
+    header, chat id and the other member."""
+    async with (
+        httpx.AsyncClient(base_url=auth_url, timeout=60) as auth,
+        httpx.AsyncClient(base_url=chat_url, timeout=60) as chat,
+    ):
+
+        async def user() -> dict[str, Any]:
+            name, password = f"bench_{secrets.token_hex(5)}", secrets.token_urlsafe(12)
+            signed_up = await auth.post(
+                "/auth/api/v1/users/", json={"username": name, "password": password}
+            )
+            login = await auth.post(
+                "/auth/api/v1/login/", data={"username": name, "password": password}
+            )
+            return {
+                "id": str(signed_up.json()["id"]),
+                "username": name,
+                "password": password,
+                "headers": {"Authorization": f"Bearer {login.json()['access_token']}"},
+            }
+
+        users = [await user() for _ in range(senders + senders % 2)]
+        result = []
+        for a, b in zip(users[::2], users[1::2], strict=True):
+            created = await chat.post(
+                "/chat/api/v1/chat/", json={"users_id": [a["id"], b["id"]]}, headers=a["headers"]
+            )
+            chat_id = created.json()["chat_id"]
+            result += [
+                {**a, "chat_id": chat_id, "to": b["id"]},
+                {**b, "chat_id": chat_id, "to": a["id"]},
+            ]
+    return result[:senders]

@@ -21,6 +21,7 @@ import random
 import statistics
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,7 @@ FLAT_TABLE = """CREATE TABLE IF NOT EXISTS {ks}.messages_flat (
 async def fill(
     session: Session, settings: ChatSettings, repo: MessageRepository, chat: Chat, count: int
 ) -> list[ChatMessage]:
-    """`count` messages, one every ~10 minutes ending now (about two years: ~70 buckets),
-    written to both schemas with a bounded number of requests in flight."""
+    """`count` messages written to both schemas (see `fill_history`), newest first."""
     flat = await prepare(
         session,
         "INSERT INTO {ks}.messages_flat (chat_id, time, message_id, from_user, to_user, body) "
@@ -70,6 +70,25 @@ async def fill(
         settings.write_consistency,
         settings.keyspace,
     )
+
+    async def write_flat(m: ChatMessage) -> None:
+        await execute(
+            session, flat, (m.chat_id, m.time, m.message_id, m.from_user, m.to_user, m.body)
+        )
+
+    return await fill_history(settings, repo, chat, count, also=write_flat)
+
+
+async def fill_history(
+    settings: ChatSettings,
+    repo: MessageRepository,
+    chat: Chat,
+    count: int,
+    also: Callable[[ChatMessage], Awaitable[None]] | None = None,
+) -> list[ChatMessage]:
+    """`count` messages, one every ~10 minutes ending now (about two years: ~70 buckets),
+    stored through the chat service's repository (and handed to `also`, when given) with a
+    bounded number of requests in flight; returned newest first."""
     rng = random.Random(7)
     start = datetime.now(UTC) - timedelta(minutes=10 * count)
     messages = []
@@ -93,9 +112,8 @@ async def fill(
     async def write(m: ChatMessage) -> None:
         async with gate:
             await repo.insert(m, bucket_of(m.time_iso, settings.bucket_days))
-            await execute(
-                session, flat, (m.chat_id, m.time, m.message_id, m.from_user, m.to_user, m.body)
-            )
+            if also is not None:
+                await also(m)
 
     await asyncio.gather(*(write(m) for m in messages))
     return sorted(messages, key=lambda m: m.time_iso, reverse=True)

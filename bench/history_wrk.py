@@ -1,0 +1,213 @@
+"""History pages over HTTP under wrk: the newest page of a chat and a page 100,000 messages
+deep, served by the chat service from the running stack's Cassandra.
+
+The chat is a real one (two users signed up on a scratch auth service, the chat created
+through the chat service's API); its history, `--depth` + 30 messages one every ~10 minutes
+over the past years, is written straight into the scratch keyspace through the chat service's
+repository (`fill_history` of history_depth.py), which takes far less time than sending it.
+Every request is GET /chat/api/v1/chat/{chat_id}/messages/?quantity=30, alternately with
+each member's token: at depth 0 without a cursor (the newest page), at depth N with the
+`time` of the N-th newest message as the cursor (the page of the 30 messages after the N
+newest). Before timing, both pages are read once and compared with what was written.
+
+Each round measures both depths and wrk on GET health (the ceiling of the load generator and
+the HTTP layer) and reads, per page, the CPU milliseconds of the chat service, Cassandra and
+wrk. Figures are medians of the rounds.
+
+    uv run python bench/history_wrk.py [--seconds 20] [--rounds 3] [--connections 50] \\
+        [--depth 100000]
+
+Needs the running stack (`make up`) and `wrk`. Prints a table and writes
+bench/results/history_wrk.json.
+"""
+
+import argparse
+import asyncio
+import json
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+from harness import BIN, RESULTS, make_pairs, scratch_environment, serving
+from history_depth import fill_history
+from load_generator import (
+    RESULT_LUA,
+    cpu_seconds,
+    measured,
+    median_of,
+    print_table,
+    require_wrk,
+    wrk,
+)
+
+from chat_events import ChatMessage
+from chat_service.chats.schemas import Chat
+from chat_service.database import connect
+from chat_service.messages.repository import MessageRepository
+from chat_service.settings import ChatSettings
+from devstack import processes
+from devstack.settings import StackSettings
+
+PAGE = 30
+
+_HISTORY_LUA = """
+local tokens = {%(tokens)s}
+threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  n, bad = 0, 0
+end
+
+function request()
+  n = n + 1
+  return wrk.format("GET", nil, {["Authorization"] = tokens[(n %% #tokens) + 1]})
+end
+
+function response(status, headers, body)
+  if status ~= 200 then bad = bad + 1 end
+end
+"""
+
+
+def lua_script(pairs: list[dict[str, Any]]) -> str:
+    """The page request (path and query come from wrk's URL), with the members' tokens."""
+    tokens = ", ".join(f'"{p["headers"]["Authorization"]}"' for p in pairs)
+    return (_HISTORY_LUA % {"tokens": tokens}) + RESULT_LUA
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--depth", type=int, default=100_000, help="messages above the deep page")
+    args = parser.parse_args()
+    if args.depth < 1:
+        parser.error("--depth must be at least 1 (depth 0 is always measured)")
+    require_wrk()
+    settings = StackSettings()
+    cassandra = processes.running_pid(settings.state_dir / "cassandra" / "cassandra.pid")
+    summary, setup = run_all(settings, cassandra, args)
+    print_table(summary, baseline=f"depth 0 x{args.connections}")
+    RESULTS.mkdir(exist_ok=True)
+    result = {
+        "benchmark": "history_wrk",
+        "connections": args.connections,
+        "page_size": PAGE,
+        "depth": args.depth,
+        "messages": args.depth + PAGE,
+        **setup,
+        "seconds": args.seconds,
+        "rounds": args.rounds,
+        "summary": summary,
+        "at": datetime.now(UTC).isoformat(),
+    }
+    (RESULTS / "history_wrk.json").write_text(json.dumps(result, indent=2, default=str))
+    print(f"wrote {RESULTS / 'history_wrk.json'}")
+
+
+def run_all(
+    settings: StackSettings, cassandra: int | None, args: argparse.Namespace
+) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
+    with scratch_environment(settings.endpoints) as env, ExitStack() as services:
+        auth_url, _ = services.enter_context(serving(BIN / "auth-service", env, "/auth/api"))
+        env["CHAT_AUTH_SERVICE_URL"] = auth_url
+        chat_url, chat = services.enter_context(serving(BIN / "chat-service", env, "/chat/api"))
+        pairs = asyncio.run(make_pairs(auth_url, chat_url, 2))
+        started = time.perf_counter()
+        messages = asyncio.run(fill(env, pairs, args.depth + PAGE))
+        setup = {"fill_seconds": round(time.perf_counter() - started, 1)}
+        print(f"filled {len(messages)} messages in {setup['fill_seconds']} s")
+        setup["settle_seconds"] = round(settle(cassandra), 1)
+        print(f"Cassandra settled in {setup['settle_seconds']} s")
+        pages = f"{chat_url}/chat/api/v1/chat/{pairs[0]['chat_id']}/messages/?quantity={PAGE}"
+        urls = {
+            0: pages,
+            args.depth: f"{pages}&time={messages[args.depth - 1].time}",
+        }
+        for depth, url in urls.items():
+            check_page(url, pairs[1]["headers"], messages[depth : depth + PAGE])
+        with tempfile.TemporaryDirectory() as folder:
+            script = Path(folder) / "history.lua"
+            script.write_text(lua_script(pairs))
+            pids = {"chat": chat.pid, "cassandra": cassandra}
+            health = f"{chat_url}/chat/api/health/"
+            return _rounds(urls, health, pids, script, args), setup
+
+
+async def fill(env: dict[str, str], pairs: list[dict[str, Any]], count: int) -> list[ChatMessage]:
+    """`count` messages of the pair's chat in the scratch keyspace, newest first."""
+    chat_settings = ChatSettings(
+        keyspace=env["CHAT_KEYSPACE"], cassandra_hosts=env["CASSANDRA_HOSTS"]
+    )
+    chat = Chat(
+        chat_id=uuid.UUID(pairs[0]["chat_id"]),
+        users_id=[p["id"] for p in pairs],
+        users_name=[p["username"] for p in pairs],
+        created_at=datetime.now(UTC),
+    )
+    cluster, session = await asyncio.to_thread(connect, chat_settings)
+    try:
+        repo = MessageRepository(session)
+        await repo.prepare(chat_settings)
+        return await fill_history(chat_settings, repo, chat, count)
+    finally:
+        await asyncio.to_thread(cluster.shutdown)
+
+
+def settle(pid: int | None, limit: float = 60.0) -> float:
+    """Waits (at most `limit` s) until `pid` uses under a fifth of a core: Cassandra flushes
+    and compacts what the fill wrote, work that would otherwise be billed to the first pages.
+    Returns the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        before = cpu_seconds(pid)
+        time.sleep(2)
+        if cpu_seconds(pid) - before < 0.4:
+            break
+    return time.monotonic() - started
+
+
+def check_page(url: str, headers: dict[str, str], expected: list[ChatMessage]) -> None:
+    """The page at `url` holds exactly `expected`, in order (newest first)."""
+    answer = httpx.get(url, headers=headers, timeout=30)
+    answer.raise_for_status()
+    got = [item["message_id"] for item in answer.json()]
+    assert got == [str(m.message_id) for m in expected], f"wrong page at {url}"
+
+
+def _rounds(
+    urls: dict[int, str],
+    health: str,
+    pids: dict[str, int | None],
+    script: Path,
+    args: argparse.Namespace,
+) -> dict[str, dict[str, Any]]:
+    for url in urls.values():  # warm-up: prepared statements, caches, the JIT of Cassandra
+        wrk(url, 3, args.connections, script)
+    results: dict[str, list[dict[str, Any]]] = {}
+    for _ in range(args.rounds):
+        for depth, url in urls.items():
+            results.setdefault(f"depth {depth} x{args.connections}", []).append(
+                measured(pids, partial(wrk, url, args.seconds, args.connections, script))
+            )
+        results.setdefault(f"GET health x{args.connections}", []).append(
+            measured({"chat": pids["chat"]}, lambda: wrk(health, args.seconds, args.connections))
+        )
+    return {name: median_of(rounds) for name, rounds in results.items()}
+
+
+if __name__ == "__main__":
+    main()
