@@ -20,6 +20,7 @@ from auth_service.settings import AuthSettings
 from auth_validator import JwtSettings
 from devstack.health import port_open
 from devstack.settings import Endpoints, StackSettings
+from devstack.testing import unique_name
 
 TEST_JWT_SECRET = "auth-service-test-secret-" + "0123456789abcdef"
 PASSWORD = "correct horse battery"
@@ -61,6 +62,8 @@ def make_settings(database_url: str, stack: Endpoints) -> Callable[..., AuthSett
             # Generous by default; the limit tests set their own thresholds.
             "signups_per_address": 10_000,
             "login_failures_per_address": 10_000,
+            # Counters of their own in the stack's Redis, which outlives tests and sessions.
+            "rate_limit_prefix": unique_name("auth_limits"),
         }
         values.update(overrides)
         return AuthSettings(**values)
@@ -158,6 +161,7 @@ def start_server(database_url: str, stack: Endpoints) -> Iterator[Callable[..., 
             "JWT_SECRET": TEST_JWT_SECRET,
             "AUTH_SIGNUPS_PER_ADDRESS": "10000",
             "AUTH_LOGIN_FAILURES_PER_ADDRESS": "10000",
+            "AUTH_RATE_LIMIT_PREFIX": unique_name("auth_limits"),
             "AUTH_LOG_LEVEL": "WARNING",
             **extra_env,
         }

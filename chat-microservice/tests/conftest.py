@@ -102,6 +102,7 @@ def auth_service_url(stack: Endpoints, auth_database_url: str) -> Iterator[str]:
         "JWT_SECRET": JWT_SECRET,
         # Every test signs users up from 127.0.0.1.
         "AUTH_SIGNUPS_PER_ADDRESS": "100000",
+        "AUTH_RATE_LIMIT_PREFIX": unique_name("auth_limits"),
         "AUTH_ARGON2_MEMORY_COST_KIB": "8192",
         "AUTH_ARGON2_TIME_COST": "1",
     }
@@ -194,6 +195,9 @@ def chat_settings(
         kafka_bootstrap_servers=stack.kafka_bootstrap_servers,
         messages_topic=messages_topic,
         auth_service_url=auth_service_url,
+        # The stack's Redis outlives test sessions, while user ids restart at 1 in each
+        # session's fresh auth database: counters of this session get keys of their own.
+        rate_limit_prefix=unique_name("chat_limits"),
     )
 
 

@@ -1,3 +1,4 @@
+import os
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -55,6 +56,20 @@ def test_new_timeuuids_increase_strictly_and_carry_the_current_time() -> None:
     assert keys == sorted(keys)
     assert len({v.time for v in values}) == 500
     assert before - timedelta(seconds=1) <= timeuuid_datetime(values[0]) <= datetime.now(UTC)
+
+
+def test_new_timeuuids_of_one_process_share_a_node_and_a_forked_process_draws_its_own() -> None:
+    ours = new_timeuuid()
+    assert new_timeuuid().node == ours.node
+    assert ours.node & (1 << 40), "the multicast bit marks the node as not a MAC address"
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(write, new_timeuuid().bytes)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = uuid.UUID(bytes=os.read(read, 16))
+    assert child.node != ours.node
 
 
 def test_only_version_one_uuids_are_timeuuids() -> None:

@@ -61,6 +61,12 @@ def pipeline(
     asyncio.run(create_topics(bootstrap, topics.values(), partitions=3))
     service_environment = {
         "AUTH_SIGNUPS_PER_ADDRESS": "1000",
+        # One process per service: a kill -9 of the service is then a kill of all of it.
+        "AUTH_WORKERS": "1",
+        "CHAT_WORKERS": "1",
+        # User ids restart in each fresh database; the stack's Redis keeps older counters.
+        "AUTH_RATE_LIMIT_PREFIX": unique_name("auth_limits"),
+        "CHAT_RATE_LIMIT_PREFIX": unique_name("chat_limits"),
         "CHAT_KEYSPACE": fresh_keyspace,
         "CHAT_MESSAGES_TOPIC": topics["messages"],
         "CHAT_SEND_RATE_PER_SECOND": "1000",

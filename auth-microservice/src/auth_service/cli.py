@@ -1,9 +1,11 @@
 """`auth-service migrate` and `auth-service serve --host H --port P`."""
 
 import argparse
+import os
 import signal
 from collections.abc import Sequence
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import structlog
 import uvicorn
@@ -11,6 +13,9 @@ import uvicorn
 from auth_service.migrate import upgrade_to_head
 from auth_service.settings import AuthSettings
 from observability import configure_logging
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 log = structlog.get_logger(__name__)
 
@@ -22,9 +27,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     serve = commands.add_parser("serve", help="run the HTTP API with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--workers", type=int, help="worker processes (default: AUTH_WORKERS)")
     args = parser.parse_args(argv)
 
+    if getattr(args, "workers", None) is not None:
+        os.environ["AUTH_WORKERS"] = str(args.workers)  # seen by the workers' settings too
     settings = AuthSettings()
     configure_logging(json=settings.log_json, level=settings.log_level)
     if args.command == "migrate":
@@ -36,16 +43,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _after_shutdown)
     uvicorn.run(
-        "auth_service.main:create_app",
+        "auth_service.cli:worker_app",
         factory=True,
         host=args.host,
         port=args.port,
-        workers=args.workers,
+        workers=settings.workers,
         # X-Forwarded-For is believed only from a proxy on this machine.
         forwarded_allow_ips="127.0.0.1,::1",
         proxy_headers=True,
         log_config=None,
     )
+
+
+def worker_app() -> "FastAPI":
+    """The app of one worker process (uvicorn starts each of several workers in a fresh
+    interpreter, so logging is configured again there)."""
+    from auth_service.main import create_app
+
+    settings = AuthSettings()
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    return create_app(settings)
 
 
 def _after_shutdown(signum: int, frame: FrameType | None) -> None:

@@ -1,8 +1,9 @@
 """Brute-force and sign-up limits (DESIGN §10) on top of the `limits` library.
 
 Moving windows: "10 failures per 15 minutes" means any 15-minute span, so an attacker cannot
-double the rate by straddling a fixed window boundary. Counters live in memory by default and
-in a shared store (e.g. `redis://...`) when `AUTH_RATE_LIMIT_STORAGE_URI` names one.
+double the rate by straddling a fixed window boundary. Counters live in Redis by default
+(`AUTH_RATE_LIMIT_STORAGE_URI`), shared by every worker process and replica; `memory://`
+keeps them in this process, for a single-process service.
 """
 
 import math
@@ -31,7 +32,9 @@ class RateLimits:
     """All of the service's limits over one storage."""
 
     def __init__(self, settings: AuthSettings) -> None:
-        storage = storage_from_string(settings.rate_limit_storage_uri)
+        uri = settings.rate_limit_storage_uri
+        options = {"key_prefix": settings.rate_limit_prefix} if uri.startswith("redis") else {}
+        storage = storage_from_string(uri, **options)
         if not isinstance(storage, Storage):
             # The endpoints run in worker threads and call the limiter synchronously.
             raise ValueError("AUTH_RATE_LIMIT_STORAGE_URI must name a synchronous storage")

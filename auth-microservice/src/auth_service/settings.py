@@ -8,7 +8,13 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from auth_validator import JwtSettings
-from service_settings import AppEnv, Duration
+from service_settings import (
+    DEFAULT_LIMITS_STORAGE,
+    AppEnv,
+    Duration,
+    check_limits_are_shared,
+    one_worker_per_core,
+)
 
 DEVELOPMENT_AUTH_EMULATOR = "127.0.0.1:9099"
 
@@ -43,7 +49,16 @@ class AuthSettings(BaseSettings):
     argon2_parallelism: int = Field(1, ge=1, le=16)
     password_hash_concurrency: int = Field(4, ge=1, le=64)
 
-    rate_limit_storage_uri: str = "memory://"
+    # A `limits` storage URI: Redis shares the counters between every worker and replica;
+    # "memory://" keeps them in this process, right only for a single process.
+    rate_limit_storage_uri: str = Field(
+        DEFAULT_LIMITS_STORAGE,
+        validation_alias=AliasChoices("AUTH_RATE_LIMIT_STORAGE_URI", "REDIS_URL"),
+    )
+    # Prefix of the service's keys in that store (several deployments may share one Redis).
+    rate_limit_prefix: str = "auth-limits"
+    # Worker processes of `auth-service serve` (password hashing is CPU-bound: one per core).
+    workers: int = Field(default_factory=one_worker_per_core, ge=1, le=64)
     login_failures_per_username: int = Field(10, ge=1)
     login_failures_per_address: int = Field(10, ge=1)
     login_failure_window: Duration = timedelta(minutes=15)
@@ -55,6 +70,13 @@ class AuthSettings(BaseSettings):
 
     log_json: bool = False
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _workers_share_limits(self) -> Self:
+        check_limits_are_shared(
+            self.workers, self.rate_limit_storage_uri, "AUTH_", "RATE_LIMIT_STORAGE_URI"
+        )
+        return self
 
     @model_validator(mode="after")
     def _same_environment_for_tokens(self) -> Self:

@@ -5,6 +5,7 @@ without bound. A bucket number is the message's day count since the Unix epoch d
 bucket length, rounded down (so times before 1970 get negative buckets, still ordered).
 """
 
+import os
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -52,14 +53,32 @@ def timeuuid_at(moment: datetime, rng: random.Random | None = None) -> uuid.UUID
     return uuid.UUID(fields=fields)
 
 
+def _random_node() -> int:
+    return random.SystemRandom().getrandbits(48) | (1 << 40)
+
+
+# One random node per process, drawn again in a forked child: ids from different processes
+# differ in their node, and within a process `uuid.uuid1` keeps timestamps increasing.
+_node = _random_node()
+
+
+def _renew_node() -> None:
+    global _node
+    _node = _random_node()
+
+
+os.register_at_fork(after_in_child=_renew_node)
+
+
 def new_timeuuid() -> uuid.UUID:
     """A fresh TimeUUID for a message sent now.
 
     `uuid.uuid1` keeps timestamps strictly increasing within this process, which a
-    clock-derived id alone would not when two messages land in the same microsecond.
+    clock-derived id alone would not when two messages land in the same microsecond. The
+    node is drawn once per process rather than per id: reading the kernel's random source
+    on every send cost more than the rest of the id.
     """
-    node = random.SystemRandom().getrandbits(48) | (1 << 40)
-    return uuid.uuid1(node=node)
+    return uuid.uuid1(node=_node)
 
 
 def is_timeuuid(value: uuid.UUID) -> bool:

@@ -4,6 +4,7 @@ import argparse
 import signal
 import sys
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import structlog
 import uvicorn
@@ -12,6 +13,9 @@ from chat_service.database import connect
 from chat_service.migrations import migrate
 from chat_service.settings import ChatSettings
 from observability import configure_logging
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 log = structlog.get_logger(__name__)
 
@@ -49,8 +53,13 @@ def _serve(settings: ChatSettings, host: str, port: int) -> int:
     # no-op one makes the finished shutdown exit with status 0 instead of dying by signal.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _after_shutdown)
+    # Several workers share the listening socket; each builds its own app (and its own
+    # Cassandra session and Kafka producer) from the same environment.
+    app = create_app(settings) if settings.workers == 1 else "chat_service.cli:worker_app"
     uvicorn.run(
-        create_app(settings),
+        app,
+        factory=settings.workers > 1,
+        workers=settings.workers,
         host=host,
         port=port,
         forwarded_allow_ips="127.0.0.1,::1",
@@ -59,6 +68,16 @@ def _serve(settings: ChatSettings, host: str, port: int) -> int:
     )
     log.info("chat_service_stopped")
     return 0
+
+
+def worker_app() -> "FastAPI":
+    """The app of one worker process, when uvicorn starts several (each in a fresh
+    interpreter, so logging is configured again)."""
+    from chat_service.main import create_app
+
+    settings = ChatSettings()
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    return create_app(settings)
 
 
 def _after_shutdown(signum: int, frame: FrameType | None) -> None:

@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 from cassandra import ConsistencyLevel, OperationTimedOut, RequestExecutionException
 from cassandra.cluster import (
@@ -13,11 +13,20 @@ from cassandra.cluster import (
     Session,
 )
 from cassandra.policies import RoundRobinPolicy
-from cassandra.query import PreparedStatement, dict_factory
+from cassandra.query import (
+    BatchStatement,
+    BatchType,
+    BoundStatement,
+    PreparedStatement,
+    dict_factory,
+)
 
 from chat_service.settings import ChatSettings, Consistency
 
 Row = dict[str, Any]
+Write: TypeAlias = BoundStatement
+"""A write ready to run, which a repository hands out so that another can run it together
+with its own in one batch (one request to Cassandra instead of one each)."""
 
 # Failures of availability (retry later), as opposed to invalid queries (our bugs).
 _UNAVAILABLE = (NoHostAvailable, OperationTimedOut, RequestExecutionException)
@@ -56,7 +65,9 @@ def connect(settings: ChatSettings, keyspace: str | None = None) -> tuple[Cluste
 
 
 async def execute(
-    session: Session, statement: PreparedStatement, params: Sequence[Any] = ()
+    session: Session,
+    statement: PreparedStatement | BoundStatement | BatchStatement,
+    params: Sequence[Any] | None = None,
 ) -> list[Row]:
     """Runs a statement without blocking the event loop and returns its (first page of) rows.
 
@@ -130,3 +141,62 @@ class Statements:
 
     async def run(self, name: str, *params: object) -> list[Row]:
         return await execute(self._session, self._prepared[name], params)
+
+    def bind(self, name: str, *params: object) -> Write:
+        bound: Write = self._prepared[name].bind(params)
+        return bound
+
+    def combined(self, name: str, most: int = 32) -> "CombinedWrites":
+        """Runs of the write `name` that concurrent requests share (see CombinedWrites)."""
+        return CombinedWrites(self, name, most)
+
+    async def run_together(self, writes: Sequence[Write]) -> None:
+        """Runs plain writes (no lightweight transaction) in one UNLOGGED batch: one request
+        and one answer, each partition written as if alone (no atomicity across them)."""
+        batch = BatchStatement(BatchType.UNLOGGED, consistency_level=writes[0].consistency_level)
+        for write in writes:
+            batch.add(write)
+        await execute(self._session, batch)
+
+
+class CombinedWrites:
+    """One small plain write that many concurrent requests make, sent together: the writes
+    queued when the event loop next gets to it leave in one UNLOGGED batch (at most `most`
+    each), and every caller waits for its own batch, so a call still returns only once its
+    write is stored. Under load this turns one Cassandra request per send into one per
+    batch; a lone request pays one loop turn.
+    """
+
+    def __init__(self, statements: Statements, name: str, most: int) -> None:
+        self._statements = statements
+        self._name = name
+        self._most = most
+        self._queued: list[tuple[Write, asyncio.Future[None]]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self, *params: object) -> None:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        if not self._queued:
+            loop.call_soon(self._send_queued)
+        self._queued.append((self._statements.bind(self._name, *params), done))
+        await done
+
+    def _send_queued(self) -> None:
+        queued, self._queued = self._queued, []
+        for start in range(0, len(queued), self._most):
+            task = asyncio.create_task(self._send(queued[start : start + self._most]))
+            self._tasks.add(task)  # held until done: the loop keeps only weak references
+            task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, batch: list[tuple[Write, "asyncio.Future[None]"]]) -> None:
+        try:
+            await self._statements.run_together([write for write, _ in batch])
+        except Exception as error:  # every waiter gets the batch's failure
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(error)
+            return
+        for _, done in batch:
+            if not done.done():
+                done.set_result(None)

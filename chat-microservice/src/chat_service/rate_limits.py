@@ -1,7 +1,8 @@
 """Anti-spam for sending: a per-user rate with a burst allowance, and repeated-body detection.
 
-Counters live in a `limits` storage: in-process memory by default, or a shared store such as
-Redis (`CHAT_RATE_LIMIT_STORAGE=redis://...`) so every replica sees the same counts.
+Counters live in a `limits` storage: Redis by default (`CHAT_RATE_LIMIT_STORAGE`), so that
+every worker process and replica counts against one budget; `memory://` keeps them in this
+process, for a single-process service.
 
 The token bucket of the spec (rate r, burst b) is approximated by a moving window of b
 messages per b/r seconds: a full burst is allowed at once, and the sustained rate cannot
@@ -45,10 +46,11 @@ def body_fingerprint(body: str) -> str:
 
 class SendLimits:
     def __init__(self, settings: ChatSettings) -> None:
-        uri = settings.rate_limit_storage
-        if not uri.startswith("async+"):
-            uri = "async+" + uri
-        self._limiter = MovingWindowRateLimiter(storage_from_string(uri))
+        uri = settings.rate_limit_storage.removeprefix("async+")
+        options: dict[str, str] = {}
+        if uri.startswith(("redis", "rediss")):
+            options = {"implementation": "redispy", "key_prefix": settings.rate_limit_prefix}
+        self._limiter = MovingWindowRateLimiter(storage_from_string(f"async+{uri}", **options))
         self._rate = send_rate_item(settings.send_rate_per_second, settings.send_burst)
         window = max(1, math.ceil(settings.repeat_body_window.total_seconds()))
         self._repeat = RateLimitItemPerSecond(

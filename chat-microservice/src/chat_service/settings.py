@@ -8,7 +8,14 @@ from typing import Any, Self
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from service_settings import AppEnv, Duration, contact_points
+from service_settings import (
+    DEFAULT_LIMITS_STORAGE,
+    AppEnv,
+    Duration,
+    check_limits_are_shared,
+    contact_points,
+    one_worker_per_core,
+)
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
@@ -56,6 +63,9 @@ class ChatSettings(BaseSettings):
     )
     messages_topic: str = "chat_messages"
     kafka_timeout: Duration = timedelta(seconds=5)
+    # How long the producer lets records gather before a request: concurrent sends share one
+    # (acks=all and idempotence unchanged); a lone send waits this long at most.
+    kafka_linger: Duration = timedelta(milliseconds=2)
 
     auth_service_url: str = "http://127.0.0.1:8000"
     auth_timeout: Duration = timedelta(seconds=5)
@@ -66,9 +76,16 @@ class ChatSettings(BaseSettings):
     send_burst: int = Field(20, ge=1)
     repeat_body_limit: int = Field(5, ge=1)
     repeat_body_window: Duration = timedelta(seconds=30)
-    # A `limits` storage URI: "memory://" keeps counters in-process; "redis://host:6379"
-    # shares them across replicas.
-    rate_limit_storage: str = "memory://"
+    # A `limits` storage URI: Redis shares the counters between every worker and replica;
+    # "memory://" keeps them in this process, right only for a single process.
+    rate_limit_storage: str = Field(
+        DEFAULT_LIMITS_STORAGE,
+        validation_alias=AliasChoices("CHAT_RATE_LIMIT_STORAGE", "REDIS_URL"),
+    )
+    # Prefix of the service's keys in that store (several deployments may share one Redis).
+    rate_limit_prefix: str = "chat-limits"
+    # Worker processes of `chat-service serve`, each with its own connections and producer.
+    workers: int = Field(default_factory=one_worker_per_core, ge=1, le=64)
 
     retry_after: Duration = timedelta(seconds=2)
 
@@ -79,6 +96,13 @@ class ChatSettings(BaseSettings):
         if not _IDENTIFIER.match(value):
             raise ValueError("keyspace must be a lowercase CQL identifier")
         return value
+
+    @model_validator(mode="after")
+    def _workers_share_limits(self) -> Self:
+        check_limits_are_shared(
+            self.workers, self.rate_limit_storage, "CHAT_", "RATE_LIMIT_STORAGE"
+        )
+        return self
 
     @model_validator(mode="after")
     def _pick_consistency(self) -> Self:

@@ -3,10 +3,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from chat_events import ChatMessage, timeuuid_datetime
-from chat_service.buckets import timeuuid_at
+from chat_service.buckets import bucket_of, timeuuid_at
 from chat_service.chats.repository import ChatRepository
 from chat_service.chats.schemas import Chat
 from chat_service.database import connect
+from chat_service.messages.repository import MessageRepository
 from chat_service.settings import ChatSettings
 
 
@@ -28,8 +29,9 @@ async def test_the_newest_message_stays_last_when_an_older_one_is_recorded_after
 ) -> None:
     cluster, session = await asyncio.to_thread(connect, chat_settings)
     try:
-        repository = ChatRepository(session)
+        repository, messages = ChatRepository(session), MessageRepository(session)
         await repository.prepare(chat_settings)
+        await messages.prepare(chat_settings)
         chat = Chat(
             chat_id=uuid.uuid4(),
             users_id=["101", "202"],
@@ -40,8 +42,9 @@ async def test_the_newest_message_stays_last_when_an_older_one_is_recorded_after
         now = datetime.now(UTC)
         newer = _message(chat, now, "newer")
         older = _message(chat, now - timedelta(milliseconds=5), "older")
-        await repository.touch(chat, newer)
-        await repository.touch(chat, older)  # lands late, as a slow concurrent send would
+        for message in (newer, older):  # the older lands late, as a slow concurrent send would
+            bucket = bucket_of(message.time_iso, chat_settings.bucket_days)
+            await messages.insert(message, bucket, *repository.touch(chat, message))
         listed = {uid: await repository.list_for(uid) for uid in chat.users_id}
     finally:
         await asyncio.to_thread(cluster.shutdown)

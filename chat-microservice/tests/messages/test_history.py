@@ -1,5 +1,6 @@
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -53,6 +54,25 @@ async def _page(
     client: httpx.AsyncClient, chat_id: str, user: Any, **params: Any
 ) -> httpx.Response:
     return await client.get(f"/v1/chat/{chat_id}/messages/", params=params, headers=user.headers)
+
+
+@contextmanager
+def _bucket_reads(client: httpx.AsyncClient, method: str) -> Iterator[list[int]]:
+    """The bucket of every call of the app's repository `method` ("page" reads a bucket,
+    "buckets_up_to" the bucket index) while the block runs."""
+    repository = client._transport.app.state.message_service._repository  # type: ignore[attr-defined]
+    reads: list[int] = []
+    original = getattr(repository, method)
+
+    async def counting(chat_id: uuid.UUID, bucket: int, *args: Any) -> Any:
+        reads.append(bucket)
+        return await original(chat_id, bucket, *args)
+
+    setattr(repository, method, counting)
+    try:
+        yield reads
+    finally:
+        setattr(repository, method, original)
 
 
 async def test_an_empty_chat_has_an_empty_history(
@@ -127,26 +147,51 @@ async def test_a_page_reads_only_the_buckets_it_needs(
         start + timedelta(days=BUCKET_DAYS * b) for b in range(60)
     ]  # 60 buckets, 1 message each
     expected = await _write_history(message_repository, chat, times)
-    app_service = client._transport.app.state.message_service  # type: ignore[attr-defined]
-    repository = app_service._repository
-    reads: list[int] = []
-    original_page = repository.page
-
-    async def counting_page(chat_id: uuid.UUID, bucket: int, *args: Any) -> Any:
-        reads.append(bucket)
-        return await original_page(chat_id, bucket, *args)
-
-    repository.page = counting_page
-    try:
+    with _bucket_reads(client, "page") as reads:
         cursor = str(expected[29].time)
         page = (await _page(client, chat["chat_id"], alice, time=cursor, quantity=3)).json()
-    finally:
-        repository.page = original_page
     assert [m["message_id"] for m in page] == [str(m.message_id) for m in expected[30:33]]
     assert len(reads) <= 4
     # A page spanning more buckets than one index read returns (8) still gets them all.
     everything = (await _page(client, chat["chat_id"], alice, quantity=100)).json()
     assert [m["message_id"] for m in everything] == [str(m.message_id) for m in expected]
+
+
+async def test_a_page_found_in_the_cursors_bucket_skips_the_bucket_index(
+    client: httpx.AsyncClient, open_chat: OpenChat, message_repository: MessageRepository
+) -> None:
+    alice, _, chat = await open_chat()
+    start = datetime(2016, 3, 1, tzinfo=UTC)
+    expected = await _write_history(
+        message_repository, chat, [start + timedelta(minutes=m) for m in range(20)]
+    )
+    with _bucket_reads(client, "buckets_up_to") as index_reads:
+        cursor = str(expected[4].time)
+        full = (await _page(client, chat["chat_id"], alice, time=cursor, quantity=10)).json()
+        assert index_reads == []
+        # A page the cursor's bucket cannot fill goes on through the index.
+        rest = (await _page(client, chat["chat_id"], alice, time=cursor, quantity=50)).json()
+        assert len(index_reads) == 1
+    assert [m["message_id"] for m in full] == [str(m.message_id) for m in expected[5:15]]
+    assert [m["message_id"] for m in rest] == [str(m.message_id) for m in expected[5:]]
+
+
+async def test_the_newest_page_of_a_chat_active_now_skips_the_bucket_index(
+    client: httpx.AsyncClient, open_chat: OpenChat
+) -> None:
+    alice, bob, chat = await open_chat()
+    sent = []
+    for n in range(4):
+        response = await client.post(
+            "/v1/messaging/",
+            json={"chat_id": chat["chat_id"], "to_user": bob.id, "body": f"now {n}"},
+            headers=alice.headers,
+        )
+        sent.append(response.json()["message_id"])
+    with _bucket_reads(client, "buckets_up_to") as index_reads:
+        page = (await _page(client, chat["chat_id"], alice, quantity=3)).json()
+    assert [m["message_id"] for m in page] == sent[::-1][:3]
+    assert index_reads == []
 
 
 async def test_history_is_for_members_only(

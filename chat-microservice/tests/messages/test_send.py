@@ -149,10 +149,13 @@ async def test_invalid_send_bodies_are_422_and_store_nothing(
     assert await _history(client, chat, alice) == []
 
 
-async def test_sending_too_fast_is_429_with_retry_after(
+async def test_sending_too_fast_is_429_with_retry_after_across_processes(
     serve_app: Callable[..., Any], make_user: Callable[[], Awaitable[Any]]
 ) -> None:
-    async with serve_app(send_burst=3, send_rate_per_second=0.5) as client:
+    # Sends alternate between two apps, each with its own limiter and Redis connection, as
+    # two worker processes or replicas have: the budget of 3 is spent across both.
+    limits = {"send_burst": 3, "send_rate_per_second": 0.5}
+    async with serve_app(**limits) as client, serve_app(**limits) as other:
         alice, bob = await make_user(), await make_user()
         chat = (
             await client.post(
@@ -161,11 +164,11 @@ async def test_sending_too_fast_is_429_with_retry_after(
         ).json()
         codes = [
             (
-                await client.post(
+                await app.post(
                     "/v1/messaging/", json=_payload(chat, bob.id, f"n{i}"), headers=alice.headers
                 )
             )
-            for i in range(4)
+            for i, app in enumerate([client, other, client, other])
         ]
         assert [r.status_code for r in codes] == [201, 201, 201, 429]
         assert codes[-1].json()["code"] == "send_rate_limited"

@@ -1,5 +1,7 @@
-"""Setting types every service shares: the deployment environment and durations."""
+"""Setting types every service shares: the deployment environment, durations, worker processes
+and where rate limits are counted."""
 
+import os
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -40,4 +42,31 @@ def contact_points(hosts: str, default_port: int = 9042) -> tuple[list[str], int
     return names, port
 
 
-__all__ = ["AppEnv", "Duration", "contact_points"]
+DEFAULT_LIMITS_STORAGE = "redis://127.0.0.1:6379/0"
+"""Rate limits are counted in Redis by default, so that every process and replica of a service
+shares one budget; `memory://` counts in one process only."""
+
+
+def one_worker_per_core() -> int:
+    return os.cpu_count() or 1
+
+
+def check_limits_are_shared(workers: int, storage: str, prefix: str, storage_name: str) -> None:
+    """Refuses several worker processes over in-process counters: each would grant the whole
+    budget again. `prefix` and `storage_name` name the variables in the message."""
+    if workers > 1 and storage.startswith(("memory", "async+memory")):
+        raise ValueError(
+            f"{prefix}WORKERS={workers} needs rate limits shared between processes: set "
+            f"{prefix}{storage_name} to a shared store (redis://host:6379/0), "
+            f"or {prefix}WORKERS=1 to keep memory://"
+        )
+
+
+__all__ = [
+    "DEFAULT_LIMITS_STORAGE",
+    "AppEnv",
+    "Duration",
+    "check_limits_are_shared",
+    "contact_points",
+    "one_worker_per_core",
+]

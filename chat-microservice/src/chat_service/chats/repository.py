@@ -9,7 +9,7 @@ from cassandra.cluster import Session
 
 from chat_events import ChatMessage, timeuuid_datetime
 from chat_service.chats.schemas import Chat, ChatSummary, LastMessage
-from chat_service.database import Row, Statements
+from chat_service.database import Row, Statements, Write
 from chat_service.settings import ChatSettings
 
 _UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -81,16 +81,15 @@ class ChatRepository:
             )
         )
 
-    async def touch(self, chat: Chat, message: ChatMessage) -> None:
-        """Records `message` as the chat's latest, in both members' lists."""
+    def touch(self, chat: Chat, message: ChatMessage) -> list[Write]:
+        """The writes that record `message` as the chat's latest, in both members' lists
+        (run by the message repository together with the message itself)."""
         written_at = (message.time_iso - _UNIX_EPOCH) // timedelta(microseconds=1)
         values = (message.message_id, message.time, message.from_user, message.body)
-        await asyncio.gather(
-            *(
-                self._statements.run("touch", written_at, *values, uid, chat.chat_id)
-                for uid in chat.users_id
-            )
-        )
+        return [
+            self._statements.bind("touch", written_at, *values, uid, chat.chat_id)
+            for uid in chat.users_id
+        ]
 
     async def list_for(self, user_id: str) -> list[ChatSummary]:
         rows = await self._statements.run("list", user_id)

@@ -9,6 +9,7 @@ from auth_validator import Principal
 from chat_events import ChatMessage
 from chat_service.chats.repository import ChatRepository
 from chat_service.chats.schemas import Chat, ChatCreate, ChatSummary
+from chat_service.database import Write
 from chat_service.errors import ChatNotFound, NotAMember, NotYourIdentity, UserNotFound
 from chat_service.users import UserDirectory
 
@@ -73,8 +74,10 @@ class ChatService:
         summaries.sort(key=_activity, reverse=True)
         return summaries
 
-    async def record_activity(self, chat: Chat, message: ChatMessage) -> None:
-        await self._repository.touch(chat, message)
+    def activity_writes(self, chat: Chat, message: ChatMessage) -> list[Write]:
+        """The writes that make `message` the chat's latest in its members' lists; the caller
+        runs them with the message's own write."""
+        return self._repository.touch(chat, message)
 
 
 def _activity(summary: ChatSummary) -> datetime:

@@ -87,6 +87,7 @@ class MessagePublisher:
             acks="all",
             request_timeout_ms=timeout_ms,
             metadata_max_age_ms=60_000,
+            linger_ms=int(self._settings.kafka_linger.total_seconds() * 1000),
             client_id="chat-service",
         )
         try:

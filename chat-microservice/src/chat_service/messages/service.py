@@ -7,15 +7,15 @@ Any failure after the claim leaves a state that a retry with the same `client_me
 completes, so the client ends up with exactly one message.
 """
 
-import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from cachetools import LRUCache
 
 from auth_validator import Principal
 from chat_events import ChatMessage, MessageEvent, timeuuid_datetime
-from chat_service.buckets import NEWEST_BUCKET, bucket_of_timeuuid, new_timeuuid
+from chat_service.buckets import NEWEST_BUCKET, bucket_of, bucket_of_timeuuid, new_timeuuid
 from chat_service.chats.schemas import Chat
 from chat_service.chats.service import ChatService
 from chat_service.database import StoreUnavailable
@@ -36,6 +36,8 @@ log = structlog.get_logger(__name__)
 
 # How many bucket numbers one index read fetches; a page rarely needs more.
 _BUCKETS_PER_READ = 8
+# How far ahead another replica's clock may run.
+_CLOCK_SKEW = timedelta(minutes=5)
 
 
 class MessageService:
@@ -77,12 +79,18 @@ class MessageService:
     ) -> list[ChatMessage]:
         """Up to `quantity` messages strictly older than `before` (or the newest), newest first.
 
-        Reads the cursor's bucket, then older non-empty buckets from the index, and stops as
-        soon as the page is full: the work depends on the page, not on the chat's length.
+        One bucket is read first without a look at the bucket index: the cursor's, or for the
+        newest page the bucket of now. It holds the newest messages wanted, and usually the
+        whole page. Then older non-empty buckets come from the index until the page is full:
+        the work depends on the page, not on the chat's length.
         """
         await self._chats.chat_for_member(caller, chat_id)
-        upper = NEWEST_BUCKET if before is None else self._bucket(before)
         page: list[ChatMessage] = []
+        upper = NEWEST_BUCKET
+        first = self._bucket(before) if before is not None else self._bucket_of_now()
+        if first is not None:
+            page += await self._repository.page(chat_id, first, before, quantity)
+            upper = first - 1
         while len(page) < quantity:
             buckets = await self._repository.buckets_up_to(chat_id, upper, _BUCKETS_PER_READ)
             for bucket in buckets:
@@ -93,6 +101,13 @@ class MessageService:
                 break
             upper = buckets[-1] - 1
         return page
+
+    def _bucket_of_now(self) -> int | None:
+        """The bucket of now, or None so close to the next bucket that a message from a clock
+        running a little ahead may already be there (the index then finds it)."""
+        now = datetime.now(UTC)
+        current = bucket_of(now, self._bucket_days)
+        return current if bucket_of(now + _CLOCK_SKEW, self._bucket_days) == current else None
 
     def _check_parties(self, caller: Principal, chat: Chat, request: SendMessage) -> None:
         if request.from_user is not None and request.from_user != caller.user_id:
@@ -143,10 +158,8 @@ class MessageService:
         if (chat.chat_id, bucket) not in self._indexed:
             await self._repository.add_bucket(chat.chat_id, bucket)
             self._indexed[(chat.chat_id, bucket)] = True
-        await asyncio.gather(
-            self._repository.insert(message, bucket),
-            self._chats.record_activity(chat, message),
-        )
+        # The message and its chat's "latest message" in both members' lists: one request.
+        await self._repository.insert(message, bucket, *self._chats.activity_writes(chat, message))
 
     async def _publish(self, chat: Chat, message: ChatMessage) -> None:
         event = MessageEvent(**message.model_dump(), users_id=chat.users_id)
