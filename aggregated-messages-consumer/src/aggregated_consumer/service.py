@@ -51,6 +51,8 @@ async def run(settings: ConsumerSettings) -> None:
         # Only bursts whose aggregator transaction committed; aborted ones never show up.
         isolation_level="read_committed",
         session_timeout_ms=int(settings.session_timeout.total_seconds() * 1000),
+        fetch_max_wait_ms=int(settings.fetch_wait.total_seconds() * 1000),
+        fetch_min_bytes=settings.fetch_min_bytes,
     )
     dead_letters = AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True, acks="all"

@@ -36,6 +36,10 @@ class ConsumerSettings(BaseSettings):
             "CONSUMER_FIRESTORE_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST"
         ),
     )
+    # A fetch waits up to `fetch_wait` for `fetch_min_bytes` of bursts: fuller batched
+    # Firestore commits and fewer fetches per burst.
+    fetch_wait: Duration = timedelta(milliseconds=100)
+    fetch_min_bytes: int = Field(64 * 1024, ge=1)
     batch_size: int = Field(50, ge=1, le=500)
     """Bursts per Firestore batched commit (Firestore accepts at most 500 writes per batch)."""
     retention: Duration = timedelta(days=30)

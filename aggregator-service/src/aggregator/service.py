@@ -32,6 +32,8 @@ def build_clients(settings: AggregatorSettings) -> KafkaClients:
         isolation_level="read_committed",
         session_timeout_ms=_ms(settings.session_timeout.total_seconds()),
         heartbeat_interval_ms=_ms(settings.heartbeat_interval.total_seconds()),
+        fetch_max_wait_ms=_ms(settings.fetch_wait.total_seconds()),
+        fetch_min_bytes=settings.fetch_min_bytes,
     )
     producer = AIOKafkaProducer(
         bootstrap_servers=servers,
