@@ -146,8 +146,10 @@ class Statements:
         bound: Write = self._prepared[name].bind(params)
         return bound
 
-    def combined(self, name: str, most: int = 32) -> "CombinedWrites":
-        """Runs of the write `name` that concurrent requests share (see CombinedWrites)."""
+    def combined(self, name: str, most: int = 10) -> "CombinedWrites":
+        """Runs of the write `name` that concurrent requests share (see CombinedWrites). Ten
+        partitions per batch at most: Cassandra warns about (and logs) larger unlogged
+        batches by default."""
         return CombinedWrites(self, name, most)
 
     async def run_together(self, writes: Sequence[Write]) -> None:
