@@ -68,7 +68,7 @@ function response(status, headers, body)
 end
 """
 
-_INFRA = ("cassandra", "kafka", "firestore")
+_INFRA = ("cassandra", "kafka", "redis", "firestore")
 _DRAIN_LIMIT = 120.0
 
 

@@ -13,7 +13,6 @@ from service_settings import (
     AppEnv,
     Duration,
     check_limits_are_shared,
-    one_worker_per_core,
 )
 
 DEVELOPMENT_AUTH_EMULATOR = "127.0.0.1:9099"
@@ -57,8 +56,9 @@ class AuthSettings(BaseSettings):
     )
     # Prefix of the service's keys in that store (several deployments may share one Redis).
     rate_limit_prefix: str = "auth-limits"
-    # Worker processes of `auth-service serve` (password hashing is CPU-bound: one per core).
-    workers: int = Field(default_factory=one_worker_per_core, ge=1, le=64)
+    # Worker processes of `auth-service serve`; password hashing is CPU-bound, so up to one
+    # per core the service has to itself (a container sees the node's cores, not its limit).
+    workers: int = Field(1, ge=1, le=64)
     login_failures_per_username: int = Field(10, ge=1)
     login_failures_per_address: int = Field(10, ge=1)
     login_failure_window: Duration = timedelta(minutes=15)

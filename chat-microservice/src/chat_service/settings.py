@@ -14,7 +14,6 @@ from service_settings import (
     Duration,
     check_limits_are_shared,
     contact_points,
-    one_worker_per_core,
 )
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
@@ -85,7 +84,9 @@ class ChatSettings(BaseSettings):
     # Prefix of the service's keys in that store (several deployments may share one Redis).
     rate_limit_prefix: str = "chat-limits"
     # Worker processes of `chat-service serve`, each with its own connections and producer.
-    workers: int = Field(default_factory=one_worker_per_core, ge=1, le=64)
+    # One by default: a second only pays where the service has cores of its own (see
+    # docs/performance.md), and a container sees the node's cores, not its CPU limit.
+    workers: int = Field(1, ge=1, le=64)
 
     retry_after: Duration = timedelta(seconds=2)
 

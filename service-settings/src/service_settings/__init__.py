@@ -1,7 +1,6 @@
 """Setting types every service shares: the deployment environment, durations, worker processes
 and where rate limits are counted."""
 
-import os
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -47,10 +46,6 @@ DEFAULT_LIMITS_STORAGE = "redis://127.0.0.1:6379/0"
 shares one budget; `memory://` counts in one process only."""
 
 
-def one_worker_per_core() -> int:
-    return os.cpu_count() or 1
-
-
 def check_limits_are_shared(workers: int, storage: str, prefix: str, storage_name: str) -> None:
     """Refuses several worker processes over in-process counters: each would grant the whole
     budget again. `prefix` and `storage_name` name the variables in the message."""
@@ -68,5 +63,4 @@ __all__ = [
     "Duration",
     "check_limits_are_shared",
     "contact_points",
-    "one_worker_per_core",
 ]
