@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from auth_service.settings import AuthSettings
 from auth_validator import JwtSettings
 from devstack.health import port_open
 from devstack.settings import Endpoints, StackSettings
-from devstack.testing import unique_name
+from devstack.testing import free_port, unique_name
 
 TEST_JWT_SECRET = "auth-service-test-secret-" + "0123456789abcdef"
 PASSWORD = "correct horse battery"
@@ -124,13 +123,6 @@ async def make_api(make_settings: Callable[..., AuthSettings]) -> AsyncIterator[
 async def api(make_api: Callable[..., Any]) -> AuthApi:
     made: AuthApi = await make_api()
     return made
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class LiveServer:

@@ -4,7 +4,6 @@ and an in-process app per test wired to them."""
 import asyncio
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -26,24 +25,17 @@ from chat_service.migrations import migrate
 from chat_service.settings import ChatSettings
 from devstack.kafka_topics import create_topics, delete_topics
 from devstack.settings import Endpoints
-from devstack.testing import unique_name
+from devstack.testing import free_port, unique_name
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 JWT_SECRET = secrets.token_urlsafe(48)
 TOPIC_PARTITIONS = 3
 
 
-def spare_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def closed_address() -> str:
     """host:port where nothing listens (a port just released by the OS)."""
-    return f"127.0.0.1:{spare_port()}"
+    return f"127.0.0.1:{free_port()}"
 
 
 @pytest.fixture(scope="session")
@@ -108,7 +100,7 @@ def auth_service_url(stack: Endpoints, auth_database_url: str) -> Iterator[str]:
     }
     bindir = Path(sys.executable).parent
     subprocess.run([bindir / "auth-service", "migrate"], env=env, cwd=REPO_ROOT, check=True)
-    port = spare_port()
+    port = free_port()
     process = subprocess.Popen(
         [bindir / "auth-service", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,

@@ -10,6 +10,7 @@ import pytest
 
 from chat_service.migrations import STEPS
 from devstack.settings import Endpoints
+from devstack.testing import free_port
 
 BIN = Path(sys.executable).parent / "chat-service"
 
@@ -34,7 +35,7 @@ def test_migrate_then_serve_until_sigterm(
     assert migrated.returncode == 0, migrated.stderr
     assert f"applied=[{', '.join(str(s.version) for s in STEPS)}]" in migrated.stderr
 
-    port = _spare_port()
+    port = free_port()
     server = subprocess.Popen([BIN, "serve", "--port", str(port)], env=env)
     try:
         ready = _wait_for(f"http://127.0.0.1:{port}/chat/api/ready/", server)
@@ -84,15 +85,6 @@ def _children(pid: int) -> list[int]:
         except (OSError, ValueError):
             continue
     return found
-
-
-def _spare_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _wait_for(url: str, server: subprocess.Popen[bytes]) -> httpx.Response:

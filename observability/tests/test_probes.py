@@ -1,15 +1,8 @@
-import socket
-
 import httpx
 from prometheus_client import CollectorRegistry, Counter
 
+from devstack.testing import free_port
 from observability.probes import ProbeServer
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_probe_server_answers_health_ready_and_metrics() -> None:
