@@ -10,12 +10,16 @@ each member's token: at depth 0 without a cursor (the newest page), at depth N w
 `time` of the N-th newest message as the cursor (the page of the 30 messages after the N
 newest). Before timing, both pages are read once and compared with what was written.
 
-Each round measures both depths and wrk on GET health (the ceiling of the load generator and
-the HTTP layer) and reads, per page, the CPU milliseconds of the chat service, Cassandra and
-wrk. Figures are medians of the rounds.
+Builds of the chat service can be compared in one run (`--variant NAME=PATH`, the path of
+a build's `chat-service` script; the workspace's by default): each serves on a port of its
+own over the same chat, and each round measures both depths on every build in turn, then wrk
+on GET health (the ceiling of the load generator and the HTTP layer). Per page, the CPU
+milliseconds of the chat service, Cassandra and wrk are read. Figures are medians of the
+rounds.
 
-    uv run python bench/history_wrk.py [--seconds 20] [--rounds 3] [--connections 50] \\
-        [--depth 100000]
+    uv run python bench/history_wrk.py [--variant before=../old/.venv/bin/chat-service] \\
+        [--variant after=.venv/bin/chat-service] [--seconds 20] [--rounds 3] \\
+        [--connections 50] [--depth 100000]
 
 Needs the running stack (`make up`) and `wrk`. Prints a table and writes
 bench/results/history_wrk.json.
@@ -89,6 +93,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--variant", action="append", help="NAME=path/to/chat-service")
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=50)
@@ -99,14 +104,16 @@ def main() -> None:
     require_wrk()
     settings = StackSettings()
     cassandra = processes.running_pid(settings.state_dir / "cassandra" / "cassandra.pid")
-    summary, setup = run_all(settings, cassandra, args)
-    print_table(summary, baseline=f"depth 0 x{args.connections}")
+    variants = dict(v.split("=", 1) for v in (args.variant or [f"current={BIN / 'chat-service'}"]))
+    summary, setup = run_all(settings, cassandra, variants, args)
+    print_table(summary, baseline=f"depth 0 x{args.connections}, {next(iter(variants))}")
     RESULTS.mkdir(exist_ok=True)
     result = {
         "benchmark": "history_wrk",
         "connections": args.connections,
         "page_size": PAGE,
         "depth": args.depth,
+        "variants": variants,
         "messages": args.depth + PAGE,
         **setup,
         "seconds": args.seconds,
@@ -119,32 +126,40 @@ def main() -> None:
 
 
 def run_all(
-    settings: StackSettings, cassandra: int | None, args: argparse.Namespace
+    settings: StackSettings,
+    cassandra: int | None,
+    variants: dict[str, str],
+    args: argparse.Namespace,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
     with scratch_environment(settings.endpoints) as env, ExitStack() as services:
         auth_url, _ = services.enter_context(serving(BIN / "auth-service", env, "/auth/api"))
         env["CHAT_AUTH_SERVICE_URL"] = auth_url
-        chat_url, chat = services.enter_context(serving(BIN / "chat-service", env, "/chat/api"))
-        pairs = asyncio.run(make_pairs(auth_url, chat_url, 2))
+        chats = {
+            name: services.enter_context(serving(Path(path).resolve(), env, "/chat/api"))
+            for name, path in variants.items()
+        }
+        first_url = next(iter(chats.values()))[0]
+        pairs = asyncio.run(make_pairs(auth_url, first_url, 2))
         started = time.perf_counter()
         messages = asyncio.run(fill(env, pairs, args.depth + PAGE))
         setup = {"fill_seconds": round(time.perf_counter() - started, 1)}
         print(f"filled {len(messages)} messages in {setup['fill_seconds']} s")
         setup["settle_seconds"] = round(settle(cassandra), 1)
         print(f"Cassandra settled in {setup['settle_seconds']} s")
-        pages = f"{chat_url}/chat/api/v1/chat/{pairs[0]['chat_id']}/messages/?quantity={PAGE}"
-        urls = {
-            0: pages,
-            args.depth: f"{pages}&time={messages[args.depth - 1].time}",
-        }
-        for depth, url in urls.items():
-            check_page(url, pairs[1]["headers"], messages[depth : depth + PAGE])
+        path = f"/chat/api/v1/chat/{pairs[0]['chat_id']}/messages/?quantity={PAGE}"
+        cursor = f"&time={messages[args.depth - 1].time}"
+        targets = []
+        for name, (url, process) in chats.items():
+            for depth, page in ((0, f"{url}{path}"), (args.depth, f"{url}{path}{cursor}")):
+                check_page(page, pairs[1]["headers"], messages[depth : depth + PAGE])
+                label = f"depth {depth} x{args.connections}, {name}"
+                targets.append((label, page, {"chat": process.pid, "cassandra": cassandra}))
         with tempfile.TemporaryDirectory() as folder:
             script = Path(folder) / "history.lua"
             script.write_text(lua_script(pairs))
-            pids = {"chat": chat.pid, "cassandra": cassandra}
-            health = f"{chat_url}/chat/api/health/"
-            return _rounds(urls, health, pids, script, args), setup
+            url, process = next(iter(chats.values()))
+            health = (f"{url}/chat/api/health/", process.pid)
+            return _rounds(targets, health, script, args), setup
 
 
 async def fill(env: dict[str, str], pairs: list[dict[str, Any]], count: int) -> list[ChatMessage]:
@@ -189,22 +204,22 @@ def check_page(url: str, headers: dict[str, str], expected: list[ChatMessage]) -
 
 
 def _rounds(
-    urls: dict[int, str],
-    health: str,
-    pids: dict[str, int | None],
+    targets: list[tuple[str, str, dict[str, int | None]]],
+    health: tuple[str, int],
     script: Path,
     args: argparse.Namespace,
 ) -> dict[str, dict[str, Any]]:
-    for url in urls.values():  # warm-up: prepared statements, caches, the JIT of Cassandra
+    for _, url, _ in targets:  # warm-up: prepared statements, caches, the JIT of Cassandra
         wrk(url, 3, args.connections, script)
     results: dict[str, list[dict[str, Any]]] = {}
+    health_url, health_pid = health
     for _ in range(args.rounds):
-        for depth, url in urls.items():
-            results.setdefault(f"depth {depth} x{args.connections}", []).append(
+        for label, url, pids in targets:
+            results.setdefault(label, []).append(
                 measured(pids, partial(wrk, url, args.seconds, args.connections, script))
             )
         results.setdefault(f"GET health x{args.connections}", []).append(
-            measured({"chat": pids["chat"]}, lambda: wrk(health, args.seconds, args.connections))
+            measured({"chat": health_pid}, partial(wrk, health_url, args.seconds, args.connections))
         )
     return {name: median_of(rounds) for name, rounds in results.items()}
 
