@@ -2,6 +2,7 @@
 on spare ports and stopped afterwards; users paired into chats; nearest-rank percentiles."""
 
 import asyncio
+import json
 import os
 import re
 import secrets
@@ -10,7 +11,8 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,8 @@ __all__ = [
     "RESULTS",
     "ROOT",
     "admin_sql",
+    "auth_and_chats",
+    "chat_variants",
     "free_port",
     "make_pairs",
     "metric",
@@ -34,7 +38,9 @@ __all__ = [
     "running",
     "scratch_environment",
     "serving",
+    "stack_pid",
     "wait_healthy",
+    "write_result",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,6 +173,45 @@ def metric(url: str, name: str) -> float:
     """The value of one unlabelled Prometheus counter or gauge at `url`."""
     found = re.search(rf"^{name} ([\d.e+-]+)$", httpx.get(url, timeout=5).text, re.MULTILINE)
     return float(found.group(1)) if found else 0.0
+
+
+def chat_variants(values: list[str] | None) -> dict[str, str]:
+    """`NAME=PATH` options (the path of a build's `chat-service` script), the workspace's build
+    when none is given."""
+    return dict(v.split("=", 1) for v in (values or [f"current={BIN / 'chat-service'}"]))
+
+
+@contextmanager
+def auth_and_chats(
+    env: dict[str, str], variants: dict[str, str]
+) -> Iterator[tuple[str, dict[str, tuple[str, subprocess.Popen[bytes]]]]]:
+    """An auth service and one chat service per build, on the scratch environment `env`;
+    yields the auth URL and, per build, its chat URL and process."""
+    with ExitStack() as services:
+        auth_url, _ = services.enter_context(serving(BIN / "auth-service", env, "/auth/api"))
+        env["CHAT_AUTH_SERVICE_URL"] = auth_url
+        chats = {
+            name: services.enter_context(serving(Path(path).resolve(), env, "/chat/api"))
+            for name, path in variants.items()
+        }
+        yield auth_url, chats
+
+
+def stack_pid(name: str) -> int | None:
+    """The pid of a component of the running local stack, None when it is not running."""
+    from devstack import processes
+    from devstack.settings import StackSettings
+
+    return processes.running_pid(StackSettings().state_dir / name / f"{name}.pid")
+
+
+def write_result(name: str, result: dict[str, Any]) -> None:
+    """Writes `result`, stamped with the time, to bench/results/NAME.json."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    result = {"benchmark": name, **result, "at": datetime.now(UTC).isoformat()}
+    path.write_text(json.dumps(result, indent=2, default=str))
+    print(f"wrote {path}")
 
 
 def _drop_keyspace(stack: Endpoints, keyspace: str) -> None:

@@ -27,18 +27,23 @@ bench/results/history_wrk.json.
 
 import argparse
 import asyncio
-import json
 import tempfile
 import time
 import uuid
-from contextlib import ExitStack
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import BIN, RESULTS, make_pairs, scratch_environment, serving
+from harness import (
+    auth_and_chats,
+    chat_variants,
+    make_pairs,
+    scratch_environment,
+    stack_pid,
+    write_result,
+)
 from history_depth import fill_history
 from load_generator import (
     RESULT_LUA,
@@ -55,7 +60,6 @@ from chat_service.chats.schemas import Chat
 from chat_service.database import connect
 from chat_service.messages.repository import MessageRepository
 from chat_service.settings import ChatSettings
-from devstack import processes
 from devstack.settings import StackSettings
 
 PAGE = 30
@@ -102,42 +106,32 @@ def main() -> None:
     if args.depth < 1:
         parser.error("--depth must be at least 1 (depth 0 is always measured)")
     require_wrk()
-    settings = StackSettings()
-    cassandra = processes.running_pid(settings.state_dir / "cassandra" / "cassandra.pid")
-    variants = dict(v.split("=", 1) for v in (args.variant or [f"current={BIN / 'chat-service'}"]))
-    summary, setup = run_all(settings, cassandra, variants, args)
+    variants = chat_variants(args.variant)
+    summary, setup = run_all(stack_pid("cassandra"), variants, args)
     print_table(summary, baseline=f"depth 0 x{args.connections}, {next(iter(variants))}")
-    RESULTS.mkdir(exist_ok=True)
-    result = {
-        "benchmark": "history_wrk",
-        "connections": args.connections,
-        "page_size": PAGE,
-        "depth": args.depth,
-        "variants": variants,
-        "messages": args.depth + PAGE,
-        **setup,
-        "seconds": args.seconds,
-        "rounds": args.rounds,
-        "summary": summary,
-        "at": datetime.now(UTC).isoformat(),
-    }
-    (RESULTS / "history_wrk.json").write_text(json.dumps(result, indent=2, default=str))
-    print(f"wrote {RESULTS / 'history_wrk.json'}")
+    write_result(
+        "history_wrk",
+        {
+            "connections": args.connections,
+            "page_size": PAGE,
+            "depth": args.depth,
+            "variants": variants,
+            "messages": args.depth + PAGE,
+            **setup,
+            "seconds": args.seconds,
+            "rounds": args.rounds,
+            "summary": summary,
+        },
+    )
 
 
 def run_all(
-    settings: StackSettings,
-    cassandra: int | None,
-    variants: dict[str, str],
-    args: argparse.Namespace,
+    cassandra: int | None, variants: dict[str, str], args: argparse.Namespace
 ) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
-    with scratch_environment(settings.endpoints) as env, ExitStack() as services:
-        auth_url, _ = services.enter_context(serving(BIN / "auth-service", env, "/auth/api"))
-        env["CHAT_AUTH_SERVICE_URL"] = auth_url
-        chats = {
-            name: services.enter_context(serving(Path(path).resolve(), env, "/chat/api"))
-            for name, path in variants.items()
-        }
+    with (
+        scratch_environment(StackSettings().endpoints) as env,
+        auth_and_chats(env, variants) as (auth_url, chats),
+    ):
         first_url = next(iter(chats.values()))[0]
         pairs = asyncio.run(make_pairs(auth_url, first_url, 2))
         started = time.perf_counter()

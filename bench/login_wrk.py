@@ -23,18 +23,15 @@ bench/results/login_wrk.json.
 
 import argparse
 import asyncio
-import json
 import secrets
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import BIN, RESULTS, scratch_environment, serving
+from harness import BIN, scratch_environment, serving, stack_pid, write_result
 from load_generator import RESULT_LUA, measured, median_of, print_table, require_wrk, wrk
 
-from devstack import processes
 from devstack.settings import StackSettings
 
 _LOGIN_LUA = """
@@ -109,22 +106,18 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     args = parser.parse_args()
     require_wrk()
-    settings = StackSettings()
-    postgres = processes.running_pid(settings.state_dir / "postgres" / "postgres.pid")
-    summary = run_all(settings, postgres, args)
+    summary = run_all(StackSettings(), stack_pid("postgres"), args)
     print_table(summary, baseline=f"login x{args.connections}")
-    RESULTS.mkdir(exist_ok=True)
-    result = {
-        "benchmark": "login_wrk",
-        "connections": args.connections,
-        "users": args.users,
-        "seconds": args.seconds,
-        "rounds": args.rounds,
-        "summary": summary,
-        "at": datetime.now(UTC).isoformat(),
-    }
-    (RESULTS / "login_wrk.json").write_text(json.dumps(result, indent=2, default=str))
-    print(f"wrote {RESULTS / 'login_wrk.json'}")
+    write_result(
+        "login_wrk",
+        {
+            "connections": args.connections,
+            "users": args.users,
+            "seconds": args.seconds,
+            "rounds": args.rounds,
+            "summary": summary,
+        },
+    )
 
 
 def run_all(

@@ -24,19 +24,24 @@ bench/results/send_wrk.json.
 
 import argparse
 import asyncio
-import json
 import tempfile
 import time
-from contextlib import ExitStack
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from harness import BIN, RESULTS, make_pairs, metric, pipeline, scratch_environment, serving
+from harness import (
+    auth_and_chats,
+    chat_variants,
+    make_pairs,
+    metric,
+    pipeline,
+    scratch_environment,
+    stack_pid,
+    write_result,
+)
 from load_generator import RESULT_LUA, measured, median_of, print_table, require_wrk, wrk
 
-from devstack import processes
 from devstack.settings import StackSettings
 
 _SEND_LUA = """
@@ -109,42 +114,30 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=400)
     args = parser.parse_args()
     require_wrk()
-    variants = dict(v.split("=", 1) for v in (args.variant or [f"current={BIN / 'chat-service'}"]))
-    settings = StackSettings()
-    infra = {
-        name: processes.running_pid(settings.state_dir / name / f"{name}.pid") for name in _INFRA
-    }
-    summary = run_all(settings, variants, infra, args)
+    variants = chat_variants(args.variant)
+    summary = run_all(variants, {name: stack_pid(name) for name in _INFRA}, args)
     print_table(summary, baseline=f"send x{args.connections}, {next(iter(variants))}")
-    RESULTS.mkdir(exist_ok=True)
-    result = {
-        "benchmark": "send_wrk",
-        "connections": args.connections,
-        "users": args.users,
-        "seconds": args.seconds,
-        "rounds": args.rounds,
-        "variants": variants,
-        "summary": summary,
-        "at": datetime.now(UTC).isoformat(),
-    }
-    (RESULTS / "send_wrk.json").write_text(json.dumps(result, indent=2, default=str))
-    print(f"wrote {RESULTS / 'send_wrk.json'}")
+    write_result(
+        "send_wrk",
+        {
+            "connections": args.connections,
+            "users": args.users,
+            "seconds": args.seconds,
+            "rounds": args.rounds,
+            "variants": variants,
+            "summary": summary,
+        },
+    )
 
 
 def run_all(
-    settings: StackSettings,
-    variants: dict[str, str],
-    infra: dict[str, int | None],
-    args: argparse.Namespace,
+    variants: dict[str, str], infra: dict[str, int | None], args: argparse.Namespace
 ) -> dict[str, dict[str, Any]]:
-    with scratch_environment(settings.endpoints) as env, ExitStack() as services:
-        auth_url, _ = services.enter_context(serving(BIN / "auth-service", env, "/auth/api"))
-        env["CHAT_AUTH_SERVICE_URL"] = auth_url
-        chats = {
-            name: services.enter_context(serving(Path(path).resolve(), env, "/chat/api"))
-            for name, path in variants.items()
-        }
-        stages = services.enter_context(pipeline(env))
+    with (
+        scratch_environment(StackSettings().endpoints) as env,
+        auth_and_chats(env, variants) as (auth_url, chats),
+        pipeline(env) as stages,
+    ):
         first_url = next(iter(chats.values()))[0]
         pairs = asyncio.run(make_pairs(auth_url, first_url, args.users))
         pids = {

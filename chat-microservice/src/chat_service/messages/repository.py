@@ -26,6 +26,7 @@ class Claim:
 class MessageRepository:
     def __init__(self, session: Session) -> None:
         self._statements = Statements(session)
+        self._published_marks = self._statements.combined("mark_published")
 
     async def prepare(self, settings: ChatSettings) -> None:
         read, write = settings.read_consistency, settings.write_consistency
@@ -77,7 +78,6 @@ class MessageRepository:
             ),
         }
         await self._statements.prepare(queries, settings.keyspace)
-        self._published_marks = self._statements.combined("mark_published")
 
     async def claim(
         self, chat_id: uuid.UUID, client_message_id: str, time: uuid.UUID, bucket: int
