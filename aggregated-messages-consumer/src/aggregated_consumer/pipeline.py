@@ -5,15 +5,22 @@ A crash in between replays the batch, and the deterministic document ids turn th
 overwrites of the same documents: at-least-once delivery, exactly one document per burst.
 """
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
+from google.api_core.exceptions import InvalidArgument
 from pydantic import ValidationError
-from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from aggregated_consumer.metrics import ConsumerMetrics
 from aggregated_consumer.repository import AggregateRepository
@@ -21,6 +28,13 @@ from aggregated_consumer.settings import ConsumerSettings
 from chat_events import Burst
 
 log = structlog.get_logger(__name__)
+
+
+def is_refusal(error: BaseException | None) -> bool:
+    """Firestore refused the documents themselves (too large, an invalid id): no retry can
+    help, so after `max_attempts` they go to the dead-letter topic. Anything else (unavailable,
+    deadline exceeded, quota, credentials) is an outage, waited out without losing a burst."""
+    return isinstance(error, InvalidArgument)
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,8 @@ class BurstWriter:
     metrics: ConsumerMetrics
     firestore_failing: bool = False
     """True from a failed Firestore commit until the next successful one (readiness)."""
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set on SIGTERM/SIGINT: a write waiting out an outage gives up, uncommitted."""
 
     async def process(self, records: Sequence[ConsumerRecord]) -> None:
         """Writes one batch of records, dead-letters what cannot be written, commits offsets."""
@@ -57,10 +73,10 @@ class BurstWriter:
         if not items:
             return
         try:
-            await self._with_retries(lambda: self.repository.write([i.burst for i in items]))
-            self.firestore_failing = False
+            await self._write_through_outages([i.burst for i in items])
         except Exception as error:
-            self.firestore_failing = True
+            if not is_refusal(error):
+                raise  # shutting down during an outage: the batch is replayed after a restart
             if len(items) == 1:
                 await self._dead_letter(items[0].record, "firestore", repr(error))
                 return
@@ -77,6 +93,40 @@ class BurstWriter:
                 self.metrics.lag.observe(max(0.0, now - message.time_iso.timestamp()))
         log.debug("bursts_written", bursts=len(items))
 
+    async def _write_through_outages(self, bursts: list[Burst]) -> None:
+        """Retries a refused batch `max_attempts` times, and an unavailable Firestore for as
+        long as it takes (unready meanwhile): an outage must delay bursts, never dead-letter
+        them. Only a shutdown ends the wait; the offsets stay uncommitted then."""
+
+        def give_up(state: RetryCallState) -> bool:
+            error = state.outcome.exception() if state.outcome else None
+            if self.stopping.is_set():
+                return True
+            return is_refusal(error) and state.attempt_number >= self.settings.max_attempts
+
+        retrying = AsyncRetrying(
+            stop=give_up,
+            wait=wait_exponential_jitter(
+                initial=self.settings.retry_initial.total_seconds(),
+                max=self.settings.retry_max.total_seconds(),
+            ),
+            before_sleep=self._note_failure,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                await self.repository.write(bursts)
+        if self.firestore_failing:
+            log.info("firestore_writes_resumed", bursts=len(bursts))
+        self.firestore_failing = False
+
+    def _note_failure(self, state: RetryCallState) -> None:
+        self.metrics.batch_commits.labels("retried").inc()
+        if not self.firestore_failing:
+            error = state.outcome.exception() if state.outcome else None
+            log.warning("firestore_write_failing_retrying", error=repr(error))
+        self.firestore_failing = True
+
     async def _with_retries(self, write: Callable[[], Awaitable[object]]) -> None:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.settings.max_attempts),
@@ -88,8 +138,6 @@ class BurstWriter:
         )
         async for attempt in retrying:
             with attempt:
-                if attempt.retry_state.attempt_number > 1:
-                    self.metrics.batch_commits.labels("retried").inc()
                 await write()
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str, error: str) -> None:

@@ -31,12 +31,15 @@ def build_repository(settings: ConsumerSettings) -> AggregateRepository:
 
 
 async def _check_firestore(repository: AggregateRepository, writer: BurstWriter) -> None:
-    """Readiness starts false if Firestore does not answer; the writes retry on their own."""
+    """Readiness is false while Firestore does not answer; the writes retry on their own."""
     try:
         await repository.ping()
     except Exception as error:
+        if not writer.firestore_failing:
+            log.warning("firestore_unreachable", error=repr(error))
         writer.firestore_failing = True
-        log.warning("firestore_unreachable", error=repr(error))
+    else:
+        writer.firestore_failing = False
 
 
 async def run(settings: ConsumerSettings) -> None:
@@ -68,7 +71,7 @@ async def run(settings: ConsumerSettings) -> None:
 
     probe = ProbeServer(metrics.registry, not_ready)
     await probe.start(settings.http_host, settings.http_port)
-    stop = asyncio.Event()
+    stop = writer.stopping
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     try:
@@ -79,7 +82,16 @@ async def run(settings: ConsumerSettings) -> None:
         log.info("consumer_started", project=settings.firebase_project)
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=_POLL_MS, max_records=settings.batch_size)
-            await writer.process([r for records in batches.values() for r in records])
+            records = [r for batch in batches.values() for r in batch]
+            if not records and writer.firestore_failing:
+                await _check_firestore(repository, writer)  # idle: readiness needs a probe
+            try:
+                await writer.process(records)
+            except Exception as error:
+                if not stop.is_set():
+                    raise
+                # Stopped while Firestore was out: the batch stays uncommitted and is read again.
+                log.warning("stopped_during_firestore_outage", error=repr(error))
     finally:
         for close in (consumer.stop, dead_letters.stop, probe.stop):
             try:
