@@ -95,19 +95,34 @@ def test_keyset_paging_never_skips_or_repeats_while_users_are_added(live_server:
     assert seen == everyone, "a user was skipped"
 
 
-def test_forwarded_for_from_loopback_proxy_is_the_client_address(
+def sign_up_via(base_url: str, forwarded_for: str, name: str) -> int:
+    body = {"username": name, "password": PASSWORD}
+    headers = {"X-Forwarded-For": forwarded_for}
+    return httpx.post(f"{base_url}{USERS}", json=body, headers=headers).status_code
+
+
+def test_forwarded_for_from_a_trusted_proxy_is_the_client_address(
     start_server: Callable[..., Any],
 ) -> None:
-    server = start_server(AUTH_SIGNUPS_PER_ADDRESS="1")
+    # The test connects from 127.0.0.1, here the proxy: each client it names has its own budget.
+    server = start_server(AUTH_SIGNUPS_PER_ADDRESS="1", AUTH_TRUSTED_PROXIES="127.0.0.1")
+    assert sign_up_via(server.base_url, "203.0.113.5", "first") == 201
+    assert sign_up_via(server.base_url, "203.0.113.5", "second") == 429
+    assert sign_up_via(server.base_url, "198.51.100.7", "third") == 201
+    # Appended by the proxy to what the client sent: the proxy's own entry is what counts.
+    assert sign_up_via(server.base_url, "198.51.100.99, 203.0.113.5", "fourth") == 429
 
-    def sign_up_via(client_ip: str, name: str) -> int:
-        body = {"username": name, "password": PASSWORD}
-        headers = {"X-Forwarded-For": client_ip}
-        return httpx.post(f"{server.base_url}{USERS}", json=body, headers=headers).status_code
 
-    assert sign_up_via("203.0.113.5", "first") == 201
-    assert sign_up_via("203.0.113.5", "second") == 429
-    assert sign_up_via("198.51.100.7", "third") == 201
+def test_forwarded_for_from_an_untrusted_peer_is_ignored(
+    start_server: Callable[..., Any],
+) -> None:
+    # Only 10.9.9.9 may name clients, so the test, connecting from 127.0.0.1, is an ordinary
+    # client: a forged header per attempt must not buy a fresh budget.
+    server = start_server(AUTH_SIGNUPS_PER_ADDRESS="3", AUTH_TRUSTED_PROXIES="10.9.9.9")
+    statuses = [
+        sign_up_via(server.base_url, f"198.51.100.{index}", f"forger{index}") for index in range(6)
+    ]
+    assert statuses == [201] * 3 + [429] * 3
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

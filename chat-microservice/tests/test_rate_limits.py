@@ -1,11 +1,21 @@
 from datetime import timedelta
 
+from structlog.testing import capture_logs
+
+from chat_service.metrics import ChatMetrics
 from chat_service.rate_limits import SendLimits, body_fingerprint, send_rate_item
 from chat_service.settings import ChatSettings
+from devstack.testing import unique_name
 
 
-def _limits(**overrides: object) -> SendLimits:
-    return SendLimits(ChatSettings(app_env="test", **overrides))
+def _limits(metrics: ChatMetrics | None = None, **overrides: object) -> SendLimits:
+    # Keys of their own in the stack's Redis, which outlives test runs.
+    settings = ChatSettings(app_env="test", rate_limit_prefix=unique_name("chat_limits"))
+    return SendLimits(settings.model_copy(update=overrides), metrics or ChatMetrics())
+
+
+def _sample(metrics: ChatMetrics, name: str) -> float | None:
+    return metrics.registry.get_sample_value(name)
 
 
 def test_rate_window_holds_the_burst_over_burst_divided_by_rate() -> None:
@@ -43,3 +53,31 @@ async def test_the_sixth_identical_body_within_the_window_is_refused() -> None:
 def test_repeats_are_recognised_despite_case_and_spacing() -> None:
     assert body_fingerprint("Buy  NOW") == body_fingerprint("buy now")
     assert body_fingerprint("buy now") != body_fingerprint("buy later")
+
+
+async def test_with_redis_unreachable_sends_are_limited_in_memory_and_one_warning_is_logged(
+    closed_address: str,
+) -> None:
+    metrics = ChatMetrics()
+    limits = _limits(
+        metrics, rate_limit_storage=f"redis://{closed_address}/0", send_burst=3, repeat_body_limit=2
+    )
+    with capture_logs() as logs:
+        rate = [await limits.check_rate("42") for _ in range(4)]
+        repeats = [await limits.check_repeat("42", "same") for _ in range(3)]
+    assert [v.allowed for v in rate] == [True, True, True, False]
+    assert rate[-1].retry_after_seconds >= 1
+    assert [v.allowed for v in repeats] == [True, True, False]
+    warnings = [entry for entry in logs if entry["event"] == "rate_limit_store_unavailable"]
+    assert len(warnings) == 1, logs
+    assert warnings[0]["log_level"] == "warning"
+    assert _sample(metrics, "chat_rate_limit_fallback") == 1
+    assert _sample(metrics, "chat_rate_limit_store_outages_total") == 1
+
+
+async def test_with_redis_answering_nothing_falls_back_to_memory() -> None:
+    metrics = ChatMetrics()
+    limits = _limits(metrics, send_burst=2)
+    assert [(await limits.check_rate("9")).allowed for _ in range(3)] == [True, True, False]
+    assert _sample(metrics, "chat_rate_limit_fallback") == 0
+    assert _sample(metrics, "chat_rate_limit_store_outages_total") == 0

@@ -9,6 +9,7 @@ from aggregated_consumer.settings import ConsumerSettings
 from aggregator.settings import AggregatorSettings
 from auth_service.rate_limits import RateLimits
 from auth_service.settings import AuthSettings
+from chat_service.metrics import ChatMetrics
 from chat_service.rate_limits import SendLimits
 from chat_service.settings import ChatSettings
 
@@ -66,12 +67,17 @@ def test_services_accept_their_environment_and_point_at_the_stack(
     )
 
     assert auth.rate_limit_storage_uri == "redis://redis:6379/0"
+    # Compose has no proxy in front of the services; in a cluster the ingress comes from the
+    # pod network.
+    proxies = "" if source == "compose" else "10.0.0.0/8"
+    assert auth.trusted_proxies == proxies
 
     chat = build(settings_env, by_command["chat-service", "serve"], ChatSettings)
     assert chat.cassandra_contact == (["cassandra"], 9042)
     assert chat.kafka_bootstrap_servers == kafka
     assert chat.auth_service_url == "http://auth:8000"
     assert chat.rate_limit_storage == "redis://redis:6379/0"
+    assert chat.trusted_proxies == proxies
 
     aggregator = build(settings_env, by_command["aggregator", "run"], AggregatorSettings)
     assert aggregator.kafka_bootstrap_servers == kafka
@@ -104,7 +110,9 @@ async def test_the_http_services_can_open_the_rate_limit_storage_they_are_given(
     )
     by_command = {(c.commands[0][0], c.commands[0][1]): c for c in found}
     RateLimits(build(settings_env, by_command["auth-service", "serve"], AuthSettings))
-    SendLimits(build(settings_env, by_command["chat-service", "serve"], ChatSettings))
+    SendLimits(
+        build(settings_env, by_command["chat-service", "serve"], ChatSettings), ChatMetrics()
+    )
 
 
 def test_migrations_accept_their_environment(

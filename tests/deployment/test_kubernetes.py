@@ -156,6 +156,17 @@ def test_auth_and_chat_share_the_configured_redis_for_their_limits(
         assert env[variable]["valueFrom"]["configMapKeyRef"]["key"] == "REDIS_URL", name
 
 
+def test_auth_and_chat_trust_the_configured_proxies(base_docs: list[dict[str, Any]]) -> None:
+    maps = config_maps(base_docs)
+    (config,) = [values for name, values in maps.items() if name.startswith("chat-config")]
+    assert config["TRUSTED_PROXIES"] == "10.0.0.0/8"
+    for name in ("auth", "chat"):
+        (container,) = pod_containers(named(base_docs, "Deployment", name))
+        env = {item["name"]: item for item in container["env"]}
+        reference = env[f"{name.upper()}_TRUSTED_PROXIES"]["valueFrom"]["configMapKeyRef"]
+        assert reference["key"] == "TRUSTED_PROXIES", name
+
+
 def test_the_migration_job_creates_the_chat_events_topics(dev_docs: list[dict[str, Any]]) -> None:
     job = named(dev_docs, "Job", "migrate")
     (topics,) = [

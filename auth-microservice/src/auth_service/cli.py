@@ -42,14 +42,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     # to the handler installed before it; a no-op one makes that finished shutdown exit 0.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _after_shutdown)
+    if settings.trusted_proxies == "*":
+        # Any client may then pick the address its per-address limits are counted under.
+        log.warning("every_peer_trusted_as_proxy", setting="AUTH_TRUSTED_PROXIES")
     uvicorn.run(
         "auth_service.cli:worker_app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=settings.workers,
-        # X-Forwarded-For is believed only from a proxy on this machine.
-        forwarded_allow_ips="127.0.0.1,::1",
+        # X-Forwarded-For is believed only from these peers (loopback by default); uvicorn
+        # hands the same configuration to every worker process.
+        forwarded_allow_ips=settings.trusted_proxies,
         proxy_headers=True,
         log_config=None,
     )

@@ -4,6 +4,10 @@ Moving windows: "10 failures per 15 minutes" means any 15-minute span, so an att
 double the rate by straddling a fixed window boundary. Counters live in Redis by default
 (`AUTH_RATE_LIMIT_STORAGE_URI`), shared by every worker process and replica; `memory://`
 keeps them in this process, for a single-process service.
+
+When the store does not answer (down, or slower than `AUTH_RATE_LIMIT_TIMEOUT`), login and
+sign-up fail closed with 503: counting in memory instead would give every process and
+replica a fresh budget of password guesses for as long as Redis is away.
 """
 
 import math
@@ -13,15 +17,31 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
+import structlog
 from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.errors import StorageError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
 
 from auth_service.settings import AuthSettings
-from auth_validator import RateLimited
+from auth_validator import RateLimited, ServiceUnavailable
 
 LOCK_STRIPES = 64
+log = structlog.get_logger(__name__)
+
+
+class RateLimitsUnavailable(ServiceUnavailable):
+    code = "rate_limits_unavailable"
+    detail = "Rate limits cannot be checked right now; try again later."
+
+    def __init__(self) -> None:
+        # As for Postgres: a restarted Redis (memory only) is back within seconds.
+        super().__init__(headers={"Retry-After": "5"})
 
 
 def _per_window(amount: int, window: timedelta, namespace: str) -> RateLimitItem:
@@ -32,14 +52,9 @@ class RateLimits:
     """All of the service's limits over one storage."""
 
     def __init__(self, settings: AuthSettings) -> None:
-        uri = settings.rate_limit_storage_uri
-        options = {"key_prefix": settings.rate_limit_prefix} if uri.startswith("redis") else {}
-        storage = storage_from_string(uri, **options)
-        if not isinstance(storage, Storage):
-            # The endpoints run in worker threads and call the limiter synchronously.
-            raise ValueError("AUTH_RATE_LIMIT_STORAGE_URI must name a synchronous storage")
-        self._storage = storage
+        self._storage = _open_storage(settings)
         self._limiter = MovingWindowRateLimiter(self._storage)
+        self._store_failing = False
         window = settings.login_failure_window
         self._failures_per_username = _per_window(
             settings.login_failures_per_username, window, "auth-login-failures-username"
@@ -67,30 +82,49 @@ class RateLimits:
     def check_login_allowed(self, username: str, address: str) -> None:
         """429 once either failure budget is spent, even for the right password: otherwise
         the attacker would learn the password from the one attempt that does not fail."""
-        for item, key in self._login_keys(username, address):
-            if not self._limiter.test(item, key):
-                raise RateLimited(
-                    self._retry_after(item, key), "Too many failed logins; try later."
-                )
+        with self._store():
+            for item, key in self._login_keys(username, address):
+                if not self._limiter.test(item, key):
+                    raise RateLimited(
+                        self._retry_after(item, key), "Too many failed logins; try later."
+                    )
 
     def record_login_failure(self, username: str, address: str) -> None:
-        for item, key in self._login_keys(username, address):
-            self._limiter.hit(item, key)
+        # Unrecorded, the guess would be free: the caller answers 503, not 401.
+        with self._store():
+            for item, key in self._login_keys(username, address):
+                self._limiter.hit(item, key)
 
     def record_login_success(self, username: str) -> None:
-        # The owner got in: earlier typos should not count towards locking them out.
-        self._limiter.clear(self._failures_per_username, _username_key(username))
+        # The owner got in: earlier typos should not count towards locking them out. A
+        # failure here is a 503 as well, so the answer never tells a right password from a
+        # wrong one while the store is away.
+        with self._store():
+            self._limiter.clear(self._failures_per_username, _username_key(username))
 
     def consume_signup(self, address: str) -> None:
         """Counts a sign-up attempt from `address`; 429 when the budget is spent."""
-        if not self._limiter.hit(self._signups_per_address, address):
-            raise RateLimited(
-                self._retry_after(self._signups_per_address, address),
-                "Too many sign-ups from this address; try later.",
-            )
+        with self._store():
+            if not self._limiter.hit(self._signups_per_address, address):
+                raise RateLimited(
+                    self._retry_after(self._signups_per_address, address),
+                    "Too many sign-ups from this address; try later.",
+                )
 
-    def storage_is_reachable(self) -> bool:
-        return bool(self._storage.check())
+    @contextmanager
+    def _store(self) -> Iterator[None]:
+        """Turns a store that does not answer into `RateLimitsUnavailable` (503); logs the
+        start and the end of an outage once each, not every refused request."""
+        try:
+            yield
+        except StorageError as error:
+            if not self._store_failing:
+                self._store_failing = True
+                log.warning("rate_limit_store_unavailable", error=str(error.storage_error))
+            raise RateLimitsUnavailable() from error
+        if self._store_failing:
+            self._store_failing = False
+            log.info("rate_limit_store_recovered")
 
     def _login_keys(self, username: str, address: str) -> list[tuple[RateLimitItem, str]]:
         return [
@@ -101,6 +135,27 @@ class RateLimits:
     def _retry_after(self, item: RateLimitItem, key: str) -> int:
         reset_at = self._limiter.get_window_stats(item, key).reset_time
         return max(1, math.ceil(reset_at - time.time()))
+
+
+def _open_storage(settings: AuthSettings) -> Storage:
+    uri = settings.rate_limit_storage_uri
+    options: dict[str, Any] = {}
+    if uri.startswith(("redis", "rediss")):
+        timeout = settings.rate_limit_timeout.total_seconds()
+        options = {
+            "key_prefix": settings.rate_limit_prefix,
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+            # One immediate retry on a dropped connection (a restarted Redis leaves every
+            # pooled one dead), none on a timeout: redis-py's default of ten retries with
+            # back-off would turn a stalled Redis into seconds per request.
+            "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        }
+    storage = storage_from_string(uri, wrap_exceptions=True, **options)
+    if not isinstance(storage, Storage):
+        # The endpoints run in worker threads and call the limiter synchronously.
+        raise ValueError("AUTH_RATE_LIMIT_STORAGE_URI must name a synchronous storage")
+    return storage
 
 
 def _username_key(username: str) -> str:

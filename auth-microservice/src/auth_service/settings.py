@@ -10,8 +10,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from auth_validator import JwtSettings
 from service_settings import (
     DEFAULT_LIMITS_STORAGE,
+    LOOPBACK_PROXIES,
     AppEnv,
     Duration,
+    TrustedProxies,
     check_limits_are_shared,
 )
 
@@ -56,6 +58,11 @@ class AuthSettings(BaseSettings):
     )
     # Prefix of the service's keys in that store (several deployments may share one Redis).
     rate_limit_prefix: str = "auth-limits"
+    # Connect and reply timeout of that store. Past it, login and sign-up answer 503 rather
+    # than hold a worker thread on a stalled Redis; long enough for a busy machine's Redis.
+    rate_limit_timeout: Duration = Field(timedelta(milliseconds=500), gt=timedelta(0))
+    # Peers whose X-Forwarded-For names the client of the per-address limits.
+    trusted_proxies: TrustedProxies = LOOPBACK_PROXIES
     # Worker processes of `auth-service serve`; password hashing is CPU-bound, so up to one
     # per core the service has to itself (a container sees the node's cores, not its limit).
     workers: int = Field(1, ge=1, le=64)

@@ -56,13 +56,17 @@ def _serve(settings: ChatSettings, host: str, port: int) -> int:
     # Several workers share the listening socket; each builds its own app (and its own
     # Cassandra session and Kafka producer) from the same environment.
     app = create_app(settings) if settings.workers == 1 else "chat_service.cli:worker_app"
+    if settings.trusted_proxies == "*":
+        log.warning("every_peer_trusted_as_proxy", setting="CHAT_TRUSTED_PROXIES")
     uvicorn.run(
         app,
         factory=settings.workers > 1,
         workers=settings.workers,
         host=host,
         port=port,
-        forwarded_allow_ips="127.0.0.1,::1",
+        # X-Forwarded-For is believed only from these peers (loopback by default), in the
+        # single process as in every worker.
+        forwarded_allow_ips=settings.trusted_proxies,
         log_config=None,
         access_log=False,
     )

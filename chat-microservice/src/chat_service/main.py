@@ -96,7 +96,7 @@ async def _build_services(
     chats = ChatService(chat_repository, UserDirectory(auth_client, settings))
     app.state.chat_service = chats
     app.state.message_service = MessageService(
-        settings, message_repository, chats, publisher, SendLimits(settings)
+        settings, message_repository, chats, publisher, SendLimits(settings, app.state.metrics)
     )
     app.state.store_probe = probe
     app.state.publisher = publisher

@@ -2,7 +2,7 @@
 
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -20,6 +20,17 @@ class ChatMetrics:
             "chat_dependency_unavailable_total",
             "Requests answered 503 because a dependency failed.",
             ["dependency"],
+            registry=self.registry,
+        )
+        self.rate_limit_fallback = Gauge(
+            "chat_rate_limit_fallback",
+            "1 while sends are counted in this process's memory because the shared "
+            "rate-limit store (Redis) does not answer; 0 while they are counted there.",
+            registry=self.registry,
+        )
+        self.rate_limit_store_outages = Counter(
+            "chat_rate_limit_store_outages_total",
+            "Times the rate-limit store stopped answering and sends fell back to memory.",
             registry=self.registry,
         )
 

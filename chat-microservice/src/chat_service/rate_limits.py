@@ -4,6 +4,11 @@ Counters live in a `limits` storage: Redis by default (`CHAT_RATE_LIMIT_STORAGE`
 every worker process and replica counts against one budget; `memory://` keeps them in this
 process, for a single-process service.
 
+When Redis does not answer (down, or slower than `CHAT_RATE_LIMIT_TIMEOUT`), sends are
+counted in this process's memory until it answers again: a spammer is still limited, per
+process rather than overall, and chat keeps working. Redis holds counters only, so losing it
+never loses a message.
+
 The token bucket of the spec (rate r, burst b) is approximated by a moving window of b
 messages per b/r seconds: a full burst is allowed at once, and the sustained rate cannot
 exceed r. Unlike a true bucket, tokens come back all at once when the window slides past the
@@ -13,13 +18,28 @@ burst rather than one every 1/r seconds, which is stricter, never looser.
 import hashlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+import structlog
 from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 from limits.storage import storage_from_string
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
+from chat_service.metrics import ChatMetrics
 from chat_service.settings import ChatSettings
+
+log = structlog.get_logger(__name__)
+
+# While Redis is away, one send per this many seconds asks it again (and waits at most the
+# timeout for it); every other send counts in memory without waiting.
+PROBE_INTERVAL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -44,13 +64,77 @@ def body_fingerprint(body: str) -> str:
     return hashlib.sha256(normalized.encode()).hexdigest()
 
 
+class FailoverLimiter:
+    """A moving-window limiter over the shared store that counts in this process's memory
+    while the store does not answer, and goes back to the store once it answers again."""
+
+    def __init__(
+        self, shared: Storage, metrics: ChatMetrics, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._shared = MovingWindowRateLimiter(shared)
+        self._local = MovingWindowRateLimiter(MemoryStorage())
+        self._metrics = metrics
+        self._clock = clock
+        self._failing_since: float | None = None
+        self._next_probe = 0.0
+
+    async def hit(self, item: RateLimitItem, *identifiers: str) -> int:
+        """Counts one hit: 0 if it was allowed, else the seconds until the window has room."""
+        if self._shared_worth_asking():
+            try:
+                answer = await _hit(self._shared, item, identifiers)
+            except StorageError as error:
+                self._shared_failed(error)
+            else:
+                self._shared_answered()
+                return answer
+        return await _hit(self._local, item, identifiers)
+
+    def _shared_worth_asking(self) -> bool:
+        if self._failing_since is None:
+            return True
+        now = self._clock()
+        if now < self._next_probe:
+            return False
+        # Claimed before the await, so concurrent sends do not all probe a stalled store.
+        self._next_probe = now + PROBE_INTERVAL_SECONDS
+        return True
+
+    def _shared_failed(self, error: StorageError) -> None:
+        self._next_probe = self._clock() + PROBE_INTERVAL_SECONDS
+        if self._failing_since is not None:
+            return
+        self._failing_since = self._clock()
+        self._metrics.rate_limit_fallback.set(1)
+        self._metrics.rate_limit_store_outages.inc()
+        # Once per outage: under load a line per send would flood the logs.
+        log.warning(
+            "rate_limit_store_unavailable",
+            error=str(error.storage_error),
+            counting="in_process_memory",
+        )
+
+    def _shared_answered(self) -> None:
+        if self._failing_since is None:
+            return
+        outage = self._clock() - self._failing_since
+        self._failing_since = None
+        self._metrics.rate_limit_fallback.set(0)
+        log.info("rate_limit_store_recovered", outage_seconds=round(outage, 1))
+
+
+async def _hit(
+    limiter: MovingWindowRateLimiter, item: RateLimitItem, identifiers: tuple[str, ...]
+) -> int:
+    if await limiter.hit(item, *identifiers):
+        return 0
+    stats = await limiter.get_window_stats(item, *identifiers)
+    return max(1, math.ceil(stats.reset_time - time.time()))
+
+
 class SendLimits:
-    def __init__(self, settings: ChatSettings) -> None:
-        uri = settings.rate_limit_storage.removeprefix("async+")
-        options: dict[str, str] = {}
-        if uri.startswith(("redis", "rediss")):
-            options = {"implementation": "redispy", "key_prefix": settings.rate_limit_prefix}
-        self._limiter = MovingWindowRateLimiter(storage_from_string(f"async+{uri}", **options))
+    def __init__(self, settings: ChatSettings, metrics: ChatMetrics) -> None:
+        self._limiter = FailoverLimiter(_open_storage(settings), metrics)
         self._rate = send_rate_item(settings.send_rate_per_second, settings.send_burst)
         window = max(1, math.ceil(settings.repeat_body_window.total_seconds()))
         self._repeat = RateLimitItemPerSecond(
@@ -59,19 +143,31 @@ class SendLimits:
 
     async def check_rate(self, user_id: str) -> Verdict:
         """Counts one send attempt against the user's rate."""
-        if not await self._limiter.hit(self._rate, user_id):
-            return Verdict(False, "rate", await self._retry_after(self._rate, user_id))
-        return ALLOWED
+        retry_after = await self._limiter.hit(self._rate, user_id)
+        return Verdict(False, "rate", retry_after) if retry_after else ALLOWED
 
     async def check_repeat(self, user_id: str, body: str) -> Verdict:
         """Counts one new message with this body; refuses once the window holds too many."""
-        fingerprint = body_fingerprint(body)
-        if not await self._limiter.hit(self._repeat, user_id, fingerprint):
-            return Verdict(
-                False, "repeat", await self._retry_after(self._repeat, user_id, fingerprint)
-            )
-        return ALLOWED
+        retry_after = await self._limiter.hit(self._repeat, user_id, body_fingerprint(body))
+        return Verdict(False, "repeat", retry_after) if retry_after else ALLOWED
 
-    async def _retry_after(self, item: RateLimitItem, *identifiers: str) -> int:
-        stats = await self._limiter.get_window_stats(item, *identifiers)
-        return max(1, math.ceil(stats.reset_time - time.time()))
+
+def _open_storage(settings: ChatSettings) -> Storage:
+    uri = settings.rate_limit_storage.removeprefix("async+")
+    options: dict[str, Any] = {}
+    if uri.startswith(("redis", "rediss")):
+        timeout = settings.rate_limit_timeout.total_seconds()
+        options = {
+            "implementation": "redispy",
+            "key_prefix": settings.rate_limit_prefix,
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+            # One immediate retry on a dropped connection (a restarted Redis leaves every
+            # pooled one dead), none on a timeout: redis-py's default of ten retries with
+            # back-off would hold a send for seconds before the fallback takes over.
+            "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        }
+    storage = storage_from_string(f"async+{uri}", wrap_exceptions=True, **options)
+    if not isinstance(storage, Storage):
+        raise ValueError("CHAT_RATE_LIMIT_STORAGE must name a storage with an async+ variant")
+    return storage

@@ -10,8 +10,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service_settings import (
     DEFAULT_LIMITS_STORAGE,
+    LOOPBACK_PROXIES,
     AppEnv,
     Duration,
+    TrustedProxies,
     check_limits_are_shared,
     contact_points,
 )
@@ -83,10 +85,15 @@ class ChatSettings(BaseSettings):
     )
     # Prefix of the service's keys in that store (several deployments may share one Redis).
     rate_limit_prefix: str = "chat-limits"
+    # Connect and reply timeout of that store. Past it a send is counted in this process's
+    # memory instead (see rate_limits.py), so a stalled Redis adds at most this to a send.
+    rate_limit_timeout: Duration = Field(timedelta(milliseconds=250), gt=timedelta(0))
     # Worker processes of `chat-service serve`, each with its own connections and producer.
     # One by default: a second only pays where the service has cores of its own (see
     # docs/performance.md), and a container sees the node's cores, not its CPU limit.
     workers: int = Field(1, ge=1, le=64)
+    # Peers whose X-Forwarded-For names the client (request.client).
+    trusted_proxies: TrustedProxies = LOOPBACK_PROXIES
 
     retry_after: Duration = timedelta(seconds=2)
 

@@ -21,6 +21,10 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import make_url
 
+from devstack import processes
+from devstack import stack as runner
+from devstack.components.base import Context
+from devstack.components.redis import Redis
 from devstack.settings import Endpoints, StackSettings
 
 # The workspace's console scripts sit next to the interpreter running the tests.
@@ -184,6 +188,52 @@ def firestore_project(stack: Endpoints, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", stack.firestore_emulator_host)
     monkeypatch.setenv("FIREBASE_AUTH_EMULATOR_HOST", stack.firebase_auth_emulator_host)
     return f"demo-{unique_name('test').replace('_', '-')}"
+
+
+class PrivateRedis:
+    """A Redis server of one test's own, started by the code `make up` uses, for tests that
+    kill, pause and restart it without disturbing the stack's."""
+
+    def __init__(self, state_dir: Path) -> None:
+        # redis_url=None: a REDIS_URL in the environment would make this an external server.
+        settings = StackSettings(state_dir=state_dir, redis_port=free_port(), redis_url=None)
+        self.component = Redis(Context(settings, progress=lambda _: None))
+        self.url = settings.endpoints.redis_url
+
+    def start(self) -> None:
+        """Starts the server (again, on the same port, empty) and waits until it answers."""
+        runner.up([self.component])
+
+    def kill(self) -> None:
+        """kill -9: the server and every counter in it are gone at once."""
+        processes.stop(self.component.pid_file, stop_signal=signal.SIGKILL, grace_seconds=5)
+
+    def pause(self) -> None:
+        """SIGSTOP: connections are still accepted by the kernel but never answered, as with
+        a server stalled by a long command or a swapping host."""
+        os.kill(self._pid(), signal.SIGSTOP)
+
+    def resume(self) -> None:
+        pid = processes.running_pid(self.component.pid_file)
+        if pid is not None:
+            os.kill(pid, signal.SIGCONT)
+
+    def _pid(self) -> int:
+        pid = processes.running_pid(self.component.pid_file)
+        assert pid is not None, "the private Redis is not running"
+        return pid
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A running Redis of this test's own; stopped (and resumed first, if paused) afterwards."""
+    server = PrivateRedis(tmp_path / "redis-state")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.resume()
+        runner.down([server.component])
 
 
 def pytest_configure(config: Any) -> None:

@@ -1,11 +1,12 @@
-"""Setting types every service shares: the deployment environment, durations, worker processes
-and where rate limits are counted."""
+"""Setting types every service shares: the deployment environment, durations, worker processes,
+where rate limits are counted and which peers may name the client."""
 
+import ipaddress
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 
 
 class AppEnv(StrEnum):
@@ -57,10 +58,40 @@ def check_limits_are_shared(workers: int, storage: str, prefix: str, storage_nam
         )
 
 
+LOOPBACK_PROXIES = "127.0.0.1,::1"
+"""Only a proxy on the same machine (or in the same container) may name the client."""
+
+
+def _trusted_proxies(value: str) -> str:
+    """Checks a comma-separated list of addresses and networks (or `*` alone) and returns it
+    in the form uvicorn's `forwarded_allow_ips` takes. uvicorn itself would keep a malformed
+    entry as a literal that no peer ever matches, so a typo would silently trust nobody."""
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if items == ["*"]:
+        return "*"
+    for item in items:
+        try:
+            # Strict: `10.0.0.1/8` has host bits set and is refused rather than guessed at.
+            ipaddress.ip_network(item)
+        except ValueError as error:
+            raise ValueError(
+                f"{item!r} is not an IP address or network (e.g. 10.0.0.0/8); "
+                "'*' trusts every peer and stands alone"
+            ) from error
+    return ",".join(items)
+
+
+TrustedProxies = Annotated[str, AfterValidator(_trusted_proxies)]
+"""Peers whose `X-Forwarded-For` is believed: comma-separated IP addresses and CIDR networks;
+empty trusts nobody; `*` trusts every peer (only behind a proxy that is the sole way in)."""
+
+
 __all__ = [
     "DEFAULT_LIMITS_STORAGE",
+    "LOOPBACK_PROXIES",
     "AppEnv",
     "Duration",
+    "TrustedProxies",
     "check_limits_are_shared",
     "contact_points",
 ]

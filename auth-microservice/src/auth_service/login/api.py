@@ -25,6 +25,7 @@ def login(
     """Log in with username and password; returns a bearer token and a Firebase custom token.
 
     After 10 failures for one username or from one address within 15 minutes (settings),
-    further attempts get 429 with `Retry-After`, even with the right password.
+    further attempts get 429 with `Retry-After`, even with the right password. While the
+    limits cannot be checked, every attempt gets 503 `rate_limits_unavailable`.
     """
     return service.login(form, address)

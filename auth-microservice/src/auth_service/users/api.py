@@ -21,12 +21,17 @@ _UNAUTHENTICATED = error_response("not_authenticated", "Not authenticated.")
     responses={
         409: error_response("username_taken", "This username is already taken."),
         429: error_response("rate_limited", "Too many sign-ups from this address; try later."),
+        503: error_response(
+            "rate_limits_unavailable", "Rate limits cannot be checked right now; try again later."
+        ),
     },
 )
 def sign_up(
     body: UserCreate, service: UserServiceDep, resources: ResourcesDep, address: ClientAddress
 ) -> UserPublic:
     """Create a user. Usernames are unique ignoring letter case."""
+    # Counted before anything is written: when the limits cannot be checked (503), no user
+    # is created either.
     resources.rate_limits.consume_signup(address)
     return UserPublic.model_validate(service.register(body))
 
