@@ -11,6 +11,7 @@ from auth_validator import (
     ApiError,
     Conflict,
     CurrentUser,
+    InvalidInput,
     JwtSettings,
     RateLimited,
     TokenVerifier,
@@ -56,6 +57,10 @@ def build_app() -> FastAPI:
     @app.get("/limited")
     def limited() -> None:
         raise RateLimited(retry_after_seconds=17)
+
+    @app.get("/rule")
+    def rule() -> None:
+        raise InvalidInput("to must be someone else.", loc=("body", "to"))
 
     @app.get("/http")
     def http() -> None:
@@ -175,3 +180,53 @@ async def test_validation_error_echoing_a_lone_surrogate_is_still_a_422(
     )
     assert response.status_code == 422
     assert response.json()["code"] == "validation_error"
+
+
+async def test_a_refused_rule_is_a_422_in_the_validation_shape(client: httpx.AsyncClient) -> None:
+    response = await client.get("/rule")
+    assert (response.status_code, response.json()) == (
+        422,
+        {
+            "detail": [
+                {
+                    "type": "invalid_request",
+                    "loc": ["body", "to"],
+                    "msg": "to must be someone else.",
+                }
+            ],
+            "code": "invalid_request",
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "raw_body",
+    [b'{"name": "\xff\xfe"}', b"[" * 100_000 + b"]" * 100_000, b"\x00\x01"],
+    ids=["not_utf8", "nested_past_the_parser", "binary"],
+)
+async def test_a_body_the_parser_cannot_read_is_a_422_not_a_400(
+    client: httpx.AsyncClient, raw_body: bytes
+) -> None:
+    response = await client.post(
+        "/echo", content=raw_body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert [problem["loc"][0] for problem in body["detail"]] == ["body"]
+
+
+async def test_a_400_raised_on_purpose_stays_a_400() -> None:
+    app = build_app()
+
+    @app.get("/bad")
+    def bad() -> None:
+        raise HTTPException(status_code=400, detail="Bad on purpose.")
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as own:
+        response = await own.get("/bad")
+    assert (response.status_code, response.json()) == (
+        400,
+        {"detail": "Bad on purpose.", "code": "bad_request"},
+    )

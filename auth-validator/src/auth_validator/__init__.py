@@ -1,5 +1,6 @@
 """Verifies access tokens; FastAPI dependency for the current user; shared API errors."""
 
+from auth_validator.body_limit import limit_request_bodies
 from auth_validator.dependencies import (
     CurrentPrincipal,
     CurrentUser,
@@ -10,23 +11,30 @@ from auth_validator.dependencies import (
 from auth_validator.errors import (
     ApiError,
     Conflict,
+    ContentTooLarge,
     Forbidden,
+    InvalidInput,
     InvalidToken,
     NotAuthenticated,
     NotFound,
     RateLimited,
     ServiceUnavailable,
     install_error_handlers,
+    render_error,
 )
+from auth_validator.openapi import ErrorBody, error_response
 from auth_validator.settings import JwtSettings
 from auth_validator.tokens import Principal, TokenVerifier, issue_access_token
 
 __all__ = [
     "ApiError",
     "Conflict",
+    "ContentTooLarge",
     "CurrentPrincipal",
     "CurrentUser",
+    "ErrorBody",
     "Forbidden",
+    "InvalidInput",
     "InvalidToken",
     "JwtSettings",
     "NotAuthenticated",
@@ -36,8 +44,11 @@ __all__ = [
     "ServiceUnavailable",
     "TokenVerifier",
     "current_principal",
+    "error_response",
     "get_token_verifier",
     "install_error_handlers",
     "install_token_verifier",
     "issue_access_token",
+    "limit_request_bodies",
+    "render_error",
 ]

@@ -1,0 +1,68 @@
+"""The errors of `auth_validator.errors` as OpenAPI documents show them.
+
+Two shapes. A 422 is FastAPI's validation error (`detail` is the list of problems) plus a
+`code`; FastAPI documents it on every endpoint with parameters or a body. Every other error
+is `ErrorBody`: endpoints list theirs in `responses=` with `error_response`, and
+`document_errors` adds what holds for all endpoints alike.
+"""
+
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+
+_SCHEMAS = "#/components/schemas/"
+
+
+class ErrorBody(BaseModel):
+    """Every error but a 422."""
+
+    detail: str = Field(description="What went wrong, for people.")
+    code: str = Field(description="What went wrong, for programs: stable, snake_case.")
+
+
+def error_response(code: str, description: str) -> dict[str, Any]:
+    """One entry of an endpoint's `responses=`: an `ErrorBody`, with `code` as the example.
+    Not for 422, which has the validation shape and which FastAPI documents by itself."""
+    example = {"detail": description, "code": code}
+    return {
+        "model": ErrorBody,
+        "description": description,
+        "content": {"application/json": {"example": example}},
+    }
+
+
+def document_errors(app: FastAPI) -> None:
+    """Makes the app's OpenAPI document show the `code` of its 422s and, when
+    `limit_request_bodies` caps bodies, the 413 of every operation that takes one."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _describe(build(), getattr(app.state, "max_body_bytes", None))
+        return build()  # FastAPI keeps the document it built first
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _describe(document: dict[str, Any], max_body_bytes: int | None) -> None:
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    validation = schemas.get("HTTPValidationError")
+    if validation is not None:
+        validation["properties"]["code"] = {
+            "title": "Code",
+            "type": "string",
+            "description": "`validation_error`, or the code of the service rule refused.",
+        }
+        validation["required"] = ["detail", "code"]
+    if max_body_bytes is None:
+        return
+    schemas.setdefault("ErrorBody", ErrorBody.model_json_schema(ref_template=_SCHEMAS + "{model}"))
+    too_large = {
+        "description": f"The body is longer than {max_body_bytes} bytes.",
+        "content": {"application/json": {"schema": {"$ref": _SCHEMAS + "ErrorBody"}}},
+    }
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            if "requestBody" in operation:
+                operation["responses"].setdefault("413", too_large)
