@@ -1,12 +1,11 @@
 """SQLAlchemy engine and session factory; created in the app's lifespan, never at import."""
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request, Response
 from sqlalchemy import Engine, MetaData, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from auth_validator import ServiceUnavailable
+from auth_validator import ServiceUnavailable, render_error
 
 # Stable constraint names, so Alembic migrations can refer to them.
 NAMING_CONVENTION = {
@@ -58,12 +57,7 @@ class PostgresUnavailable(ServiceUnavailable):
 def install_database_error_handler(app: FastAPI) -> None:
     """A lost or refused database connection is a 503 the client may retry, not a 500."""
 
-    async def render(request: Request, exc: OperationalError) -> JSONResponse:
-        error = PostgresUnavailable()
-        return JSONResponse(
-            {"detail": error.detail, "code": error.code},
-            status_code=error.status_code,
-            headers=error.headers,
-        )
+    async def render(request: Request, exc: OperationalError) -> Response:
+        return render_error(PostgresUnavailable())
 
     app.add_exception_handler(OperationalError, render)  # type: ignore[arg-type]

@@ -8,7 +8,8 @@ from starlette.concurrency import run_in_threadpool
 
 from auth_service.database import PostgresUnavailable, database_is_reachable
 from auth_service.deps import ResourcesDep
-from auth_service.routing import SlashOptionalRouter, error_response
+from auth_service.routing import SlashOptionalRouter
+from auth_validator import error_response
 
 router = SlashOptionalRouter(tags=["operations"])
 

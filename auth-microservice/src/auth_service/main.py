@@ -24,7 +24,12 @@ from auth_service.passwords import PasswordHasher
 from auth_service.rate_limits import RateLimits
 from auth_service.settings import AuthSettings
 from auth_service.users import api as users_api
-from auth_validator import TokenVerifier, install_error_handlers, install_token_verifier
+from auth_validator import (
+    TokenVerifier,
+    install_error_handlers,
+    install_token_verifier,
+    limit_request_bodies,
+)
 
 PREFIX = "/auth/api"
 log = structlog.get_logger(__name__)
@@ -58,6 +63,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     install_error_handlers(app)
+    limit_request_bodies(app, settings.max_body_bytes)
     install_database_error_handler(app)
     install_token_verifier(app, TokenVerifier(settings.jwt))
     app.middleware("http")(metrics.observe_request)

@@ -16,9 +16,3 @@ class SlashOptionalRouter(APIRouter):
         twin = path[:-1] if path.endswith("/") else f"{path}/"
         if twin and twin != path:
             super().add_api_route(twin, endpoint, **{**kwargs, "include_in_schema": False})
-
-
-def error_response(code: str, description: str) -> dict[str, Any]:
-    """An OpenAPI `responses=` entry documenting one `{"detail","code"}` error."""
-    example = {"detail": description, "code": code}
-    return {"description": description, "content": {"application/json": {"example": example}}}

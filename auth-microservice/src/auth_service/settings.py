@@ -72,6 +72,11 @@ class AuthSettings(BaseSettings):
     signups_per_address: int = Field(5, ge=1)
     signup_window: Duration = timedelta(hours=1)
 
+    # Longer request bodies get 413 before they are read into memory and parsed. 1 MiB, as
+    # nginx allows by default: far above the largest valid request (a login form at its
+    # limits is under 3 KB), while an overlong field still gets its 422.
+    max_body_bytes: int = Field(1_048_576, ge=1_024)
+
     # Browser origins allowed to call the API directly (JSON list); empty = no CORS headers.
     cors_origins: list[str] = []
 

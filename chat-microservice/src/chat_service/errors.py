@@ -1,6 +1,6 @@
 """The chat service's expected failures, all rendered as `{"detail", "code"}`."""
 
-from auth_validator import ApiError, Conflict, Forbidden, NotFound, RateLimited
+from auth_validator import ApiError, Conflict, Forbidden, InvalidInput, NotFound, RateLimited
 
 
 class ChatNotFound(NotFound):
@@ -23,12 +23,10 @@ class NotYourIdentity(Forbidden):
     detail = "You can only act as yourself."
 
 
-class InvalidChatRequest(ApiError):
-    """A well-formed request that breaks a rule of the domain (FastAPI's 422, our body)."""
+class InvalidChatRequest(InvalidInput):
+    """A well-formed request that breaks a rule of the domain: a 422 like any other."""
 
-    status_code = 422
     code = "invalid_request"
-    detail = "Invalid request."
 
 
 class ClientMessageIdReused(Conflict):

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from auth_validator import error_response
 from chat_service.database import StoreUnavailable
 from chat_service.messages.publisher import MessagePublisher, PublishUnavailable
 from chat_service.metrics import ChatMetrics
@@ -31,7 +32,10 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready/", responses={503: {"description": "A dependency is down (named)."}})
+_NOT_READY = error_response("not_ready", "not ready: kafka (each dependency's state follows)")
+
+
+@router.get("/ready/", responses={503: _NOT_READY})
 async def ready(
     probe: Annotated[StoreProbe, Depends(_probe)],
     publisher: Annotated[MessagePublisher, Depends(_publisher)],

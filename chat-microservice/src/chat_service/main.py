@@ -6,14 +6,15 @@ from contextlib import asynccontextmanager
 
 import httpx
 import structlog
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request, Response
 
 from auth_validator import (
     JwtSettings,
     TokenVerifier,
     install_error_handlers,
     install_token_verifier,
+    limit_request_bodies,
+    render_error,
 )
 from chat_service.chats.api import router as chats_router
 from chat_service.chats.repository import ChatRepository
@@ -57,6 +58,7 @@ def create_app(settings: ChatSettings | None = None, jwt: JwtSettings | None = N
     app.state.metrics = ChatMetrics()
     install_token_verifier(app, TokenVerifier(jwt or JwtSettings()))
     install_error_handlers(app)
+    limit_request_bodies(app, settings.max_body_bytes)
     for error_type in _DEPENDENCY_OF:
         app.add_exception_handler(error_type, _render_unavailable)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
@@ -106,12 +108,9 @@ async def _build_services(
         log.warning("kafka_not_ready_at_startup")
 
 
-async def _render_unavailable(request: Request, exc: Exception) -> JSONResponse:
+async def _render_unavailable(request: Request, exc: Exception) -> Response:
     settings: ChatSettings = request.app.state.settings
     dependency = _DEPENDENCY_OF.get(type(exc), "dependency")
     request.app.state.metrics.unavailable.labels(dependency).inc()
     log.warning("dependency_unavailable", dependency=dependency, error=str(exc))
-    error = DependencyUnavailable(dependency, settings.retry_after_seconds)
-    return JSONResponse(
-        {"detail": error.detail, "code": error.code}, status_code=503, headers=error.headers
-    )
+    return render_error(DependencyUnavailable(dependency, settings.retry_after_seconds))

@@ -96,6 +96,10 @@ class ChatSettings(BaseSettings):
     trusted_proxies: TrustedProxies = LOOPBACK_PROXIES
 
     retry_after: Duration = timedelta(seconds=2)
+    # Longer request bodies get 413 before they are read into memory and parsed. 1 MiB, as
+    # nginx allows by default: far above the largest valid send (4000 emoji written as JSON
+    # escapes, about 48 KB).
+    max_body_bytes: int = Field(1_048_576, ge=1_024)
 
     @field_validator("keyspace")
     @classmethod

@@ -98,6 +98,11 @@ async def test_invalid_create_bodies_are_422(
         {"users_id": [alice.id]},
         {"users_id": [alice.id, bob.id, "3"]},
         {"users_id": [alice.id, "not-a-number"]},
+        {"users_id": [alice.id, "1" * 20]},
+        {"users_id": [alice.id, "\u0661\u0662"]},  # Arabic-Indic digits are not ids
+        {"users_id": [alice.id, "2\x00"]},
+        {"users_id": [alice.id] * 1000},
+        {"users_id": [alice.id, bob.id], "users_name": "not a list"},
         {},
     ):
         response = await client.post("/v1/chat/", json=body, headers=alice.headers)

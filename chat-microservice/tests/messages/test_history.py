@@ -212,8 +212,11 @@ async def test_history_is_for_members_only(
     [
         {"quantity": 0},
         {"quantity": 101},
+        {"quantity": 10**30},
         {"quantity": "ten"},
+        {"quantity": "\x00"},
         {"time": "not-a-uuid"},
+        {"time": "\u0661" * 32},
         {"time": str(uuid.uuid4())},
         {"time": str(uuid.uuid5(uuid.NAMESPACE_DNS, "x"))},
     ],

@@ -128,22 +128,16 @@ async def test_sender_and_recipient_rules(
     for user, payload, status, code in cases:
         response = await client.post("/v1/messaging/", json=payload, headers=user.headers)
         assert (response.status_code, response.json()["code"]) == (status, code), payload
+        # Every 422 has one shape, whether the schema or a rule of the chat refused it.
+        assert isinstance(response.json()["detail"], list if status == 422 else str)
     assert await _history(client, chat, alice) == []
 
 
-async def test_invalid_send_bodies_are_422_and_store_nothing(
+async def test_an_unauthenticated_send_is_401_and_stores_nothing(
     client: httpx.AsyncClient, open_chat: OpenChat
 ) -> None:
+    # Malformed sends are in test_hostile_inputs.py.
     alice, bob, chat = await open_chat()
-    for payload in (
-        _payload(chat, bob.id, "   "),
-        _payload(chat, bob.id, "x" * 4001),
-        _payload(chat, bob.id, "nul\x00byte"),
-        {**_payload(chat, bob.id), "chat_id": "not-a-uuid"},
-        {"chat_id": chat["chat_id"], "body": "no recipient"},
-    ):
-        response = await client.post("/v1/messaging/", json=payload, headers=alice.headers)
-        assert response.status_code == 422, payload
     unauthenticated = await client.post("/v1/messaging/", json=_payload(chat, bob.id))
     assert unauthenticated.status_code == 401
     assert await _history(client, chat, alice) == []

@@ -6,7 +6,8 @@ from fastapi import Form
 
 from auth_service.deps import ClientAddress, LoginServiceDep
 from auth_service.login.schemas import LoginForm, TokenResponse
-from auth_service.routing import SlashOptionalRouter, error_response
+from auth_service.routing import SlashOptionalRouter
+from auth_validator import error_response
 
 router = SlashOptionalRouter(tags=["login"])
 

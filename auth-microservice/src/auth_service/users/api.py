@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import Path, Query, status
 
 from auth_service.deps import ClientAddress, ResourcesDep, UserServiceDep
-from auth_service.routing import SlashOptionalRouter, error_response
+from auth_service.routing import SlashOptionalRouter
 from auth_service.users.schemas import USERNAME_PATTERN, UserCreate, UserPublic
-from auth_validator import CurrentUser, InvalidToken
+from auth_validator import CurrentUser, InvalidToken, error_response
 
 router = SlashOptionalRouter(tags=["users"])
 

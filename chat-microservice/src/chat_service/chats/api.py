@@ -16,7 +16,7 @@ router = SlashOptionalRouter(prefix="/v1/chat", tags=["chats"])
 @router.post(
     "/",
     status_code=status.HTTP_201_CREATED,
-    responses=errors(401, 403, 404, 422, 503, ok=(Chat, "The chat of this pair already existed.")),
+    responses=errors(401, 403, 404, 503, ok=(Chat, "The chat of this pair already existed.")),
 )
 async def create_chat(
     request: ChatCreate,
@@ -38,7 +38,7 @@ async def list_chats(caller: CurrentUser, chats: ChatServiceDep) -> list[ChatSum
     return await chats.chats_of(caller)
 
 
-@router.get("/{chat_id}", responses=errors(401, 403, 404, 422, 503))
+@router.get("/{chat_id}", responses=errors(401, 403, 404, 503))
 async def get_chat(chat_id: uuid.UUID, caller: CurrentUser, chats: ChatServiceDep) -> Chat:
     """One chat, for its members only."""
     return await chats.chat_for_member(caller, chat_id)

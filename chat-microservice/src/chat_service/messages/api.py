@@ -15,7 +15,7 @@ from chat_service.routing import SlashOptionalRouter
 router = SlashOptionalRouter(prefix="/v1", tags=["messages"])
 
 
-@router.get("/chat/{chat_id}/messages/", responses=errors(401, 403, 404, 422, 503))
+@router.get("/chat/{chat_id}/messages/", responses=errors(401, 403, 404, 503))
 async def chat_history(
     chat_id: uuid.UUID,
     caller: CurrentUser,
@@ -34,7 +34,7 @@ async def chat_history(
     "/messaging/",
     status_code=status.HTTP_201_CREATED,
     responses=errors(
-        401, 403, 404, 409, 422, 429, 503, ok=(ChatMessage, "Repeat of a client_message_id.")
+        401, 403, 404, 409, 429, 503, ok=(ChatMessage, "Repeat of a client_message_id.")
     ),
 )
 async def send_message(

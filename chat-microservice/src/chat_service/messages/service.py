@@ -113,7 +113,9 @@ class MessageService:
         if request.from_user is not None and request.from_user != caller.user_id:
             raise NotYourIdentity("from_user must be you.")
         if request.to_user != chat.other_member(caller.user_id):
-            raise InvalidChatRequest("to_user must be the other member of the chat.")
+            raise InvalidChatRequest(
+                "to_user must be the other member of the chat.", loc=("body", "to_user")
+            )
 
     async def _check_repeat(self, caller: Principal, message: ChatMessage) -> None:
         verdict = await self._limits.check_repeat(caller.user_id, message.body)
