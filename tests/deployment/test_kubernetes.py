@@ -201,14 +201,20 @@ def test_compose_and_kubernetes_pin_the_same_images(
     assert in_cluster == in_compose
 
 
-def test_cassandra_runs_paxos_v2_in_compose_kubernetes_and_devstack(
+def test_cassandra_runs_paxos_v2_and_batch_sync_in_compose_kubernetes_and_devstack(
     dev_docs: list[dict[str, Any]], compose: dict[str, Any]
 ) -> None:
-    # The chat service claims every client_message_id with a lightweight transaction; Paxos
-    # v2 halves its round trips. One setting, three places that start Cassandra.
-    wanted = "-Dcassandra.settings.paxos_variant=v2"
+    # Paxos v2 halves the round trips of the chat service's idempotency claim; batch commit
+    # log sync keeps acknowledged writes through a crash of the single node. The image reads
+    # -Dcassandra.settings.* only when allowed to. Three places start Cassandra: one setting.
+    wanted = (
+        "-Dcassandra.config.allow_system_properties=true -Dcassandra.settings.paxos_variant=v2 "
+        "-Dcassandra.settings.commitlog_sync=batch -Dcassandra.settings.commitlog_sync_period=0ms"
+    )
     assert compose["services"]["cassandra"]["environment"]["JVM_EXTRA_OPTS"] == wanted
     (container,) = pod_containers(named(dev_docs, "StatefulSet", "cassandra"))
     assert {"name": "JVM_EXTRA_OPTS", "value": wanted} in container["env"]
     devstack = (REPO / "devstack/src/devstack/components/cassandra.py").read_text()
     assert "\npaxos_variant: v2\n" in devstack
+    assert "\ncommitlog_sync: batch\n" in devstack
+    assert "commitlog_sync_period" not in devstack
