@@ -9,7 +9,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS_DIR)/bin/uv)
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help install up down status logs reset test lint typecheck format
+.PHONY: help install up down status logs reset test fault lint typecheck format
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ test: install ## the UI's unit tests, then start the infrastructure and run ever
 	$(RUN) devstack prepare --only ui
 	$(RUN) devstack up --infra
 	$(RUN) pytest $(PYTEST_ARGS)
+
+fault: install ## the fault suite at full load, on infrastructure of its own; prints the table
+	FAULT_SCALE=full $(RUN) pytest tests/faults $(PYTEST_ARGS)
 
 lint: install ## ruff lint and format check
 	$(RUN) ruff check .

@@ -1,6 +1,6 @@
 """The whole product as processes: the four services started by devstack's own code on free
-ports, against a private Kafka broker (so a test may kill it) and slices of the shared
-Postgres, Cassandra and Firestore emulator."""
+ports, against slices of the shared infrastructure (a fresh database, keyspace, topics and
+Firestore project). The fault tests, which break infrastructure, have their own: tests/faults."""
 
 import asyncio
 import shutil
@@ -10,11 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from devstack import processes
 from devstack import stack as runner
 from devstack.components.base import Component, Context
-from devstack.components.kafka import Kafka
-from devstack.kafka_topics import create_topics
+from devstack.kafka_topics import create_topics, delete_topics
 from devstack.services import BACKEND
 from devstack.settings import REPO_ROOT, Endpoints, StackSettings
 from devstack.testing import free_port, unique_name
@@ -29,39 +27,19 @@ from end_to_end_support import Pipeline
 from playwright.sync_api import Browser, sync_playwright
 
 
-@pytest.fixture(scope="module")
-def private_kafka(stack: Endpoints) -> Iterator[Kafka]:
-    """A Kafka broker of this module's own: tests kill it without disturbing other suites."""
-    settings = StackSettings(
-        state_dir=REPO_ROOT / ".devstack" / unique_name("e2e-kafka"),
-        kafka_port=free_port(),
-        kafka_controller_port=free_port(),
-        kafka_partitions=3,
-    )
-    broker = Kafka(Context(settings, progress=lambda _: None))
-    try:
-        runner.up([broker])
-        yield broker
-    finally:
-        runner.down([broker])
-        shutil.rmtree(settings.state_dir, ignore_errors=True)
-
-
 @pytest.fixture
 def pipeline(
     stack: Endpoints,
-    private_kafka: Kafka,
     fresh_database_url: str,
     fresh_keyspace: str,
     firestore_project: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Pipeline]:
-    bootstrap = f"127.0.0.1:{private_kafka.port}"
+    bootstrap = stack.kafka_bootstrap_servers
     topics = {name: unique_name(name) for name in ("messages", "grouped", "dead_letters")}
     asyncio.run(create_topics(bootstrap, topics.values(), partitions=3))
     service_environment = {
         "AUTH_SIGNUPS_PER_ADDRESS": "1000",
-        # One process per service: a kill -9 of the service is then a kill of all of it.
         "AUTH_WORKERS": "1",
         "CHAT_WORKERS": "1",
         # User ids restart in each fresh database; the stack's Redis keeps older counters.
@@ -99,11 +77,10 @@ def pipeline(
     services = stack_components(settings)
     try:
         runner.up(list(services.values()))
-        yield Pipeline(settings, {**services, "kafka": private_kafka}, firestore_project)
+        yield Pipeline(settings, services, firestore_project)
     finally:
         runner.down(list(services.values()))
-        if processes.running_pid(private_kafka.pid_file) is None:
-            runner.up([private_kafka])  # a test killed it: the next one needs it back
+        asyncio.run(delete_topics(bootstrap, topics.values()))
         shutil.rmtree(settings.state_dir, ignore_errors=True)
 
 

@@ -21,7 +21,7 @@ from devstack.settings import StackSettings
 class Pipeline:
     settings: StackSettings
     components: dict[str, Component]
-    """The four services and the private Kafka broker, by name."""
+    """The four services, and the infrastructure pieces a test may break, by name."""
     firestore_project: str
 
     @property
@@ -44,6 +44,9 @@ class Pipeline:
 
     def restart(self, name: str) -> None:
         runner.up([self.components[name]])
+
+    def pid(self, name: str) -> int | None:
+        return processes.read_pid(self.components[name].pid_file)
 
     def live_query(
         self, client: httpx.Client, chat_id: str, *, member: str, signed_in_as: "User"

@@ -1,0 +1,162 @@
+"""Fault tests run against infrastructure of their own: Postgres, Redis, Kafka, Cassandra and
+both emulators started by devstack's code in a private state folder on free ports, so that
+killing one of them never disturbs another suite. Each test gets the four services on fresh
+topics, a fresh keyspace, database and Firestore project.
+
+`FAULT_SCALE=full` (what `make fault` sets) sends more messages per fault; the default is the
+short form that `make test` runs. Every test adds a row to the table printed at the end.
+"""
+
+import asyncio
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from devstack import stack as runner
+from devstack.components.base import Component, Context
+from devstack.components.cassandra import Cassandra
+from devstack.components.firebase_auth import FirebaseAuth
+from devstack.components.firestore import Firestore
+from devstack.components.kafka import Kafka
+from devstack.components.postgres import Postgres
+from devstack.components.redis import Redis
+from devstack.kafka_topics import create_topics
+from devstack.services import BACKEND
+from devstack.settings import REPO_ROOT, StackSettings
+from devstack.testing import admin_sql, free_port, unique_name
+
+# The support modules sit next to the tests and in the end-to-end folder (the pipeline and its
+# users); with pytest's importlib mode their folders must be on the path.
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "end_to_end"))
+
+from end_to_end_support import Pipeline
+from fault_load import LoadShape
+from fault_report import FaultRow, render, write_json
+
+PRIVATE_INFRASTRUCTURE: list[type[Component]] = [
+    Postgres, Redis, Firestore, FirebaseAuth, Kafka, Cassandra,
+]  # fmt: skip
+REPORT_JSON = REPO_ROOT / ".devstack" / "fault-report.json"
+_ROWS: list[FaultRow] = []
+
+FULL = os.environ.get("FAULT_SCALE", "short") == "full"
+
+
+def private_settings() -> StackSettings:
+    """Free ports and a state folder of their own; endpoints set to None explicitly so that
+    variables pointing at the shared stack cannot turn a private piece into an external one."""
+    return StackSettings(
+        state_dir=REPO_ROOT / ".devstack" / unique_name("faults"),
+        **{name: free_port() for name in (
+            "postgres_port", "redis_port", "firestore_port", "firebase_auth_port", "kafka_port",
+            "kafka_controller_port", "cassandra_port", "cassandra_storage_port",
+            "cassandra_jmx_port",
+        )},
+        kafka_partitions=3,
+        cassandra_heap="512M",
+        database_url=None, kafka_bootstrap_servers=None, cassandra_hosts=None,
+        firestore_emulator_host=None, firebase_auth_emulator_host=None, redis_url=None,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def private_infrastructure() -> Iterator[dict[str, Component]]:
+    settings = private_settings()
+    context = Context(settings, progress=lambda _: None)
+    components = runner.build(context, PRIVATE_INFRASTRUCTURE)
+    try:
+        runner.up(components)
+        yield {component.name: component for component in components}
+    finally:
+        runner.down(components)
+        shutil.rmtree(settings.state_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def pipeline(
+    private_infrastructure: dict[str, Component], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Pipeline]:
+    infrastructure = next(iter(private_infrastructure.values())).settings
+    endpoints = infrastructure.endpoints
+    database = unique_name("faults")
+    admin_sql(endpoints, f'CREATE DATABASE "{database}"')
+    topics = {name: unique_name(name) for name in ("messages", "grouped", "dead_letters")}
+    asyncio.run(create_topics(endpoints.kafka_bootstrap_servers, topics.values(), partitions=3))
+    project = f"demo-{unique_name('faults').replace('_', '-')}"
+    for name, value in service_environment(topics, project).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", endpoints.firestore_emulator_host)
+    database_url = make_url(endpoints.database_url).set(database=database)
+    settings = StackSettings(
+        **{
+            **infrastructure.model_dump(),
+            "state_dir": infrastructure.state_dir / unique_name("services"),
+            "database_url": database_url.render_as_string(hide_password=False),
+            **{f"{name}_port": free_port() for name in ("auth", "chat", "aggregator", "consumer")},
+        }
+    )
+    services = runner.build(Context(settings, progress=lambda _: None), BACKEND)
+    try:
+        runner.up(services)
+        components = {c.name: c for c in services} | private_infrastructure
+        yield Pipeline(settings, components, project)
+    finally:
+        runner.down(services)
+        for component in private_infrastructure.values():
+            runner.up([component])  # a test that stopped a piece may have failed midway
+        admin_sql(endpoints, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def service_environment(topics: dict[str, str], project: str) -> dict[str, str]:
+    return {
+        "AUTH_SIGNUPS_PER_ADDRESS": "1000",
+        # One process per service: a kill -9 of the service is then a kill of all of it.
+        "AUTH_WORKERS": "1",
+        "CHAT_WORKERS": "1",
+        # User ids restart in each fresh database; the private Redis keeps older counters.
+        "AUTH_RATE_LIMIT_PREFIX": unique_name("auth_limits"),
+        "CHAT_RATE_LIMIT_PREFIX": unique_name("chat_limits"),
+        "CHAT_KEYSPACE": unique_name("faults"),
+        "CHAT_MESSAGES_TOPIC": topics["messages"],
+        "CHAT_SEND_RATE_PER_SECOND": "1000",
+        "CHAT_SEND_BURST": "1000",
+        "AGGREGATOR_INPUT_TOPIC": topics["messages"],
+        "AGGREGATOR_OUTPUT_TOPIC": topics["grouped"],
+        "AGGREGATOR_GROUP_ID": unique_name("aggregator"),
+        "AGGREGATOR_TRANSACTIONAL_ID": unique_name("aggregator"),
+        "AGGREGATOR_IDLE_TIMEOUT": "1",
+        "AGGREGATOR_MAX_LATENCY": "2",
+        "CONSUMER_INPUT_TOPIC": topics["grouped"],
+        "CONSUMER_DEAD_LETTER_TOPIC": topics["dead_letters"],
+        "CONSUMER_GROUP_ID": unique_name("consumer"),
+        "CONSUMER_FIREBASE_PROJECT": project,
+    }
+
+
+@pytest.fixture
+def load_shape() -> LoadShape:
+    """How much load each fault runs under: `make fault` sends about four times as much."""
+    if FULL:
+        return LoadShape(conversations=4, fault_after=60, pace=0.1, tail=30)
+    return LoadShape(conversations=2, fault_after=16, pace=0.1, tail=8)
+
+
+@pytest.fixture
+def fault_table() -> Callable[[FaultRow], None]:
+    """Adds a row to the table printed at the end of the run."""
+    return _ROWS.append
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _ROWS:
+        return
+    terminalreporter.section("faults")
+    terminalreporter.write_line(render(_ROWS))
+    write_json(_ROWS, REPORT_JSON)
+    terminalreporter.write_line(f"(also written to {REPORT_JSON.relative_to(REPO_ROOT)})")

@@ -1,0 +1,38 @@
+"""A process of the pipeline is killed with SIGKILL mid-stream and started again.
+
+A message may be in two burst documents only if its send had to be retried (the chat service
+then publishes it again, harmlessly: readers merge by message_id); a crash of the aggregator
+or the consumer never duplicates anything.
+"""
+
+import time
+from collections.abc import Callable
+
+import pytest
+from end_to_end_support import Pipeline
+from fault_load import LoadShape, run_under_load
+from fault_report import FaultRow
+from test_infrastructure_faults import check_and_record
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("victim", ["chat", "aggregator", "consumer", "kafka"])
+async def test_acknowledged_messages_survive_a_crash_of(
+    victim: str,
+    pipeline: Pipeline,
+    load_shape: LoadShape,
+    fault_table: Callable[[FaultRow], None],
+) -> None:
+    def crash() -> float:
+        started = time.monotonic()
+        pipeline.kill(victim)
+        time.sleep(1.5)
+        pipeline.restart(victim)
+        return time.monotonic() - started
+
+    run = await run_under_load(pipeline, load_shape, crash)
+    found = check_and_record(f"{victim} kill -9", pipeline, run, fault_table)
+    if victim in ("aggregator", "consumer"):
+        assert found.republished == set()
+    else:
+        assert run.record.retried, f"the {victim} crash never reached a send: nothing tested"
