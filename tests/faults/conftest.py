@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "end_to_end"))
 
 from end_to_end_support import Pipeline
-from fault_load import LoadShape
+from fault_load import LoadShape, every_service_ready, seconds_until
 from fault_report import FaultRow, render, write_json
 
 PRIVATE_INFRASTRUCTURE: list[type[Component]] = [
@@ -78,10 +78,10 @@ def private_infrastructure() -> Iterator[dict[str, Component]]:
         shutil.rmtree(settings.state_dir, ignore_errors=True)
 
 
-@pytest.fixture
-def pipeline(
-    private_infrastructure: dict[str, Component], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Pipeline]:
+@pytest.fixture(scope="session")
+def running_pipeline(private_infrastructure: dict[str, Component]) -> Iterator[Pipeline]:
+    """The four services on a fresh database, keyspace, topic set and Firestore project, shared
+    by the fault tests (each opens chats of its own and audits only those)."""
     infrastructure = next(iter(private_infrastructure.values())).settings
     endpoints = infrastructure.endpoints
     database = unique_name("faults")
@@ -89,9 +89,6 @@ def pipeline(
     topics = {name: unique_name(name) for name in ("messages", "grouped", "dead_letters")}
     asyncio.run(create_topics(endpoints.kafka_bootstrap_servers, topics.values(), partitions=3))
     project = f"demo-{unique_name('faults').replace('_', '-')}"
-    for name, value in service_environment(topics, project).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", endpoints.firestore_emulator_host)
     database_url = make_url(endpoints.database_url).set(database=database)
     settings = StackSettings(
         **{
@@ -102,15 +99,26 @@ def pipeline(
         }
     )
     services = runner.build(Context(settings, progress=lambda _: None), BACKEND)
-    try:
-        runner.up(services)
-        components = {c.name: c for c in services} | private_infrastructure
-        yield Pipeline(settings, components, project)
-    finally:
-        runner.down(services)
-        for component in private_infrastructure.values():
-            runner.up([component])  # a test that stopped a piece may have failed midway
-        admin_sql(endpoints, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    with pytest.MonkeyPatch.context() as environment:
+        # Services read these whenever a test starts one again.
+        for name, value in service_environment(topics, project).items():
+            environment.setenv(name, value)
+        environment.setenv("FIRESTORE_EMULATOR_HOST", endpoints.firestore_emulator_host)
+        try:
+            runner.up(services)
+            components = {c.name: c for c in services} | private_infrastructure
+            yield Pipeline(settings, components, project)
+        finally:
+            runner.down(services)
+
+
+@pytest.fixture
+def pipeline(running_pipeline: Pipeline) -> Pipeline:
+    """The running pipeline, whole again: whatever an earlier test broke (and, had it failed
+    midway, left broken) is started and every service is ready."""
+    runner.up(list(running_pipeline.components.values()))
+    seconds_until(lambda: every_service_ready(running_pipeline), within=120)
+    return running_pipeline
 
 
 def service_environment(topics: dict[str, str], project: str) -> dict[str, str]:
