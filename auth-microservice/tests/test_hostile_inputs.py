@@ -242,12 +242,11 @@ async def test_bodies_up_to_the_configured_cap_are_read(make_api: Callable[..., 
 @pytest.mark.parametrize(
     "authorization",
     [
-        "Bearer " + "a" * 65_536,
-        "Bearer " + "a" * 1_000_000,
-        "Bearer " + ".".join(["eyJhbGciOiJIUzI1NiJ9"] * 3) * 1_000,
+        "Bearer " + "a" * 8_000,
+        "Bearer " + ".".join(["eyJhbGciOiJIUzI1NiJ9"] * 3) * 100,
         b"Bearer \xff\xfe",
     ],
-    ids=["64_kb", "1_mb", "many_segments", "not_ascii"],
+    ids=["8_kb", "many_segments", "not_ascii"],
 )
 async def test_long_or_binary_bearer_tokens_are_401(api: Any, authorization: str | bytes) -> None:
     response = await api.http.get(f"{PREFIX}/users/me", headers={"Authorization": authorization})
@@ -255,12 +254,23 @@ async def test_long_or_binary_bearer_tokens_are_401(api: Any, authorization: str
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
-async def test_a_long_header_the_service_does_not_read_changes_nothing(api: Any) -> None:
-    headers = await api.bearer_for("long_header")
-    response = await api.http.get(
-        f"{PREFIX}/users/me", headers={**headers, "X-Padding": "p" * 1_000_000}
-    )
-    assert (response.status_code, response.json()["username"]) == (200, "long_header")
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"Authorization": "Bearer " + "a" * 65_536},
+        {"Authorization": "Bearer " + "a" * 1_000_000},
+        {"X-Padding": "p" * 1_000_000},
+        {f"X-Many-{n}": "p" * 100 for n in range(200)},
+    ],
+    ids=["64_kb_token", "1_mb_token", "1_mb_header", "many_headers"],
+)
+async def test_headers_past_the_cap_are_431_and_create_nothing(
+    api: Any, extra: dict[str, str]
+) -> None:
+    newcomer = {"username": "header_flood", "password": "a-long-enough-password"}
+    response = await api.http.post(f"{PREFIX}/users/", json=newcomer, headers=extra)
+    assert_error(response, 431, "request_header_fields_too_large")
+    assert stored_users(api) == 0
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from auth_validator import (
     error_response,
     install_error_handlers,
     limit_request_bodies,
+    limit_request_headers,
 )
 
 
@@ -17,11 +18,13 @@ class Body(BaseModel):
     name: str
 
 
-def build_app(max_body_bytes: int | None = None) -> FastAPI:
+def build_app(max_body_bytes: int | None = None, max_header_bytes: int | None = None) -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
     if max_body_bytes is not None:
         limit_request_bodies(app, max_body_bytes)
+    if max_header_bytes is not None:
+        limit_request_headers(app, max_header_bytes)
 
     @app.get("/things/{thing_id}", responses={404: error_response("thing_not_found", "No such.")})
     def read(thing_id: int) -> Body:
@@ -80,3 +83,12 @@ def test_a_body_cap_is_documented_on_operations_that_take_a_body() -> None:
 def test_the_document_is_built_once() -> None:
     app = build_app(max_body_bytes=2048)
     assert app.openapi() is app.openapi()
+
+
+def test_a_header_cap_lists_its_431_on_every_operation() -> None:
+    assert "431" not in _responses(build_app().openapi(), "get", "/plain")
+    document = build_app(max_header_bytes=4096).openapi()
+    for method, path in (("get", "/plain"), ("post", "/things"), ("get", "/things/{thing_id}")):
+        too_large = _responses(document, method, path)["431"]
+        assert _schema(too_large) == "ErrorBody"
+        assert "4096 bytes" in too_large["description"]

@@ -175,12 +175,11 @@ async def test_bodies_up_to_the_configured_cap_are_read(
 @pytest.mark.parametrize(
     "authorization",
     [
-        "Bearer " + "a" * 65_536,
-        "Bearer " + "a" * 1_000_000,
-        "Bearer " + ".".join(["eyJhbGciOiJIUzI1NiJ9"] * 3) * 1_000,
+        "Bearer " + "a" * 8_000,
+        "Bearer " + ".".join(["eyJhbGciOiJIUzI1NiJ9"] * 3) * 100,
         b"Bearer \xff\xfe",
     ],
-    ids=["64_kb", "1_mb", "many_segments", "not_ascii"],
+    ids=["8_kb", "many_segments", "not_ascii"],
 )
 async def test_long_or_binary_bearer_tokens_are_401(
     client: httpx.AsyncClient, authorization: str | bytes
@@ -191,3 +190,23 @@ async def test_long_or_binary_bearer_tokens_are_401(
         )
         assert (response.status_code, response.json()["code"]) == (401, "invalid_token")
         assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"Authorization": "Bearer " + "a" * 1_000_000},
+        {"X-Padding": "p" * 1_000_000},
+        {f"X-Many-{n}": "p" * 100 for n in range(200)},
+    ],
+    ids=["1_mb_token", "1_mb_header", "many_headers"],
+)
+async def test_headers_past_the_cap_are_431_and_store_nothing(
+    client: httpx.AsyncClient, open_chat: OpenChat, extra: dict[str, str]
+) -> None:
+    alice, bob, chat = await open_chat()
+    payload = {"chat_id": chat["chat_id"], "to_user": bob.id, "body": "hi"}
+    response = await client.post("/v1/messaging/", json=payload, headers={**alice.headers, **extra})
+    assert response.status_code == 431, response.text
+    assert response.json()["code"] == "request_header_fields_too_large"
+    await _nothing_stored(client, chat, alice)

@@ -29,6 +29,7 @@ from auth_validator import (
     install_error_handlers,
     install_token_verifier,
     limit_request_bodies,
+    limit_request_headers,
 )
 
 PREFIX = "/auth/api"
@@ -64,6 +65,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     limit_request_bodies(app, settings.max_body_bytes)
+    limit_request_headers(app, settings.max_header_bytes)  # outermost: checked first
     install_database_error_handler(app)
     install_token_verifier(app, TokenVerifier(settings.jwt))
     app.middleware("http")(metrics.observe_request)

@@ -76,6 +76,10 @@ class AuthSettings(BaseSettings):
     # nginx allows by default: far above the largest valid request (a login form at its
     # limits is under 3 KB), while an overlong field still gets its 422.
     max_body_bytes: int = Field(1_048_576, ge=1_024)
+    # Requests whose header lines total more get 431. 16 KiB, as nginx's default buffers
+    # allow: an access token is under 1 KB, while a megabyte of header is refused before
+    # token checks, logs and metrics see it.
+    max_header_bytes: int = Field(16_384, ge=1_024)
 
     # Browser origins allowed to call the API directly (JSON list); empty = no CORS headers.
     cors_origins: list[str] = []

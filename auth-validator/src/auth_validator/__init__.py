@@ -1,6 +1,5 @@
 """Verifies access tokens; FastAPI dependency for the current user; shared API errors."""
 
-from auth_validator.body_limit import limit_request_bodies
 from auth_validator.dependencies import (
     CurrentPrincipal,
     CurrentUser,
@@ -13,6 +12,7 @@ from auth_validator.errors import (
     Conflict,
     ContentTooLarge,
     Forbidden,
+    HeadersTooLarge,
     InvalidInput,
     InvalidToken,
     NotAuthenticated,
@@ -23,6 +23,7 @@ from auth_validator.errors import (
     render_error,
 )
 from auth_validator.openapi import ErrorBody, error_response
+from auth_validator.request_size import limit_request_bodies, limit_request_headers
 from auth_validator.settings import JwtSettings
 from auth_validator.tokens import Principal, TokenVerifier, issue_access_token
 
@@ -34,6 +35,7 @@ __all__ = [
     "CurrentUser",
     "ErrorBody",
     "Forbidden",
+    "HeadersTooLarge",
     "InvalidInput",
     "InvalidToken",
     "JwtSettings",
@@ -50,5 +52,6 @@ __all__ = [
     "install_token_verifier",
     "issue_access_token",
     "limit_request_bodies",
+    "limit_request_headers",
     "render_error",
 ]

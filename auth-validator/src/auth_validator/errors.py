@@ -119,6 +119,12 @@ class ContentTooLarge(ApiError):
     detail = "The request body is too large."
 
 
+class HeadersTooLarge(ApiError):
+    status_code = 431
+    code = "request_header_fields_too_large"
+    detail = "The request headers are too large."
+
+
 class ServiceUnavailable(ApiError):
     status_code = 503
     code = "service_unavailable"

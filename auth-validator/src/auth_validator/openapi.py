@@ -34,12 +34,15 @@ def error_response(code: str, description: str) -> dict[str, Any]:
 
 def document_errors(app: FastAPI) -> None:
     """Makes the app's OpenAPI document show the `code` of its 422s and, when
-    `limit_request_bodies` caps bodies, the 413 of every operation that takes one."""
+    `limit_request_bodies` caps bodies, the 413 of every operation that takes one; when
+    `limit_request_headers` caps headers, the 431 of every operation."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            _describe(build(), getattr(app.state, "max_body_bytes", None))
+            document = build()
+            _describe(document, getattr(app.state, "max_body_bytes", None))
+            _describe_header_cap(document, getattr(app.state, "max_header_bytes", None))
         return build()  # FastAPI keeps the document it built first
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -57,12 +60,27 @@ def _describe(document: dict[str, Any], max_body_bytes: int | None) -> None:
         validation["required"] = ["detail", "code"]
     if max_body_bytes is None:
         return
-    schemas.setdefault("ErrorBody", ErrorBody.model_json_schema(ref_template=_SCHEMAS + "{model}"))
-    too_large = {
-        "description": f"The body is longer than {max_body_bytes} bytes.",
-        "content": {"application/json": {"schema": {"$ref": _SCHEMAS + "ErrorBody"}}},
-    }
+    too_large = _error_body(document, f"The body is longer than {max_body_bytes} bytes.")
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             if "requestBody" in operation:
                 operation["responses"].setdefault("413", too_large)
+
+
+def _describe_header_cap(document: dict[str, Any], max_header_bytes: int | None) -> None:
+    if max_header_bytes is None:
+        return
+    too_large = _error_body(document, f"The headers total more than {max_header_bytes} bytes.")
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            operation["responses"].setdefault("431", too_large)
+
+
+def _error_body(document: dict[str, Any], description: str) -> dict[str, Any]:
+    """A response with `ErrorBody` content, the schema added to the document if missing."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("ErrorBody", ErrorBody.model_json_schema(ref_template=_SCHEMAS + "{model}"))
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": _SCHEMAS + "ErrorBody"}}},
+    }

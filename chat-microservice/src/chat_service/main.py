@@ -14,6 +14,7 @@ from auth_validator import (
     install_error_handlers,
     install_token_verifier,
     limit_request_bodies,
+    limit_request_headers,
     render_error,
 )
 from chat_service.chats.api import router as chats_router
@@ -59,6 +60,7 @@ def create_app(settings: ChatSettings | None = None, jwt: JwtSettings | None = N
     install_token_verifier(app, TokenVerifier(jwt or JwtSettings()))
     install_error_handlers(app)
     limit_request_bodies(app, settings.max_body_bytes)
+    limit_request_headers(app, settings.max_header_bytes)  # outermost: checked first
     for error_type in _DEPENDENCY_OF:
         app.add_exception_handler(error_type, _render_unavailable)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

@@ -100,6 +100,10 @@ class ChatSettings(BaseSettings):
     # nginx allows by default: far above the largest valid send (4000 emoji written as JSON
     # escapes, about 48 KB).
     max_body_bytes: int = Field(1_048_576, ge=1_024)
+    # Requests whose header lines total more get 431. 16 KiB, as nginx's default buffers
+    # allow: an access token is under 1 KB, while a megabyte of header is refused before
+    # token checks, logs and metrics see it.
+    max_header_bytes: int = Field(16_384, ge=1_024)
 
     @field_validator("keyspace")
     @classmethod

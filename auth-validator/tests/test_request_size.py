@@ -1,4 +1,5 @@
-"""Request bodies past the cap are refused with 413 before anything parses them."""
+"""Request bodies past the cap are refused with 413, and header lines past theirs with 431,
+before anything parses them."""
 
 from collections.abc import AsyncIterator
 
@@ -7,9 +8,10 @@ import pytest
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
-from auth_validator import install_error_handlers, limit_request_bodies
+from auth_validator import install_error_handlers, limit_request_bodies, limit_request_headers
 
 LIMIT = 1024
+HEADER_LIMIT = 2048
 
 
 class Body(BaseModel):
@@ -20,6 +22,7 @@ def build_app() -> tuple[FastAPI, list[str]]:
     app = FastAPI()
     install_error_handlers(app)
     limit_request_bodies(app, LIMIT)
+    limit_request_headers(app, HEADER_LIMIT)
     seen: list[str] = []
 
     @app.post("/echo")
@@ -99,3 +102,28 @@ async def test_a_chunked_body_under_the_cap_arrives_whole(
 
     response = await client.post("/raw", content=chunks())
     assert (response.status_code, response.json()) == (200, {"length": 300})
+
+
+def _header_lines(request: httpx.Request) -> int:
+    return sum(len(name) + len(value) for name, value in request.headers.raw)
+
+
+@pytest.mark.parametrize("excess", [0, 1, 1_000_000])
+async def test_headers_past_their_cap_are_431_and_reach_no_endpoint(
+    served: tuple[httpx.AsyncClient, list[str]], excess: int
+) -> None:
+    client, seen = served
+    request = client.build_request("POST", "/echo", json={"text": "hi"})
+    padding = HEADER_LIMIT - _header_lines(request) - len("x-padding") + excess
+    request.headers["X-Padding"] = "p" * padding
+    response = await client.send(request)
+    if excess == 0:
+        assert response.status_code == 200, response.text
+        assert seen == ["hi"]
+        return
+    assert response.status_code == 431
+    assert response.json() == {
+        "detail": f"The request headers are larger than {HEADER_LIMIT} bytes.",
+        "code": "request_header_fields_too_large",
+    }
+    assert seen == []

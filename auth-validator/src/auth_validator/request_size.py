@@ -1,10 +1,11 @@
-"""A cap on request bodies: past it the answer is the shared 413 error, before any parsing."""
+"""Caps on request sizes: past them the answer is the shared 413 (body) or 431 (headers)
+error, before anything parses the request."""
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from auth_validator.errors import ContentTooLarge, render_error
+from auth_validator.errors import ContentTooLarge, HeadersTooLarge, render_error
 
 
 def limit_request_bodies(app: FastAPI, max_bytes: int) -> None:
@@ -12,6 +13,34 @@ def limit_request_bodies(app: FastAPI, max_bytes: int) -> None:
     the OpenAPI document for every operation that takes a body)."""
     app.state.max_body_bytes = max_bytes
     app.add_middleware(BodySizeLimit, max_bytes=max_bytes)
+
+
+def limit_request_headers(app: FastAPI, max_bytes: int) -> None:
+    """Refuses requests whose header lines total more than `max_bytes` with 431
+    `request_header_fields_too_large` (listed for every operation in the OpenAPI document).
+    The HTTP server already holds them; the cap keeps a megabyte of token or cookie from
+    reaching token checks, logs and metrics."""
+    app.state.max_header_bytes = max_bytes
+    app.add_middleware(HeaderSizeLimit, max_bytes=max_bytes)
+
+
+class HeaderSizeLimit:
+    """Counts names and values of every header line, as servers that cap headers do."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self._app = app
+        self._max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            size = sum(len(name) + len(value) for name, value in scope["headers"])
+            if size > self._max_bytes:
+                error = HeadersTooLarge(
+                    f"The request headers are larger than {self._max_bytes} bytes."
+                )
+                await render_error(error)(scope, receive, send)
+                return
+        await self._app(scope, receive, send)
 
 
 class BodySizeLimit:
