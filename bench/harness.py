@@ -33,6 +33,7 @@ __all__ = [
     "free_port",
     "make_pairs",
     "metric",
+    "metric_sum",
     "percentile",
     "pipeline",
     "running",
@@ -173,6 +174,18 @@ def metric(url: str, name: str) -> float:
     """The value of one unlabelled Prometheus counter or gauge at `url`."""
     found = re.search(rf"^{name} ([\d.e+-]+)$", httpx.get(url, timeout=5).text, re.MULTILINE)
     return float(found.group(1)) if found else 0.0
+
+
+def metric_sum(url: str, name: str, **labels: str) -> float:
+    """The sum of the samples of a labelled Prometheus metric at `url` whose labels include
+    `labels` (all of its samples when none are given)."""
+    total = 0.0
+    pattern = rf"^{name}\{{(.*)\}} ([\d.e+-]+)$"
+    for found in re.finditer(pattern, httpx.get(url, timeout=5).text, re.MULTILINE):
+        have = dict(re.findall(r'(\w+)="([^"]*)"', found.group(1)))
+        if all(have.get(k) == v for k, v in labels.items()):
+            total += float(found.group(2))
+    return total
 
 
 def chat_variants(values: list[str] | None) -> dict[str, str]:

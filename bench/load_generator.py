@@ -6,7 +6,8 @@ measure the server. Each run's Lua script ends by printing one `RESULT {json}` l
 `RESULT_LUA`); a run without a script is parsed from wrk's own report.
 
 CPU time is read from the kernel (/proc/PID/stat) before and after a run, for every process
-named, and divided by the requests the run completed: milliseconds of CPU per request.
+named, and divided by the requests the run completed: milliseconds of CPU per request. The
+same file gives resident memory, for the benchmarks that watch it (`usage`).
 """
 
 import json
@@ -47,26 +48,59 @@ def cpu_seconds(pid: int | None) -> float:
     """User + system CPU time a process, its descendants and their children already reaped
     (all their threads) have used so far: a launcher's real work often runs in a child (the
     Firestore emulator's JVM, Postgres under `runuser`, a process per Postgres connection)."""
-    if pid is None:
-        return 0.0
-    stats: dict[int, tuple[int, int]] = {}
+    table = _process_table()
+    return _cpu_seconds(_tree(pid, table), table)
+
+
+def usage(pids: dict[str, int | None]) -> dict[str, dict[str, float]]:
+    """Per named process tree, from one reading of /proc: `cpu_s` as `cpu_seconds` counts it,
+    and `rss_mb`, the sum of the resident memory of its processes (pages two of them share,
+    such as a forked worker's, count once per process)."""
+    table = _process_table()
+    page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
+    figures = {}
+    for name, pid in pids.items():
+        tree = _tree(pid, table)
+        rss_mb = sum(int(table[p][21]) for p in tree) * page_mb
+        figures[name] = {"cpu_s": _cpu_seconds(tree, table), "rss_mb": rss_mb}
+    return figures
+
+
+def _cpu_seconds(tree: list[int], table: dict[int, list[str]]) -> float:
+    # utime, stime, and cutime, cstime: the time of children it has reaped
+    ticks = sum(sum(int(f) for f in table[p][11:15]) for p in tree)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _process_table() -> dict[int, list[str]]:
+    """The fields of /proc/PID/stat after the command name, for every process."""
+    table: dict[int, list[str]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                table[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:  # exited meanwhile
                 continue
-            # utime, stime, and cutime, cstime: the time of children it has reaped
-            stats[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]))
+    return table
+
+
+def _tree(pid: int | None, table: dict[int, list[str]]) -> list[int]:
+    """`pid` and every descendant of it that `table` holds."""
     children: dict[int, list[int]] = {}
-    for child, (parent, _) in stats.items():
-        children.setdefault(parent, []).append(child)
-    ticks, pending = 0, [pid]
+    for child, fields in table.items():
+        children.setdefault(int(fields[1]), []).append(child)
+    found: list[int] = []
+    pending = [pid] if pid in table else []
     while pending:
         current = pending.pop()
-        ticks += stats.get(current, (0, 0))[1]
+        found.append(current)
         pending += children.get(current, [])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def wrk_threads(connections: int) -> int:
+    """The threads `wrk` runs with: two, or one for a single connection."""
+    return min(2, connections)
 
 
 def wrk(
@@ -78,7 +112,7 @@ def wrk(
 ) -> dict[str, Any]:
     """One wrk run (two threads, at most `connections` connections); its figures plus the CPU
     time wrk itself used. `args` reach the script's `init(args)`."""
-    threads = min(2, connections)
+    threads = wrk_threads(connections)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s"]
     if script is not None:
         command += ["-s", str(script)]
