@@ -87,7 +87,8 @@ def _run_with_crashes(seed: int) -> list[list[int]]:
                 emitted += [[int(m.body) for m in c.burst.list_of_messages] for c in pending]
                 pending = []
                 committed_offset = min(window.earliest_offsets().get(0, position), position)
-                committed_meta = next_checkpoint(position, window.open_keys(0), replay).encode()
+                open_keys = window.open_keys().get(0, {})
+                committed_meta = next_checkpoint(position, open_keys, replay).encode()
         if position >= len(log) and position < crash_at:
             emitted += [[int(m.body) for m in c.burst.list_of_messages] for c in pending]
             emitted += [[int(m.body) for m in c.burst.list_of_messages] for c in window.flush_all()]

@@ -103,7 +103,7 @@ def test_message_arriving_at_the_deadline_starts_a_new_burst() -> None:
     closed = window.add(message(body="new"), 1, 0)
     assert [bodies(c) for c in closed] == [["old"]]
     assert closed[0].reason is FlushReason.IDLE
-    assert window.open_keys(0) == {(CHAT_A, "1"): 1}
+    assert window.open_keys()[0] == {(CHAT_A, "1"): 1}
 
 
 def test_max_latency_wins_a_tie_with_idle() -> None:
@@ -172,8 +172,8 @@ def test_per_partition_cap_closes_the_oldest_of_that_partition() -> None:
     chats = [uuid.uuid4() for _ in range(3)]
     closed = [c for i, chat in enumerate(chats) for c in window.add(message(chat), i, 0)]
     assert [c.burst.chat_id for c in closed] == [chats[0]]
-    assert set(window.open_keys(1)) == {(other, "1")}
-    assert len(window.open_keys(0)) == 2
+    assert set(window.open_keys()[1]) == {(other, "1")}
+    assert len(window.open_keys()[0]) == 2
 
 
 def test_memory_stays_bounded_under_endless_distinct_keys() -> None:
@@ -263,3 +263,15 @@ def test_aggregate_id_is_sender_and_first_message_time() -> None:
 def test_policy_rejects_nonsense(policy: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="must be"):
         make(FakeClock(), **policy)
+
+
+def test_open_keys_lists_every_partition_in_one_call_and_forgets_closed_ones() -> None:
+    clock = FakeClock()
+    window = make(clock)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    window.add(message(first), 7, 0)
+    window.add(message(second), 9, 3)
+    assert window.open_keys() == {0: {(first, "1"): 7}, 3: {(second, "1"): 9}}
+    clock.advance(3600)
+    window.close_due()
+    assert window.open_keys() == {}

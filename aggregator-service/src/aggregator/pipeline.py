@@ -132,6 +132,7 @@ class Aggregator:
 
     def _offsets(self) -> dict[TopicPartition, OffsetAndMetadata]:
         earliest = self.window.earliest_offsets()
+        open_keys = self.window.open_keys()
         offsets = {}
         for partition, progress in self.progress.items():
             if progress.read_up_to is None:
@@ -141,7 +142,7 @@ class Aggregator:
             # A still-buffered message holds the offset back so that it is read again.
             offset = min(earliest.get(partition, progress.read_up_to), progress.read_up_to)
             checkpoint = next_checkpoint(
-                progress.read_up_to, self.window.open_keys(partition), progress.replay
+                progress.read_up_to, open_keys.get(partition, {}), progress.replay
             )
             tp = TopicPartition(self.settings.input_topic, partition)
             offsets[tp] = OffsetAndMetadata(offset, checkpoint.encode())

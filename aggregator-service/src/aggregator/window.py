@@ -143,9 +143,14 @@ class BurstWindow:
                 earliest[buf.partition] = buf.first_offset
         return earliest
 
-    def open_keys(self, partition: int) -> dict[BufferKey, int]:
-        """The keys still open on a partition, each with the offset its buffer started at."""
-        return {k: b.first_offset for k, b in self._buffers.items() if b.partition == partition}
+    def open_keys(self) -> dict[int, dict[BufferKey, int]]:
+        """Per partition, the keys still open, each with the offset its buffer started at. One
+        pass over the buffers for every partition: a commit asks for all of them at once, and
+        a pass per partition would cost partitions x buffers with the event loop held."""
+        by_partition: dict[int, dict[BufferKey, int]] = {}
+        for key, buf in self._buffers.items():
+            by_partition.setdefault(buf.partition, {})[key] = buf.first_offset
+        return by_partition
 
     def _now(self) -> float:
         now = self._clock()
