@@ -218,10 +218,12 @@ class Aggregator:
     async def _abort_or_give_up(self, error: KafkaError) -> None:
         txn = self.clients.producer._txn_manager  # aiokafka exposes no public state accessor
         if txn.is_fatal_error():
-            # Fenced: a newer process holds our transactional id. Nothing of ours can commit
-            # any more; stopping is the only correct move (the supervisor restarts us).
+            # Usually fenced: a newer process holds our transactional id. Also any error the
+            # transaction manager cannot recover from, such as an offset commit the broker
+            # refused as too large. Nothing of ours can commit any more; stopping is the only
+            # correct move (the supervisor restarts us, and the state is rebuilt from Kafka).
             self.fatal = error
-            log.error("producer_fenced_stopping", error=repr(error))
+            log.error("producer_fatal_error_stopping", error=repr(error))
         elif txn.is_in_transaction():
             await self.clients.producer.abort_transaction()
 
