@@ -41,6 +41,7 @@ from chat_service.database import connect, execute, prepare
 from chat_service.messages.publisher import MessagePublisher
 from chat_service.messages.repository import MessageRepository
 from chat_service.messages.service import MessageService
+from chat_service.metrics import ChatMetrics
 from chat_service.migrations import migrate
 from chat_service.rate_limits import SendLimits
 from chat_service.settings import ChatSettings
@@ -225,7 +226,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         async with httpx.AsyncClient() as unused_auth:
             chats = ChatService(chat_repo, UserDirectory(unused_auth, settings))
             service = MessageService(
-                settings, repo, chats, MessagePublisher(settings), SendLimits(settings)
+                settings,
+                repo,
+                chats,
+                MessagePublisher(settings),
+                SendLimits(settings, ChatMetrics()),
             )
             depths = [
                 d for d in (0, 1_000, args.messages // 2, args.messages - PAGE) if d < args.messages
