@@ -23,7 +23,7 @@ from devstack.web_ui import WebUI
 sys.path.insert(0, str(Path(__file__).parent))
 
 from chat_page import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS
-from end_to_end_support import Pipeline
+from end_to_end_support import Pipeline, service_environment
 from playwright.sync_api import Browser, sync_playwright
 
 
@@ -38,29 +38,8 @@ def pipeline(
     bootstrap = stack.kafka_bootstrap_servers
     topics = {name: unique_name(name) for name in ("messages", "grouped", "dead_letters")}
     asyncio.run(create_topics(bootstrap, topics.values(), partitions=3))
-    service_environment = {
-        "AUTH_SIGNUPS_PER_ADDRESS": "1000",
-        "AUTH_WORKERS": "1",
-        "CHAT_WORKERS": "1",
-        # User ids restart in each fresh database; the stack's Redis keeps older counters.
-        "AUTH_RATE_LIMIT_PREFIX": unique_name("auth_limits"),
-        "CHAT_RATE_LIMIT_PREFIX": unique_name("chat_limits"),
-        "CHAT_KEYSPACE": fresh_keyspace,
-        "CHAT_MESSAGES_TOPIC": topics["messages"],
-        "CHAT_SEND_RATE_PER_SECOND": "1000",
-        "CHAT_SEND_BURST": "1000",
-        "AGGREGATOR_INPUT_TOPIC": topics["messages"],
-        "AGGREGATOR_OUTPUT_TOPIC": topics["grouped"],
-        "AGGREGATOR_GROUP_ID": unique_name("aggregator"),
-        "AGGREGATOR_TRANSACTIONAL_ID": unique_name("aggregator"),
-        "AGGREGATOR_IDLE_TIMEOUT": "1",
-        "AGGREGATOR_MAX_LATENCY": "2",
-        "CONSUMER_INPUT_TOPIC": topics["grouped"],
-        "CONSUMER_DEAD_LETTER_TOPIC": topics["dead_letters"],
-        "CONSUMER_GROUP_ID": unique_name("consumer"),
-        "CONSUMER_FIREBASE_PROJECT": firestore_project,
-    }
-    for name, value in service_environment.items():
+    environment = service_environment(topics, fresh_keyspace, firestore_project)
+    for name, value in environment.items():
         monkeypatch.setenv(name, value)
     settings = StackSettings(
         state_dir=REPO_ROOT / ".devstack" / unique_name("e2e"),

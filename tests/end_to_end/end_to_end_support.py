@@ -15,6 +15,37 @@ from devstack import processes
 from devstack import stack as runner
 from devstack.components.base import Component
 from devstack.settings import StackSettings
+from devstack.testing import unique_name
+
+
+def service_environment(
+    topics: dict[str, str], keyspace: str, firestore_project: str
+) -> dict[str, str]:
+    """The services' variables for a test pipeline: its own topics (`messages`, `grouped`,
+    `dead_letters`), keyspace, Firestore project and rate-limit counters, generous limits, one
+    process per service (so a kill -9 of the service is a kill of all of it), short bursts."""
+    return {
+        "AUTH_SIGNUPS_PER_ADDRESS": "1000",
+        "AUTH_WORKERS": "1",
+        "CHAT_WORKERS": "1",
+        # User ids restart in each fresh database, while Redis keeps older counters.
+        "AUTH_RATE_LIMIT_PREFIX": unique_name("auth_limits"),
+        "CHAT_RATE_LIMIT_PREFIX": unique_name("chat_limits"),
+        "CHAT_KEYSPACE": keyspace,
+        "CHAT_MESSAGES_TOPIC": topics["messages"],
+        "CHAT_SEND_RATE_PER_SECOND": "1000",
+        "CHAT_SEND_BURST": "1000",
+        "AGGREGATOR_INPUT_TOPIC": topics["messages"],
+        "AGGREGATOR_OUTPUT_TOPIC": topics["grouped"],
+        "AGGREGATOR_GROUP_ID": unique_name("aggregator"),
+        "AGGREGATOR_TRANSACTIONAL_ID": unique_name("aggregator"),
+        "AGGREGATOR_IDLE_TIMEOUT": "1",
+        "AGGREGATOR_MAX_LATENCY": "2",
+        "CONSUMER_INPUT_TOPIC": topics["grouped"],
+        "CONSUMER_DEAD_LETTER_TOPIC": topics["dead_letters"],
+        "CONSUMER_GROUP_ID": unique_name("consumer"),
+        "CONSUMER_FIREBASE_PROJECT": firestore_project,
+    }
 
 
 @dataclass

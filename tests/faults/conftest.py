@@ -35,7 +35,7 @@ from devstack.testing import admin_sql, free_port, unique_name
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "end_to_end"))
 
-from end_to_end_support import Pipeline
+from end_to_end_support import Pipeline, service_environment
 from fault_load import LoadShape, every_service_ready, seconds_until
 from fault_report import FaultRow, render, write_json
 
@@ -101,7 +101,8 @@ def running_pipeline(private_infrastructure: dict[str, Component]) -> Iterator[P
     services = runner.build(Context(settings, progress=lambda _: None), BACKEND)
     with pytest.MonkeyPatch.context() as environment:
         # Services read these whenever a test starts one again.
-        for name, value in service_environment(topics, project).items():
+        keyspace = unique_name("faults")
+        for name, value in service_environment(topics, keyspace, project).items():
             environment.setenv(name, value)
         environment.setenv("FIRESTORE_EMULATOR_HOST", endpoints.firestore_emulator_host)
         try:
@@ -119,32 +120,6 @@ def pipeline(running_pipeline: Pipeline) -> Pipeline:
     runner.up(list(running_pipeline.components.values()))
     seconds_until(lambda: every_service_ready(running_pipeline), within=120)
     return running_pipeline
-
-
-def service_environment(topics: dict[str, str], project: str) -> dict[str, str]:
-    return {
-        "AUTH_SIGNUPS_PER_ADDRESS": "1000",
-        # One process per service: a kill -9 of the service is then a kill of all of it.
-        "AUTH_WORKERS": "1",
-        "CHAT_WORKERS": "1",
-        # User ids restart in each fresh database; the private Redis keeps older counters.
-        "AUTH_RATE_LIMIT_PREFIX": unique_name("auth_limits"),
-        "CHAT_RATE_LIMIT_PREFIX": unique_name("chat_limits"),
-        "CHAT_KEYSPACE": unique_name("faults"),
-        "CHAT_MESSAGES_TOPIC": topics["messages"],
-        "CHAT_SEND_RATE_PER_SECOND": "1000",
-        "CHAT_SEND_BURST": "1000",
-        "AGGREGATOR_INPUT_TOPIC": topics["messages"],
-        "AGGREGATOR_OUTPUT_TOPIC": topics["grouped"],
-        "AGGREGATOR_GROUP_ID": unique_name("aggregator"),
-        "AGGREGATOR_TRANSACTIONAL_ID": unique_name("aggregator"),
-        "AGGREGATOR_IDLE_TIMEOUT": "1",
-        "AGGREGATOR_MAX_LATENCY": "2",
-        "CONSUMER_INPUT_TOPIC": topics["grouped"],
-        "CONSUMER_DEAD_LETTER_TOPIC": topics["dead_letters"],
-        "CONSUMER_GROUP_ID": unique_name("consumer"),
-        "CONSUMER_FIREBASE_PROJECT": project,
-    }
 
 
 @pytest.fixture
