@@ -1,7 +1,8 @@
 """Fault tests run against infrastructure of their own: Postgres, Redis, Kafka, Cassandra and
 both emulators started by devstack's code in a private state folder on free ports, so that
-killing one of them never disturbs another suite. Each test gets the four services on fresh
-topics, a fresh keyspace, database and Firestore project.
+killing one of them never disturbs another suite. The four services run once for all tests,
+on fresh topics, keyspace, database and Firestore project; each test opens chats of its own,
+and finds the pipeline whole again first.
 
 `FAULT_SCALE=full` (what `make fault` sets) sends more messages per fault; the default is the
 short form that `make test` runs. Every test adds a row to the table printed at the end.
