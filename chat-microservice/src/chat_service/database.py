@@ -12,7 +12,7 @@ from cassandra.cluster import (
     NoHostAvailable,
     Session,
 )
-from cassandra.policies import RoundRobinPolicy
+from cassandra.policies import ExponentialReconnectionPolicy, RoundRobinPolicy
 from cassandra.query import (
     BatchStatement,
     BatchType,
@@ -56,6 +56,9 @@ def connect(settings: ChatSettings, keyspace: str | None = None) -> tuple[Cluste
         execution_profiles={EXEC_PROFILE_DEFAULT: profile},
         protocol_version=5,
         connect_timeout=settings.cassandra_timeout.total_seconds(),
+        # The driver's default backoff grows to ten minutes between tries: after a restart of
+        # Cassandra, sends would answer 503 for up to twice the outage. Five seconds at most.
+        reconnection_policy=ExponentialReconnectionPolicy(base_delay=0.5, max_delay=5.0),
     )
     try:
         return cluster, cluster.connect(keyspace)
