@@ -1,4 +1,4 @@
-"""Brute-force and sign-up limits (DESIGN §10): 429 with Retry-After, per name and address."""
+"""Brute-force and sign-up limits: 429 with Retry-After, per name and address."""
 
 import asyncio
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""Brute-force and sign-up limits (DESIGN §10) on top of the `limits` library.
+"""Brute-force and sign-up limits (the README's "Limits") on top of the `limits` library.
 
 Moving windows: "10 failures per 15 minutes" means any 15-minute span, so an attacker cannot
 double the rate by straddling a fixed window boundary. Counters live in Redis by default

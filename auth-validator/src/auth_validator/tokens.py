@@ -1,4 +1,5 @@
-"""Issuing and verifying access tokens (claims per DESIGN §3). No network calls."""
+"""Issuing and verifying access tokens (the claims are listed in this package's README).
+No network calls."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta

@@ -1,4 +1,4 @@
-"""Sending (DESIGN §5) and reading history (DESIGN §4).
+"""Sending and reading history (docs/architecture.md, "How a message travels").
 
 Sending: validate, check membership and the sender's rate, claim the `client_message_id`,
 check for a repeated body, store, publish, and only then acknowledge. The repeated-body check
