@@ -14,7 +14,7 @@ from devstack.components.base import Context
 from devstack.kafka_topics import create_topics, delete_topics
 from devstack.services import AuthService, ChatService
 from devstack.settings import REPO_ROOT, Endpoints, StackSettings
-from devstack.testing import admin_sql, free_port, unique_name
+from devstack.testing import admin_sql, database_url, drop_keyspace, free_port, unique_name
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ def services(stack: Endpoints) -> Iterator[Services]:
         state_dir=REPO_ROOT / ".devstack" / unique_name("contract"),
         auth_port=free_port(),
         chat_port=free_port(),
-        database_url=_database_url(stack, database),
+        database_url=database_url(stack, database),
         kafka_bootstrap_servers=stack.kafka_bootstrap_servers,
         cassandra_hosts=stack.cassandra_hosts,
         firestore_emulator_host=stack.firestore_emulator_host,
@@ -53,7 +53,7 @@ def services(stack: Endpoints) -> Iterator[Services]:
         runner.down(components)
         shutil.rmtree(settings.state_dir, ignore_errors=True)
         asyncio.run(delete_topics(stack.kafka_bootstrap_servers, [topic]))
-        _drop_keyspace(stack, keyspace)
+        drop_keyspace(stack, keyspace)
         admin_sql(stack, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
@@ -77,21 +77,3 @@ def _environment(keyspace: str, topic: str) -> dict[str, str]:
         "CHAT_REPEAT_BODY_LIMIT": unlimited,
         "CHAT_RATE_LIMIT_PREFIX": unique_name("contract_chat_limits"),
     }
-
-
-def _database_url(stack: Endpoints, database: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    url = make_url(stack.database_url).set(database=database)
-    return url.render_as_string(hide_password=False)
-
-
-def _drop_keyspace(stack: Endpoints, keyspace: str) -> None:
-    from cassandra.cluster import Cluster
-
-    hosts, port = stack.cassandra_contact
-    cluster = Cluster(hosts, port=port)
-    try:
-        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=60)
-    finally:
-        cluster.shutdown()

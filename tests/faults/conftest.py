@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from devstack import stack as runner
 from devstack.components.base import Component, Context
@@ -29,7 +28,7 @@ from devstack.components.redis import Redis
 from devstack.kafka_topics import create_topics
 from devstack.services import BACKEND
 from devstack.settings import REPO_ROOT, StackSettings
-from devstack.testing import admin_sql, free_port, unique_name
+from devstack.testing import admin_sql, database_url, free_port, unique_name
 
 # The support modules sit next to the tests and in the end-to-end folder (the pipeline and its
 # users); with pytest's importlib mode their folders must be on the path.
@@ -90,12 +89,11 @@ def running_pipeline(private_infrastructure: dict[str, Component]) -> Iterator[P
     topics = {name: unique_name(name) for name in ("messages", "grouped", "dead_letters")}
     asyncio.run(create_topics(endpoints.kafka_bootstrap_servers, topics.values(), partitions=3))
     project = f"demo-{unique_name('faults').replace('_', '-')}"
-    database_url = make_url(endpoints.database_url).set(database=database)
     settings = StackSettings(
         **{
             **infrastructure.model_dump(),
             "state_dir": infrastructure.state_dir / unique_name("services"),
-            "database_url": database_url.render_as_string(hide_password=False),
+            "database_url": database_url(endpoints, database),
             **{f"{name}_port": free_port() for name in ("auth", "chat", "aggregator", "consumer")},
         }
     )

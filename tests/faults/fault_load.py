@@ -19,6 +19,7 @@ from end_to_end_support import (
     wait_for,
 )
 
+from devstack.services import Service
 from devstack.testing import unique_name
 
 REQUEST_TIMEOUT = 20.0
@@ -174,22 +175,22 @@ def seconds_until(condition: Callable[[], bool], within: float = 180) -> float:
     return time.monotonic() - started
 
 
-READY_PATHS = {
-    "auth": "/auth/api/ready/", "chat": "/chat/api/ready/", "aggregator": "/ready",
-    "consumer": "/ready",
-}  # fmt: skip
+SERVICES = ("auth", "chat", "aggregator", "consumer")
 
 
 def ready_status(pipeline: Pipeline, service: str) -> int:
-    port = getattr(pipeline.settings, f"{service}_port")
+    """The status of the service's readiness probe (0 when nothing answers)."""
+    component = pipeline.components[service]
+    assert isinstance(component, Service)
+    url = f"http://127.0.0.1:{component.port}{component.ready_path}"
     try:
-        return httpx.get(f"http://127.0.0.1:{port}{READY_PATHS[service]}", timeout=5).status_code
+        return httpx.get(url, timeout=5).status_code
     except httpx.TransportError:
         return 0
 
 
 def every_service_ready(pipeline: Pipeline) -> bool:
-    return all(ready_status(pipeline, service) == 200 for service in READY_PATHS)
+    return all(ready_status(pipeline, service) == 200 for service in SERVICES)
 
 
 def history_ids(pipeline: Pipeline, conversation: Conversation) -> list[str]:

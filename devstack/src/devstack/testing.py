@@ -129,9 +129,25 @@ def fresh_database_url(stack: Endpoints) -> Iterator[str]:
     name = unique_name("test")
     admin_sql(stack, f'CREATE DATABASE "{name}"')
     try:
-        yield make_url(stack.database_url).set(database=name).render_as_string(hide_password=False)
+        yield database_url(stack, name)
     finally:
         admin_sql(stack, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def database_url(stack: Endpoints, database: str) -> str:
+    """The stack's Postgres URL, pointed at `database`."""
+    return make_url(stack.database_url).set(database=database).render_as_string(hide_password=False)
+
+
+def drop_keyspace(stack: Endpoints, keyspace: str) -> None:
+    from cassandra.cluster import Cluster
+
+    hosts, port = stack.cassandra_contact
+    cluster = Cluster(hosts, port=port)
+    try:
+        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=60)
+    finally:
+        cluster.shutdown()
 
 
 def admin_sql(stack: Endpoints, statement: str) -> None:
@@ -150,16 +166,9 @@ def admin_sql(stack: Endpoints, statement: str) -> None:
 @pytest.fixture
 def fresh_keyspace(stack: Endpoints) -> Iterator[str]:
     """A keyspace name nobody uses yet; the code under test creates it, the fixture drops it."""
-    from cassandra.cluster import Cluster
-
     name = unique_name("test")
     yield name
-    hosts, port = stack.cassandra_contact
-    cluster = Cluster(hosts, port=port)
-    try:
-        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {name}", timeout=60)
-    finally:
-        cluster.shutdown()
+    drop_keyspace(stack, name)
 
 
 @pytest.fixture
