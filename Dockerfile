@@ -50,6 +50,8 @@ COPY devstack/pyproject.toml devstack/
 COPY chat-events/pyproject.toml chat-events/
 COPY observability/pyproject.toml observability/
 COPY service-settings/pyproject.toml service-settings/
+COPY http-kit/pyproject.toml http-kit/
+COPY stream-kit/pyproject.toml stream-kit/
 COPY auth-validator/pyproject.toml auth-validator/
 COPY auth-microservice/pyproject.toml auth-microservice/
 COPY chat-microservice/pyproject.toml chat-microservice/
@@ -67,6 +69,8 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 COPY chat-events/ chat-events/
 COPY observability/ observability/
 COPY service-settings/ service-settings/
+COPY http-kit/ http-kit/
+COPY stream-kit/ stream-kit/
 COPY auth-validator/ auth-validator/
 COPY auth-microservice/ auth-microservice/
 COPY chat-microservice/ chat-microservice/

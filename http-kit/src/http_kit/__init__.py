@@ -1,0 +1,1 @@
+"""Shared HTTP service kit (filled in by the refactor)."""

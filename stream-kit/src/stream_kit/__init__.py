@@ -1,0 +1,1 @@
+"""Shared stream service kit (filled in by the refactor)."""
