@@ -21,6 +21,16 @@ def test_durations_accept_seconds_and_iso_8601(raw: object, expected: timedelta)
     assert Example.model_validate({"timeout": raw}).timeout == expected
 
 
+@pytest.mark.parametrize("raw", ["-1", "-0.001", -3, "-PT2S", "-01:00:00", timedelta(seconds=-1)])
+def test_negative_durations_are_refused(raw: object) -> None:
+    with pytest.raises(ValidationError, match="must not be negative"):
+        Example.model_validate({"timeout": raw})
+
+
+def test_a_zero_duration_is_accepted() -> None:
+    assert Example.model_validate({"timeout": "0"}).timeout == timedelta(0)
+
+
 def test_nonsense_duration_and_unknown_environment_are_refused() -> None:
     with pytest.raises(ValidationError):
         Example.model_validate({"timeout": "soon"})

@@ -27,8 +27,16 @@ def _seconds_if_number(value: object) -> object:
     return value
 
 
-Duration = Annotated[timedelta, BeforeValidator(_seconds_if_number)]
-"""A `timedelta` that also accepts a plain number of seconds from the environment."""
+def _not_negative(value: timedelta) -> timedelta:
+    # No setting means a time span in the past; a sign slip (`-5`) must fail at start-up,
+    # not turn a timeout into "already expired" or a window into one that never opens.
+    if value < timedelta(0):
+        raise ValueError("a duration must not be negative")
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_seconds_if_number), AfterValidator(_not_negative)]
+"""A `timedelta`, zero or positive, that also accepts a plain number of seconds."""
 
 
 def contact_points(hosts: str, default_port: int = 9042) -> tuple[list[str], int]:
