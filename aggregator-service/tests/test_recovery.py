@@ -9,7 +9,7 @@ from aiokafka.errors import KafkaError
 
 from aggregator.metrics import AggregatorMetrics
 from aggregator.pipeline import Aggregator, RebalanceHandler
-from aggregator.service import build_clients
+from aggregator.process import build_clients
 from aggregator.settings import AggregatorSettings
 from aggregator.window import BurstWindow
 from devstack.settings import Endpoints

@@ -9,13 +9,12 @@ from deployment_manifests import Container, compose_app_containers, k8s_app_cont
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
-from aggregated_consumer import service as consumer_service
-from aggregator import service as aggregator_service
 from auth_service.main import create_app as create_auth_app
 from auth_validator import JwtSettings
 from chat_service.main import create_app as create_chat_app
 from chat_service.settings import ChatSettings
 from devstack.testing import free_port
+from stream_kit import ProbeServer
 
 
 async def probe_statuses(server_class: type, paths: list[str]) -> dict[str, int]:
@@ -73,9 +72,8 @@ async def test_probe_paths_are_served_and_ports_are_the_container_ports(
                 if path.rstrip("/").endswith("/health"):
                     assert served[command].get(path).status_code == 200, container.where
             else:
-                # The probe server class each service really runs, wherever it is defined.
-                service = aggregator_service if command == "aggregator" else consumer_service
-                status = (await probe_statuses(service.ProbeServer, [path]))[path]
+                # Both stream services serve their probes with the stream kit's server.
+                status = (await probe_statuses(ProbeServer, [path]))[path]
                 assert status == 200, f"{container.where} {kind}: {path} answered {status}"
         if command in ("aggregator", "aggregated-consumer"):
             prefix = "AGGREGATOR" if command == "aggregator" else "CONSUMER"
@@ -97,7 +95,7 @@ def test_kubernetes_readiness_uses_ready_and_liveness_uses_health(
 async def test_a_wrong_probe_path_would_be_caught(served: dict[str, TestClient]) -> None:
     assert is_routed(served["auth-service"], "/auth/api/ready/")
     assert not is_routed(served["auth-service"], "/auth/api/readyz")
-    statuses = await probe_statuses(aggregator_service.ProbeServer, ["/ready", "/readyz"])
+    statuses = await probe_statuses(ProbeServer, ["/ready", "/readyz"])
     assert statuses == {"/ready": 200, "/readyz": 404}
 
 

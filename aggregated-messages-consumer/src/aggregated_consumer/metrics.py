@@ -1,53 +1,35 @@
 """Prometheus metrics of the consumer (one registry per process)."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from stream_kit import StageMetrics
 
 
 @dataclass
-class ConsumerMetrics:
-    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+class ConsumerMetrics(StageMetrics):
+    prefix = "consumer"
+    lag_help = "From a message's send time to the Firestore commit of its burst."
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self._documents = 0
         self._messages = 0
-        r = self.registry
-        self.bursts_in = Counter(
-            "consumer_bursts_in_total", "Records read from the bursts topic.", registry=r
+        self.bursts_in = self.counter("bursts_in_total", "Records read from the bursts topic.")
+        self.documents_written = self.counter(
+            "documents_written_total", "Firestore documents written (one per burst)."
         )
-        self.documents_written = Counter(
-            "consumer_documents_written_total",
-            "Firestore documents written (one per burst).",
-            registry=r,
+        self.messages_written = self.counter(
+            "messages_written_total", "Chat messages inside the written documents."
         )
-        self.messages_written = Counter(
-            "consumer_messages_written_total",
-            "Chat messages inside the written documents.",
-            registry=r,
-        )
-        self.documents_per_message = Gauge(
-            "consumer_documents_per_message",
+        self.documents_per_message = self.gauge(
+            "documents_per_message",
             "Firestore documents written per chat message since start (1.0 = no aggregation).",
-            registry=r,
         )
-        self.batch_commits = Counter(
-            "consumer_firestore_commits_total",
-            "Firestore batched commits by outcome.",
-            ["outcome"],
-            registry=r,
+        self.batch_commits = self.counter(
+            "firestore_commits_total", "Firestore batched commits by outcome.", ["outcome"]
         )
-        self.dead_letters = Counter(
-            "consumer_dead_letters_total",
-            "Records sent to the dead-letter topic.",
-            ["reason"],
-            registry=r,
-        )
-        self.lag = Histogram(
-            "consumer_end_to_end_lag_seconds",
-            "From a message's send time to the Firestore commit of its burst.",
-            buckets=(0.1, 0.25, 0.5, 1, 2, 3, 4, 5, 7.5, 10, 20, 60),
-            registry=r,
+        self.dead_letters = self.counter(
+            "dead_letters_total", "Records sent to the dead-letter topic.", ["reason"]
         )
 
     def record_written(self, documents: int, messages: int) -> None:

@@ -6,7 +6,6 @@ overwrites of the same documents: at-least-once delivery, exactly one document p
 """
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -87,10 +86,7 @@ class BurstWriter:
             return
         self.metrics.batch_commits.labels("committed").inc()
         self.metrics.record_written(len(items), sum(i.burst.count for i in items))
-        now = time.time()
-        for item in items:
-            for message in item.burst.list_of_messages:
-                self.metrics.lag.observe(max(0.0, now - message.time_iso.timestamp()))
+        self.metrics.observe_lag(m.time_iso for i in items for m in i.burst.list_of_messages)
         log.debug("bursts_written", bursts=len(items))
 
     async def _write_through_outages(self, bursts: list[Burst]) -> None:

@@ -10,7 +10,6 @@ Exactly once rests on three rules:
 """
 
 import asyncio
-import time
 from dataclasses import dataclass, field
 
 import structlog
@@ -60,9 +59,17 @@ class Aggregator:
     # The rebalance callbacks run on the consumer's coordinator task, concurrently with the
     # main loop: both touch the window and the producer's transaction, so they take turns.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    last_commit: float = field(default_factory=time.monotonic)
+    last_commit: float = field(init=False)
     fatal: KafkaError | None = None
     """Set when the producer can never commit again (fenced); the process must stop."""
+
+    def __post_init__(self) -> None:
+        self.last_commit = self._now()
+
+    def _now(self) -> float:
+        # The window's own clock: its deadlines are times of that clock, and a second clock
+        # (even time.monotonic itself, next to a fake one in a test) would not agree with them.
+        return self.window.clock()
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -90,12 +97,12 @@ class Aggregator:
 
     def _poll_wait_ms(self) -> int:
         deadline = self.window.next_deadline()
-        wait = _MAX_POLL_WAIT if deadline is None else deadline - time.monotonic()
+        wait = _MAX_POLL_WAIT if deadline is None else deadline - self._now()
         return max(0, int(min(wait, _MAX_POLL_WAIT) * 1000))
 
     def _commit_interval_passed(self) -> bool:
         interval = self.settings.commit_interval.total_seconds()
-        due = time.monotonic() - self.last_commit >= interval
+        due = self._now() - self.last_commit >= interval
         return due and any(p.dirty for p in self.progress.values())
 
     def _take(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> list[ClosedBurst]:
@@ -173,8 +180,8 @@ class Aggregator:
         moment after the commit call returns. The next owner of a handed-over partition must
         not read the older offset, or it would emit the last bursts a second time.
         """
-        deadline = time.monotonic() + _VISIBLE_TIMEOUT
-        while offsets and time.monotonic() < deadline:
+        deadline = self._now() + _VISIBLE_TIMEOUT
+        while offsets and self._now() < deadline:
             found = await self.clients.admin.list_consumer_group_offsets(
                 self.settings.group_id, partitions=list(offsets)
             )
@@ -185,17 +192,15 @@ class Aggregator:
             log.warning("committed_offsets_not_visible", partitions=len(offsets))
 
     def _record_commit(self, closed: list[ClosedBurst]) -> None:
-        self.last_commit = time.monotonic()
+        self.last_commit = self._now()
         for progress in self.progress.values():
             progress.dirty = False
-        now = time.time()
         for item in closed:
             self.metrics.bursts_out.inc()
             self.metrics.messages_out.inc(item.burst.count)
             self.metrics.flushes.labels(item.reason.value).inc()
             self.metrics.burst_size.observe(item.burst.count)
-            for message in item.burst.list_of_messages:
-                self.metrics.lag.observe(max(0.0, now - message.time_iso.timestamp()))
+            self.metrics.observe_lag(m.time_iso for m in item.burst.list_of_messages)
         self.metrics.transactions.labels("committed").inc()
         if closed:
             log.debug("bursts_committed", bursts=len(closed))

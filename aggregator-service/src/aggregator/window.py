@@ -80,6 +80,11 @@ class BurstWindow:
     def __len__(self) -> int:
         return len(self._buffers)
 
+    @property
+    def clock(self) -> Clock:
+        """The clock deadlines are measured on; whoever waits for `next_deadline` reads it."""
+        return self._clock
+
     def add(self, message: MessageEvent, offset: int, partition: int) -> list[ClosedBurst]:
         """Buffers a message; returns the bursts it closes (its own, or the oldest on overflow)."""
         now = self._now()

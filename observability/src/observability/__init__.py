@@ -1,4 +1,4 @@
-"""Logging and metrics set-up shared by every service."""
+"""Logging set-up shared by every service."""
 
 from observability.logging import configure_logging
 

@@ -1,0 +1,42 @@
+"""configure_logging: one renderer for structlog and standard-library records."""
+
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from observability import configure_logging
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """configure_logging changes process-wide state; later tests get it back as it was."""
+    root = logging.getLogger()
+    handlers, level, config = root.handlers[:], root.level, structlog.get_config()
+    yield
+    root.handlers[:], root.level = handlers, level
+    structlog.configure(**config)
+
+
+def test_json_lines_carry_the_event_its_fields_and_a_utc_timestamp(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging(json=True, level="info")
+    structlog.get_logger("stage").info("burst_flushed", count=3)
+    logging.getLogger("aiokafka").warning("broker gone")
+    first, second = (json.loads(line) for line in capsys.readouterr().err.splitlines())
+    assert (first["event"], first["count"], first["level"]) == ("burst_flushed", 3, "info")
+    assert first["logger"] == "stage"
+    assert first["timestamp"].endswith("Z")
+    assert (second["event"], second["logger"]) == ("broker gone", "aiokafka")
+
+
+def test_the_level_filters_structlog_events_too(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(json=False, level="WARNING")
+    structlog.get_logger("stage").info("quiet")
+    structlog.get_logger("stage").warning("loud")
+    output = capsys.readouterr().err
+    assert "loud" in output
+    assert "quiet" not in output
