@@ -4,8 +4,11 @@
 # server (the services' shared rate-limit counters), Chromium for the browser tests (driven by
 # Playwright, which never downloads a browser of its own here), and wrk, the load generator of
 # bench/. Java 17, Maven, Node.js and the Google Cloud SDK with its Firestore emulator are
-# expected on the machine; devstack names whichever one is missing.
+# expected on the machine; devstack names whichever one is missing. First, and without root:
+# a kustomize for the Kubernetes tests when kubectl is not installed (install-kustomize.sh).
 set -euo pipefail
+
+"$(dirname "$0")/install-kustomize.sh"
 
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)

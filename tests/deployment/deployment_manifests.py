@@ -5,11 +5,13 @@ the containers of a rendered kustomization with their environment resolved, and 
 settings classes that each service command reads.
 """
 
+import functools
 import os
 import re
 import shlex
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,6 +179,76 @@ def render_kustomization(path: str) -> list[dict[str, Any]]:
     )
     assert result.returncode == 0, result.stderr
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+# Kubernetes version the rendered objects are validated for: kubectl's (1.32, with kustomize
+# built in) and the kube-apiserver that `make k8s-check` builds (deploy/checks).
+KUBERNETES_VERSION = "1.32.0"
+# Where `make install` builds a standalone kustomize when neither kubectl nor kustomize is on
+# PATH (scripts/install-kustomize.sh).
+TOOLS_BIN = (
+    Path(os.environ.get("CHAT_TOOLS_DIR", Path.home() / ".cache" / "chat-devstack" / "tools"))
+    / "bin"
+)
+
+
+def kustomize_command() -> list[str] | None:
+    """`kubectl kustomize` where kubectl is installed, else a standalone `kustomize build`
+    (on PATH, or the one `make install` built); None when there is neither."""
+    if binary := shutil.which("kubectl"):
+        return [binary, "kustomize"]
+    standalone = shutil.which("kustomize") or shutil.which("kustomize", path=str(TOOLS_BIN))
+    return [standalone, "build"] if standalone else None
+
+
+def render_text(path: str) -> str:
+    """The kustomization at `path` rendered offline, as the renderer prints it. Overlays may
+    read files above their folder (the dev overlay's firestore.rules), hence the flag."""
+    command = kustomize_command()
+    assert command is not None, "neither kubectl nor kustomize is installed"
+    result = subprocess.run(
+        [*command, "--load-restrictor", "LoadRestrictionsNone", str(REPO / path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def parse_rendered(text: str) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(text) if doc]
+
+
+@functools.cache
+def rendered_overlay(path: str) -> str:
+    """render_text, once per test session: several test modules check the same overlays."""
+    return render_text(path)
+
+
+def schema_problems(rendered: str) -> list[str]:
+    """What `kubernetes-validate --strict` finds wrong with rendered objects, one line each:
+    a field the Kubernetes schema does not have, a wrong type, a missing required field. A
+    kind it has no schema for (a CRD) is only a warning to the tool, so it would pass
+    unchecked; here it is a problem too."""
+    tool = Path(sys.executable).with_name("kubernetes-validate")
+    result = subprocess.run(
+        [str(tool), "--strict", "--quiet", "--kubernetes-version", KUBERNETES_VERSION, "-"],
+        input=rendered,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    problems = [
+        line
+        for line in (result.stdout + result.stderr).splitlines()
+        if line.startswith(("ERROR", "WARN", "FATAL"))
+    ]
+    if result.returncode != 0 and not problems:
+        problems.append(f"kubernetes-validate exited {result.returncode}: {result.stderr}")
+    return problems
 
 
 def workloads(docs: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
