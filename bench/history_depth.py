@@ -32,8 +32,8 @@ from cassandra.query import SimpleStatement
 from harness import percentile
 
 from auth_validator import Principal
-from chat_events import ChatMessage, timeuuid_datetime
-from chat_service.buckets import bucket_of, timeuuid_at
+from chat_events import ChatMessage, timeuuid_at, timeuuid_datetime
+from chat_service.buckets import bucket_of
 from chat_service.chats.repository import ChatRepository
 from chat_service.chats.schemas import Chat
 from chat_service.chats.service import ChatService, chat_id_for

@@ -1,24 +1,27 @@
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import BaseModel, ValidationError
 
-from chat_events import ChatMessage, MessageEvent, burst_from_messages, timeuuid_datetime
+from chat_events import (
+    Burst,
+    ChatMessage,
+    MessageEvent,
+    UserId,
+    burst_from_messages,
+    timeuuid_at,
+    timeuuid_datetime,
+)
 
 CHAT = uuid.UUID("6f1c2b1e-8a57-4a4c-9d0e-3f9f1f0a1b2c")
-
-
-def timeuuid(microseconds: int) -> uuid.UUID:
-    """A version-1 UUID for a chosen instant (100 ns ticks since 1582-10-15)."""
-    ticks = 0x01B21DD213814000 + microseconds * 10
-    return uuid.UUID(
-        fields=(ticks & 0xFFFFFFFF, (ticks >> 32) & 0xFFFF, (ticks >> 48) | 0x1000, 0x80, 0, 1),
-    )
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def event(microseconds: int, sender: str = "1", body: str = "hi") -> MessageEvent:
-    time = timeuuid(microseconds)
+    """A message sent `microseconds` after the Unix epoch."""
+    time = timeuuid_at(_UNIX_EPOCH + timedelta(microseconds=microseconds))
     return MessageEvent(
         message_id=uuid.uuid4(),
         chat_id=CHAT,
@@ -29,17 +32,6 @@ def event(microseconds: int, sender: str = "1", body: str = "hi") -> MessageEven
         time_iso=timeuuid_datetime(time),
         users_id=["1", "2"],
     )
-
-
-def test_timeuuid_datetime_reads_the_embedded_instant() -> None:
-    assert timeuuid_datetime(timeuuid(1_700_000_000_000_000)) == datetime.fromtimestamp(
-        1_700_000_000, tz=UTC
-    )
-
-
-def test_timeuuid_datetime_refuses_other_uuid_versions() -> None:
-    with pytest.raises(ValueError, match="version 1"):
-        timeuuid_datetime(uuid.uuid4())
 
 
 def test_burst_orders_messages_by_time_and_names_itself_after_the_first() -> None:
@@ -82,3 +74,59 @@ def test_iso_times_have_a_fixed_width_so_their_strings_sort_as_the_times_do() ->
     texts = [json.loads(m.model_dump_json())["time_iso"] for m in (whole, later)]
     assert texts == ["2023-11-14T22:13:20.000000+00:00", "2023-11-14T22:13:20.500000+00:00"]
     assert sorted(texts) == texts
+
+
+def test_an_event_is_its_message_plus_the_members_and_gives_the_message_back() -> None:
+    message = event(1_000).message()
+    with_key = message.model_copy(update={"client_message_id": "c-1"})
+    for original in (message, with_key):
+        published = MessageEvent.of(original, ("1", "2"))
+        assert published.users_id == ["1", "2"]
+        assert published.message() == original
+        assert type(published.message()) is ChatMessage
+        # Every field of the message survives, so a new field cannot be forgotten here.
+        assert published.model_dump(exclude={"users_id"}) == original.model_dump()
+
+
+def test_a_burst_lists_plain_messages_without_the_members() -> None:
+    as_json = json.loads(burst_from_messages([event(1_000)]).model_dump_json())
+    assert "users_id" in as_json
+    assert "users_id" not in as_json["list_of_messages"][0]
+
+
+def _burst_json(**changes: object) -> dict[str, object]:
+    document: dict[str, object] = json.loads(
+        burst_from_messages([event(1_000), event(2_000)]).model_dump_json()
+    )
+    return {**document, **changes}
+
+
+@pytest.mark.parametrize("count", [1, 3, 0, -2])
+def test_a_burst_whose_count_disagrees_with_its_messages_is_refused(count: int) -> None:
+    with pytest.raises(ValidationError, match="count"):
+        Burst.model_validate(_burst_json(count=count))
+
+
+def test_an_empty_burst_is_refused() -> None:
+    with pytest.raises(ValidationError, match="count"):
+        Burst.model_validate(_burst_json(count=0, list_of_messages=[]))
+
+
+def test_a_consistent_burst_parses_back_to_itself() -> None:
+    burst = burst_from_messages([event(1_000), event(2_000)])
+    assert Burst.model_validate_json(burst.model_dump_json()) == burst
+
+
+class _Named(BaseModel):
+    user: UserId
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("42", "42"), (42, "42"), ("9" * 19, "9" * 19)])
+def test_a_user_id_is_digits_and_a_number_means_its_text(raw: object, expected: str) -> None:
+    assert _Named.model_validate({"user": raw}).user == expected
+
+
+@pytest.mark.parametrize("raw", ["", "1" * 20, "abc", "-1", "1.5", " 1", True, 1.5, None])
+def test_anything_else_is_not_a_user_id(raw: object) -> None:
+    with pytest.raises(ValidationError):
+        _Named.model_validate({"user": raw})

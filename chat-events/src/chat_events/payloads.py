@@ -3,9 +3,9 @@
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
 from chat_events.timeuuid import timeuuid_sort_key
 
@@ -41,6 +41,34 @@ class MessageEvent(ChatMessage):
 
     users_id: list[str]
 
+    @classmethod
+    def of(cls, message: ChatMessage, users_id: Sequence[str]) -> Self:
+        """The event the chat service publishes for a stored message of a chat."""
+        return cls(
+            message_id=message.message_id,
+            chat_id=message.chat_id,
+            from_user=message.from_user,
+            to_user=message.to_user,
+            body=message.body,
+            time=message.time,
+            time_iso=message.time_iso,
+            client_message_id=message.client_message_id,
+            users_id=list(users_id),
+        )
+
+    def message(self) -> ChatMessage:
+        """The message without the chat's members, as a burst lists it."""
+        return ChatMessage(
+            message_id=self.message_id,
+            chat_id=self.chat_id,
+            from_user=self.from_user,
+            to_user=self.to_user,
+            body=self.body,
+            time=self.time,
+            time_iso=self.time_iso,
+            client_message_id=self.client_message_id,
+        )
+
 
 class Burst(BaseModel):
     """Consecutive messages of one sender in one chat, written as one Firestore document."""
@@ -55,7 +83,17 @@ class Burst(BaseModel):
     first_message_time: uuid.UUID
     latest_message_time: uuid.UUID
     latest_message_time_iso: IsoTime
-    count: int
+    count: int = Field(ge=1, description="The number of messages in `list_of_messages`.")
+
+    @model_validator(mode="after")
+    def _count_matches_the_messages(self) -> Self:
+        # Consumers bill, count and display by `count`; a burst that disagrees with its own
+        # list is malformed, and the consumer dead-letters it rather than store it.
+        if self.count != len(self.list_of_messages):
+            raise ValueError(
+                f"count is {self.count} but list_of_messages holds {len(self.list_of_messages)}"
+            )
+        return self
 
 
 def burst_from_messages(messages: Sequence[MessageEvent]) -> Burst:
@@ -75,7 +113,7 @@ def burst_from_messages(messages: Sequence[MessageEvent]) -> Burst:
         chat_id=first.chat_id,
         from_user=first.from_user,
         users_id=list(first.users_id),
-        list_of_messages=[ChatMessage.model_validate(m.model_dump()) for m in ordered],
+        list_of_messages=[m.message() for m in ordered],
         first_message_time=first.time,
         latest_message_time=last.time,
         latest_message_time_iso=last.time_iso,

@@ -8,6 +8,7 @@ from typing import Any, Self
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from chat_events import CHAT_MESSAGES
 from service_settings import (
     DEFAULT_LIMITS_STORAGE,
     LOOPBACK_PROXIES,
@@ -62,7 +63,7 @@ class ChatSettings(BaseSettings):
         "127.0.0.1:9092",
         validation_alias=AliasChoices("CHAT_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
     )
-    messages_topic: str = "chat_messages"
+    messages_topic: str = CHAT_MESSAGES
     kafka_timeout: Duration = timedelta(seconds=5)
     # How long the producer lets records gather before a request: concurrent sends share one
     # (acks=all and idempotence unchanged); a lone send waits this long at most.

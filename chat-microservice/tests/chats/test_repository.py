@@ -2,8 +2,8 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from chat_events import ChatMessage, timeuuid_datetime
-from chat_service.buckets import bucket_of, timeuuid_at
+from chat_events import ChatMessage, timeuuid_at, timeuuid_datetime
+from chat_service.buckets import bucket_of
 from chat_service.chats.repository import ChatRepository
 from chat_service.chats.schemas import Chat
 from chat_service.database import connect

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from chat_events import ChatMessage, timeuuid_datetime
-from chat_service.buckets import bucket_of, timeuuid_at
+from chat_events import ChatMessage, timeuuid_at, timeuuid_datetime
+from chat_service.buckets import bucket_of
 from chat_service.messages.repository import MessageRepository
 
 OpenChat = Callable[[], Awaitable[Any]]

@@ -5,7 +5,7 @@ import asyncio
 import uuid
 from typing import Any
 
-from chat_service.buckets import new_timeuuid
+from chat_events import new_timeuuid
 from chat_service.messages.repository import MessageRepository
 
 

@@ -3,6 +3,7 @@ import uuid
 import pytest
 from pydantic import ValidationError
 
+from chat_service.chats.schemas import ChatCreate
 from chat_service.messages.schemas import SendMessage
 
 
@@ -36,6 +37,15 @@ def test_a_body_of_4000_characters_after_trimming_is_accepted() -> None:
 def test_numeric_ids_are_accepted_as_text() -> None:
     message = _send("hi", from_user=1)
     assert (message.to_user, message.from_user) == ("2", "1")
+
+
+@pytest.mark.parametrize("field", ["to_user", "from_user"])
+@pytest.mark.parametrize("value", ["alice", "1" * 20, "", " 2", "-2"])
+def test_user_ids_follow_the_same_rule_as_a_new_chat(field: str, value: str) -> None:
+    with pytest.raises(ValidationError):
+        _send("hi", **{field: value})
+    with pytest.raises(ValidationError):
+        ChatCreate.model_validate({"users_id": ["1", value]})
 
 
 @pytest.mark.parametrize("key", ["", "has space", "x" * 101])

@@ -1,25 +1,11 @@
 """Request and response bodies of the chat endpoints."""
 
 import uuid
-from typing import Annotated, Self
+from typing import Self
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
-from chat_events import IsoTime
-
-
-def _id_as_text(value: object) -> object:
-    # Clients of the original API send ids as numbers or strings; both mean the same user.
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-UserId = Annotated[
-    str,
-    BeforeValidator(_id_as_text),
-    Field(pattern=r"^[0-9]{1,19}$", description="A user id of the auth service."),
-]
+from chat_events import IsoTime, UserId
 
 
 class ChatCreate(BaseModel):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
-from chat_service.buckets import is_timeuuid
+from chat_events import UserId, is_timeuuid
 
 MAX_BODY_LENGTH = 4000
 _ALLOWED_CONTROLS = {"\n", "\t"}
@@ -23,12 +23,12 @@ TimeUuid = Annotated[uuid.UUID, AfterValidator(_version_one)]
 
 class SendMessage(BaseModel):
     chat_id: uuid.UUID
-    to_user: str = Field(min_length=1, max_length=19)
+    to_user: UserId
     body: str = Field(
         description="1-4000 characters after trimming; no control characters "
         "except newline and tab."
     )
-    from_user: str | None = Field(None, description="If given, must be the caller.")
+    from_user: UserId | None = Field(None, description="If given, must be the caller.")
     client_message_id: str | None = Field(
         None,
         min_length=1,
@@ -37,13 +37,6 @@ class SendMessage(BaseModel):
         description="Idempotency key chosen by the client; a retry with the same key yields "
         "the same message.",
     )
-
-    @field_validator("to_user", "from_user", mode="before")
-    @classmethod
-    def _id_as_text(cls, value: object) -> object:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-        return value
 
     @field_validator("body")
     @classmethod

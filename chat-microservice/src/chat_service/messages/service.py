@@ -14,8 +14,8 @@ import structlog
 from cachetools import LRUCache
 
 from auth_validator import Principal
-from chat_events import ChatMessage, MessageEvent, timeuuid_datetime
-from chat_service.buckets import NEWEST_BUCKET, bucket_of, bucket_of_timeuuid, new_timeuuid
+from chat_events import ChatMessage, MessageEvent, new_timeuuid, timeuuid_datetime
+from chat_service.buckets import NEWEST_BUCKET, bucket_of, bucket_of_timeuuid
 from chat_service.chats.schemas import Chat
 from chat_service.chats.service import ChatService
 from chat_service.database import StoreUnavailable
@@ -164,7 +164,7 @@ class MessageService:
         await self._repository.insert(message, bucket, *self._chats.activity_writes(chat, message))
 
     async def _publish(self, chat: Chat, message: ChatMessage) -> None:
-        event = MessageEvent(**message.model_dump(), users_id=chat.users_id)
+        event = MessageEvent.of(message, chat.users_id)
         await self._publisher.publish(event)
         if message.client_message_id is not None:
             try:
