@@ -27,7 +27,10 @@ def aggregate_path(burst: Burst) -> str:
 
 
 def aggregate_document(burst: Burst, now: datetime, retention: timedelta) -> dict[str, Any]:
-    document: dict[str, Any] = burst.model_dump(mode="json")
+    """The burst's JSON with its members under `members` (the field the security rules, the
+    index and the browser's query use) instead of `users_id`, which no reader of a document
+    needs; plus `created_at` and `expire_at` (the TTL policy's field)."""
+    document: dict[str, Any] = burst.model_dump(mode="json", exclude={"users_id"})
     document["members"] = list(burst.users_id)
     document["created_at"] = SERVER_TIMESTAMP
     document["expire_at"] = now + retention
