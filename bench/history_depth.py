@@ -33,6 +33,7 @@ from harness import percentile
 
 from auth_validator import Principal
 from chat_events import ChatMessage, timeuuid_at, timeuuid_datetime
+from chat_service.auth_client import AuthClient
 from chat_service.buckets import bucket_of
 from chat_service.chats.repository import ChatRepository
 from chat_service.chats.schemas import Chat
@@ -45,7 +46,6 @@ from chat_service.metrics import ChatMetrics
 from chat_service.migrations import migrate
 from chat_service.rate_limits import SendLimits
 from chat_service.settings import ChatSettings
-from chat_service.users import UserDirectory
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PAGE = 10
@@ -224,7 +224,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         fill_seconds = time.perf_counter() - started
         print(f"filled {args.messages} messages (x2 schemas) in {fill_seconds:.1f} s")
         async with httpx.AsyncClient() as unused_auth:
-            chats = ChatService(chat_repo, UserDirectory(unused_auth, settings))
+            chats = ChatService(chat_repo, AuthClient(unused_auth, settings))
             service = MessageService(
                 settings,
                 repo,

@@ -50,7 +50,7 @@ async def test_metrics_count_logins_and_requests(api: Any) -> None:
     assert 'auth_logins_total{outcome="success"} 1.0' in text
     assert 'auth_logins_total{outcome="invalid_credentials"} 1.0' in text
     assert 'auth_signups_total{outcome="created"} 1.0' in text
-    assert 'method="POST",route="/v1/login",status="401"' in text
+    assert 'method="POST",route="/v1/login/",status="401"' in text
     assert 'auth_password_hash_seconds_count{operation="verify"} 2.0' in text
 
 

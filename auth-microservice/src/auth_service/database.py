@@ -1,11 +1,10 @@
 """SQLAlchemy engine and session factory; created in the app's lifespan, never at import."""
 
-from fastapi import FastAPI, Request, Response
 from sqlalchemy import Engine, MetaData, create_engine, text
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
-from auth_validator import ServiceUnavailable, render_error
+from http_kit import Dependency
 
 # Stable constraint names, so Alembic migrations can refer to them.
 NAMING_CONVENTION = {
@@ -46,18 +45,17 @@ def database_is_reachable(engine: Engine) -> bool:
     return True
 
 
-class PostgresUnavailable(ServiceUnavailable):
-    code = "postgres_unavailable"
-    detail = "postgres is not reachable"
-
-    def __init__(self) -> None:
-        super().__init__(headers={"Retry-After": "5"})
+POSTGRES = Dependency("postgres", "postgres is not reachable")
+# A lost Postgres is usually back within seconds (a restart, a failover).
+POSTGRES_RETRY_AFTER_SECONDS = 5
 
 
-def install_database_error_handler(app: FastAPI) -> None:
-    """A lost or refused database connection is a 503 the client may retry, not a 500."""
+class PostgresProbe:
+    """Readiness: Postgres answers a query."""
 
-    async def render(request: Request, exc: OperationalError) -> Response:
-        return render_error(PostgresUnavailable())
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
 
-    app.add_exception_handler(OperationalError, render)  # type: ignore[arg-type]
+    async def check(self) -> None:
+        if not await run_in_threadpool(database_is_reachable, self._engine):
+            raise POSTGRES.unavailable(POSTGRES_RETRY_AFTER_SECONDS)

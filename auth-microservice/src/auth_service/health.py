@@ -4,12 +4,10 @@ from typing import Literal
 
 from fastapi import Response
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
-from auth_service.database import PostgresUnavailable, database_is_reachable
-from auth_service.deps import ResourcesDep
-from auth_service.routing import SlashOptionalRouter
-from auth_validator import error_response
+from auth_service.database import POSTGRES, POSTGRES_RETRY_AFTER_SECONDS
+from auth_service.deps import MetricsDep, ReadinessProbesDep
+from http_kit import SlashOptionalRouter, check_readiness, error_response, exposition, failing
 
 router = SlashOptionalRouter(tags=["operations"])
 
@@ -27,13 +25,14 @@ async def health() -> Status:
 @router.get(
     "/ready/", responses={503: error_response("postgres_unavailable", "postgres is not reachable")}
 )
-async def ready(resources: ResourcesDep) -> Status:
+async def ready(probes: ReadinessProbesDep) -> Status:
     """Readiness: Postgres answers a query."""
-    if not await run_in_threadpool(database_is_reachable, resources.engine):
-        raise PostgresUnavailable()
+    if failing(await check_readiness(probes)):
+        # Postgres is the one dependency probed; its 503 is the one every request would get.
+        raise POSTGRES.unavailable(POSTGRES_RETRY_AFTER_SECONDS)
     return Status()
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics(resources: ResourcesDep) -> Response:
-    return resources.metrics.exposition()
+async def metrics(metrics: MetricsDep) -> Response:
+    return exposition(metrics.registry)

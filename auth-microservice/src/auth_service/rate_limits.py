@@ -29,7 +29,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
 
 from auth_service.settings import AuthSettings
-from auth_validator import RateLimited, ServiceUnavailable
+from http_kit import RateLimited, ServiceUnavailable
 
 LOCK_STRIPES = 64
 log = structlog.get_logger(__name__)

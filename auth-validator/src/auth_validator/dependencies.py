@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from auth_validator.errors import NotAuthenticated
 from auth_validator.tokens import Principal, TokenVerifier
+from http_kit import NotAuthenticated
 
 # auto_error=False: a missing header is reported by us, as a 401 with our error body,
 # instead of FastAPI's 403.

@@ -8,10 +8,17 @@ from typing import Any
 from jose import jwt
 from jose.exceptions import JOSEError
 
-from auth_validator.errors import InvalidToken
 from auth_validator.settings import JwtSettings
+from http_kit import NotAuthenticated
 
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
+
+
+class InvalidToken(NotAuthenticated):
+    """A bearer token that is malformed, expired, forged or meant for someone else."""
+
+    code = "invalid_token"
+    detail = "Invalid or expired token."
 
 
 @dataclass(frozen=True, slots=True)

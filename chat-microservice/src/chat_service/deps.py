@@ -1,31 +1,55 @@
-"""FastAPI dependencies: the services built in the lifespan, and the caller's raw token.
+"""FastAPI dependencies: what the lifespan built (`Resources`), and the caller's raw token.
 
 They are `async def` although they never await: FastAPI runs plain `def` dependencies in a
 worker thread, a hop that costs more than the lookups themselves on every request.
 """
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from chat_service.chats.service import ChatService
 from chat_service.messages.service import MessageService
+from chat_service.metrics import ChatMetrics
 from chat_service.settings import ChatSettings
+from http_kit import ReadinessProbe, resources_dependency
 
 
-async def get_settings(request: Request) -> ChatSettings:
-    settings: ChatSettings = request.app.state.settings
-    return settings
+@dataclass(frozen=True)
+class Resources:
+    """The long-lived services the lifespan builds; installed as the app's resources."""
+
+    settings: ChatSettings
+    metrics: ChatMetrics
+    chats: ChatService
+    messages: MessageService
+    readiness_probes: Mapping[str, ReadinessProbe]
 
 
-async def get_chat_service(request: Request) -> ChatService:
-    service: ChatService = request.app.state.chat_service
-    return service
+get_resources = resources_dependency(Resources)
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 
-async def get_message_service(request: Request) -> MessageService:
-    service: MessageService = request.app.state.message_service
-    return service
+async def get_settings(resources: ResourcesDep) -> ChatSettings:
+    return resources.settings
+
+
+async def get_chat_service(resources: ResourcesDep) -> ChatService:
+    return resources.chats
+
+
+async def get_message_service(resources: ResourcesDep) -> MessageService:
+    return resources.messages
+
+
+async def get_metrics(resources: ResourcesDep) -> ChatMetrics:
+    return resources.metrics
+
+
+async def get_readiness_probes(resources: ResourcesDep) -> Mapping[str, ReadinessProbe]:
+    return resources.readiness_probes
 
 
 async def bearer_token(request: Request) -> str:
@@ -38,4 +62,6 @@ async def bearer_token(request: Request) -> str:
 SettingsDep = Annotated[ChatSettings, Depends(get_settings)]
 ChatServiceDep = Annotated[ChatService, Depends(get_chat_service)]
 MessageServiceDep = Annotated[MessageService, Depends(get_message_service)]
+MetricsDep = Annotated[ChatMetrics, Depends(get_metrics)]
+ReadinessProbesDep = Annotated[Mapping[str, ReadinessProbe], Depends(get_readiness_probes)]
 BearerToken = Annotated[str, Depends(bearer_token)]

@@ -1,6 +1,15 @@
-"""The chat service's expected failures, all rendered as `{"detail", "code"}`."""
+"""The chat service's expected failures, all rendered as `{"detail", "code"}`, and how its
+endpoints list them in the OpenAPI document."""
 
-from auth_validator import ApiError, Conflict, Forbidden, InvalidInput, NotFound, RateLimited
+from http_kit import (
+    Conflict,
+    ErrorCatalogue,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    error_response,
+)
 
 
 class ChatNotFound(NotFound):
@@ -44,15 +53,26 @@ class RepeatedBody(RateLimited):
     detail = "You sent the same message too many times; wait a little."
 
 
-class DependencyUnavailable(ApiError):
-    """Cassandra, Kafka or the auth service failed; the client retries after a pause."""
-
-    status_code = 503
-    code = "dependency_unavailable"
-
-    def __init__(self, dependency: str, retry_after_seconds: int) -> None:
-        super().__init__(
-            f"{dependency} is unavailable; try again later.",
-            code=f"{dependency}_unavailable",
-            headers={"Retry-After": str(retry_after_seconds)},
-        )
+# One description per status; where a status has several codes, the others are named in it.
+ERRORS = ErrorCatalogue(
+    {
+        401: error_response(
+            "invalid_token", "Missing (`not_authenticated`), invalid or expired token."
+        ),
+        403: error_response(
+            "not_a_member", "Not a member, or acting as someone else (`not_your_identity`)."
+        ),
+        404: error_response("chat_not_found", "Unknown chat, or unknown user (`user_not_found`)."),
+        409: error_response(
+            "client_message_id_reused", "client_message_id reused for a different message."
+        ),
+        429: error_response(
+            "send_rate_limited", "Rate limited (also `repeated_body`); see Retry-After."
+        ),
+        503: error_response(
+            "cassandra_unavailable",
+            "Cassandra, Kafka or the auth service is down (`kafka_unavailable`, "
+            "`auth_service_unavailable`); see Retry-After.",
+        ),
+    }
+)

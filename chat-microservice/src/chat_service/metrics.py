@@ -1,9 +1,8 @@
 """Prometheus metrics of one app instance (its own registry, so test apps don't collide)."""
 
-import time
-
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from http_kit.metrics import REQUEST_LABELS
 
 
 class ChatMetrics:
@@ -12,7 +11,7 @@ class ChatMetrics:
         self.requests = Histogram(
             "chat_http_request_duration_seconds",
             "HTTP request latency by route and status.",
-            ["method", "route", "status"],
+            REQUEST_LABELS,
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
@@ -33,34 +32,3 @@ class ChatMetrics:
             "Times the rate-limit store stopped answering and sends fell back to memory.",
             registry=self.registry,
         )
-
-
-class MetricsMiddleware:
-    """Times every HTTP request. Plain ASGI rather than `BaseHTTPMiddleware`, which would
-    add a task and a stream copy to every request on the send path."""
-
-    def __init__(self, app: ASGIApp, metrics: ChatMetrics) -> None:
-        self._app = app
-        self._metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_and_note_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self._app(scope, receive, send_and_note_status)
-        finally:
-            # The route template, not the raw path: chat ids would explode the label set.
-            route = str(getattr(scope.get("route"), "path", "unmatched"))
-            self._metrics.requests.labels(scope["method"], route, str(status)).observe(
-                time.perf_counter() - started
-            )

@@ -60,7 +60,7 @@ async def _page(
 def _bucket_reads(client: httpx.AsyncClient, method: str) -> Iterator[list[int]]:
     """The bucket of every call of the app's repository `method` ("page" reads a bucket,
     "buckets_up_to" the bucket index) while the block runs."""
-    repository = client._transport.app.state.message_service._repository  # type: ignore[attr-defined]
+    repository = client._transport.app.state.resources.messages._repository  # type: ignore[attr-defined]
     reads: list[int] = []
     original = getattr(repository, method)
 

@@ -1,1 +1,59 @@
-"""Shared HTTP service kit (filled in by the refactor)."""
+"""What the HTTP services share: the app they start from, routing, errors and their OpenAPI,
+request-size caps, request metrics, 503s for dependencies, readiness, and serving."""
+
+from http_kit.errors import (
+    ApiError,
+    Conflict,
+    ContentTooLarge,
+    Forbidden,
+    HeadersTooLarge,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
+    ServiceUnavailable,
+    install_error_handlers,
+    render_error,
+)
+from http_kit.metrics import exposition, record_request_durations
+from http_kit.openapi import ErrorBody, ErrorCatalogue, error_response
+from http_kit.readiness import ReadinessProbe, check_readiness, failing
+from http_kit.request_size import limit_request_bodies, limit_request_headers
+from http_kit.resources import install_resources, resources_dependency
+from http_kit.routing import SlashOptionalRouter
+from http_kit.service_app import create_service_app
+from http_kit.serving import serve
+from http_kit.unavailable import Dependency, DependencyUnavailable, answer_unavailable
+
+__all__ = [
+    "ApiError",
+    "Conflict",
+    "ContentTooLarge",
+    "Dependency",
+    "DependencyUnavailable",
+    "ErrorBody",
+    "ErrorCatalogue",
+    "Forbidden",
+    "HeadersTooLarge",
+    "InvalidInput",
+    "NotAuthenticated",
+    "NotFound",
+    "RateLimited",
+    "ReadinessProbe",
+    "ServiceUnavailable",
+    "SlashOptionalRouter",
+    "answer_unavailable",
+    "check_readiness",
+    "create_service_app",
+    "error_response",
+    "exposition",
+    "failing",
+    "install_error_handlers",
+    "install_resources",
+    "limit_request_bodies",
+    "limit_request_headers",
+    "record_request_durations",
+    "render_error",
+    "resources_dependency",
+    "serve",
+]

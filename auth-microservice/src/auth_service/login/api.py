@@ -4,10 +4,9 @@ from typing import Annotated
 
 from fastapi import Form
 
-from auth_service.deps import ClientAddress, LoginServiceDep
+from auth_service.deps import ClientAddress, LoginServiceDep, SessionDep
 from auth_service.login.schemas import LoginForm, TokenResponse
-from auth_service.routing import SlashOptionalRouter
-from auth_validator import error_response
+from http_kit import SlashOptionalRouter, error_response
 
 router = SlashOptionalRouter(tags=["login"])
 
@@ -21,7 +20,10 @@ router = SlashOptionalRouter(tags=["login"])
     },
 )
 def login(
-    form: Annotated[LoginForm, Form()], service: LoginServiceDep, address: ClientAddress
+    form: Annotated[LoginForm, Form()],
+    service: LoginServiceDep,
+    session: SessionDep,
+    address: ClientAddress,
 ) -> TokenResponse:
     """Log in with username and password; returns a bearer token and a Firebase custom token.
 
@@ -29,4 +31,4 @@ def login(
     further attempts get 429 with `Retry-After`, even with the right password. While the
     limits cannot be checked, every attempt gets 503 `rate_limits_unavailable`.
     """
-    return service.login(form, address)
+    return service.login(session, form, address)

@@ -1,6 +1,10 @@
-"""Login: limits first, then the password, then the tokens."""
+"""Login: limits first, then the password, then the tokens.
+
+Built once in the lifespan; each call takes the request's session, its unit of work.
+"""
 
 import structlog
+from sqlalchemy.orm import Session
 
 from auth_service.firebase_tokens import FirebaseTokenMinter
 from auth_service.login.schemas import LoginForm, TokenResponse
@@ -10,7 +14,8 @@ from auth_service.rate_limits import RateLimits
 from auth_service.settings import AuthSettings
 from auth_service.users.models import User
 from auth_service.users.repository import UserRepository
-from auth_validator import NotAuthenticated, RateLimited, ServiceUnavailable, issue_access_token
+from auth_validator import issue_access_token
+from http_kit import NotAuthenticated, RateLimited, ServiceUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -29,22 +34,20 @@ class FirebaseUnavailable(ServiceUnavailable):
 class LoginService:
     def __init__(
         self,
-        repository: UserRepository,
         hasher: PasswordHasher,
         rate_limits: RateLimits,
         firebase: FirebaseTokenMinter,
         settings: AuthSettings,
         metrics: Metrics,
     ) -> None:
-        self._repository = repository
         self._hasher = hasher
         self._limits = rate_limits
         self._firebase = firebase
         self._settings = settings
         self._metrics = metrics
 
-    def login(self, form: LoginForm, address: str) -> TokenResponse:
-        user = self._authenticate(form, address)
+    def login(self, session: Session, form: LoginForm, address: str) -> TokenResponse:
+        user = self._authenticate(UserRepository(session), form, address)
         lifetime = self._settings.access_token_lifetime
         access_token = issue_access_token(
             self._settings.jwt, user_id=str(user.id), username=user.username, lifetime=lifetime
@@ -59,7 +62,7 @@ class LoginService:
             firebase_token=self._firebase_token(user),
         )
 
-    def _authenticate(self, form: LoginForm, address: str) -> User:
+    def _authenticate(self, users: UserRepository, form: LoginForm, address: str) -> User:
         with self._limits.login_attempt(form.username):
             try:
                 self._limits.check_login_allowed(form.username, address)
@@ -67,7 +70,7 @@ class LoginService:
                 self._metrics.logins.labels("rate_limited").inc()
                 log.warning("login_rate_limited", address=address)
                 raise
-            user = self._repository.by_username(form.username)
+            user = users.by_username(form.username)
             matches, new_hash = self._hasher.verify(
                 form.password, user.hashed_password if user else None
             )
@@ -81,7 +84,7 @@ class LoginService:
         if new_hash is not None:
             # Cost parameters changed since this hash was made; upgrade it while we hold
             # the plain password.
-            self._repository.replace_hash(user.id, new_hash)
+            users.replace_hash(user.id, new_hash)
         return user
 
     def _firebase_token(self, user: User) -> str:

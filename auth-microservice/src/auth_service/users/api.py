@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import Path, Query, status
 
-from auth_service.deps import ClientAddress, ResourcesDep, UserServiceDep
-from auth_service.routing import SlashOptionalRouter
+from auth_service.deps import ClientAddress, SessionDep, UserServiceDep
 from auth_service.users.schemas import USERNAME_PATTERN, UserCreate, UserPublic
-from auth_validator import CurrentUser, InvalidToken, error_response
+from auth_validator import CurrentUser, InvalidToken
+from http_kit import SlashOptionalRouter, error_response
 
 router = SlashOptionalRouter(tags=["users"])
 
@@ -27,19 +27,17 @@ _UNAUTHENTICATED = error_response("not_authenticated", "Not authenticated.")
     },
 )
 def sign_up(
-    body: UserCreate, service: UserServiceDep, resources: ResourcesDep, address: ClientAddress
+    new_user: UserCreate, service: UserServiceDep, session: SessionDep, address: ClientAddress
 ) -> UserPublic:
     """Create a user. Usernames are unique ignoring letter case."""
-    # Counted before anything is written: when the limits cannot be checked (503), no user
-    # is created either.
-    resources.rate_limits.consume_signup(address)
-    return UserPublic.model_validate(service.register(body))
+    return UserPublic.model_validate(service.register(session, new_user, address))
 
 
 @router.get("/v1/users/", responses={401: _UNAUTHENTICATED})
 def list_users(
     caller: CurrentUser,
     service: UserServiceDep,
+    session: SessionDep,
     q: Annotated[
         str | None,
         Query(min_length=1, max_length=32, pattern=USERNAME_PATTERN, description="Name prefix"),
@@ -50,14 +48,14 @@ def list_users(
     ] = None,
 ) -> list[UserPublic]:
     """Users ordered by id; page with `after_id` = the last id of the previous page."""
-    users = service.search(prefix=q, after_id=after_id, limit=limit)
+    users = service.search(session, prefix=q, after_id=after_id, limit=limit)
     return [UserPublic.model_validate(user) for user in users]
 
 
 @router.get("/v1/users/me", responses={401: _UNAUTHENTICATED})
-def read_me(caller: CurrentUser, service: UserServiceDep) -> UserPublic:
+def read_me(caller: CurrentUser, service: UserServiceDep, session: SessionDep) -> UserPublic:
     """The caller's own record."""
-    return UserPublic.model_validate(service.get(_own_id(caller.user_id)))
+    return UserPublic.model_validate(service.get(session, _own_id(caller.user_id)))
 
 
 @router.get(
@@ -68,10 +66,13 @@ def read_me(caller: CurrentUser, service: UserServiceDep) -> UserPublic:
     },
 )
 def read_user(
-    caller: CurrentUser, service: UserServiceDep, user_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+    caller: CurrentUser,
+    service: UserServiceDep,
+    session: SessionDep,
+    user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> UserPublic:
     """One user by id."""
-    return UserPublic.model_validate(service.get(user_id))
+    return UserPublic.model_validate(service.get(session, user_id))
 
 
 def _own_id(user_id: str) -> int:

@@ -7,8 +7,8 @@ from fastapi import Response, status
 from auth_validator import CurrentUser
 from chat_service.chats.schemas import Chat, ChatCreate, ChatSummary
 from chat_service.deps import BearerToken, ChatServiceDep
-from chat_service.openapi import errors
-from chat_service.routing import SlashOptionalRouter
+from chat_service.errors import ERRORS
+from http_kit import SlashOptionalRouter
 
 router = SlashOptionalRouter(prefix="/v1/chat", tags=["chats"])
 
@@ -16,29 +16,31 @@ router = SlashOptionalRouter(prefix="/v1/chat", tags=["chats"])
 @router.post(
     "/",
     status_code=status.HTTP_201_CREATED,
-    responses=errors(401, 403, 404, 503, ok=(Chat, "The chat of this pair already existed.")),
+    responses=ERRORS.responses(
+        401, 403, 404, 503, ok=(Chat, "The chat of this pair already existed.")
+    ),
 )
 async def create_chat(
-    request: ChatCreate,
+    new_chat: ChatCreate,
     caller: CurrentUser,
     token: BearerToken,
     chats: ChatServiceDep,
     response: Response,
 ) -> Chat:
     """Open the chat between two users (201), or get the existing one for the pair (200)."""
-    created, chat = await chats.open_chat(caller, token, request)
+    created, chat = await chats.open_chat(caller, token, new_chat)
     if not created:
         response.status_code = status.HTTP_200_OK
     return chat
 
 
-@router.get("/", responses=errors(401, 503))
+@router.get("/", responses=ERRORS.responses(401, 503))
 async def list_chats(caller: CurrentUser, chats: ChatServiceDep) -> list[ChatSummary]:
     """The caller's chats, newest activity first, each with its latest message (or null)."""
     return await chats.chats_of(caller)
 
 
-@router.get("/{chat_id}", responses=errors(401, 403, 404, 503))
+@router.get("/{chat_id}", responses=ERRORS.responses(401, 403, 404, 503))
 async def get_chat(chat_id: uuid.UUID, caller: CurrentUser, chats: ChatServiceDep) -> Chat:
     """One chat, for its members only."""
     return await chats.chat_for_member(caller, chat_id)

@@ -7,11 +7,11 @@ from cachetools import LRUCache
 
 from auth_validator import Principal
 from chat_events import ChatMessage
+from chat_service.auth_client import AuthClient
 from chat_service.chats.repository import ChatRepository
 from chat_service.chats.schemas import Chat, ChatCreate, ChatSummary
 from chat_service.database import Write
 from chat_service.errors import ChatNotFound, NotAMember, NotYourIdentity, UserNotFound
-from chat_service.users import UserDirectory
 
 # Fixed namespace: the chat id of a pair must be the same on every replica, forever.
 _CHAT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:chat-service:chat")
@@ -30,27 +30,27 @@ def _now_ms() -> datetime:
 
 
 class ChatService:
-    def __init__(self, repository: ChatRepository, directory: UserDirectory) -> None:
+    def __init__(self, repository: ChatRepository, auth: AuthClient) -> None:
         self._repository = repository
-        self._directory = directory
+        self._auth = auth
         # Chats never change once created, so a cached chat is never stale.
         self._known: LRUCache[uuid.UUID, Chat] = LRUCache(maxsize=50_000)
 
     async def open_chat(
-        self, caller: Principal, token: str, request: ChatCreate
+        self, caller: Principal, token: str, new_chat: ChatCreate
     ) -> tuple[bool, Chat]:
         """Creates the chat of the pair, or returns the existing one; (created, chat)."""
-        if caller.user_id not in request.users_id:
+        if caller.user_id not in new_chat.users_id:
             raise NotYourIdentity("You can only open chats you are a member of.")
-        users = await self._directory.find_many(request.users_id, token)
+        users = await self._auth.find_many(new_chat.users_id, token)
         names = []
-        for user_id, user in zip(request.users_id, users, strict=True):
+        for user_id, user in zip(new_chat.users_id, users, strict=True):
             if user is None:
                 raise UserNotFound(f"User {user_id} does not exist.")
             names.append(user.username)
         chat = Chat(
-            chat_id=chat_id_for(*request.users_id),
-            users_id=list(request.users_id),
+            chat_id=chat_id_for(*new_chat.users_id),
+            users_id=list(new_chat.users_id),
             users_name=names,
             created_at=_now_ms(),
         )

@@ -8,14 +8,14 @@ from fastapi import Query, Response, status
 from auth_validator import CurrentUser
 from chat_events import ChatMessage
 from chat_service.deps import MessageServiceDep
+from chat_service.errors import ERRORS
 from chat_service.messages.schemas import SendMessage, TimeUuid
-from chat_service.openapi import errors
-from chat_service.routing import SlashOptionalRouter
+from http_kit import SlashOptionalRouter
 
 router = SlashOptionalRouter(prefix="/v1", tags=["messages"])
 
 
-@router.get("/chat/{chat_id}/messages/", responses=errors(401, 403, 404, 503))
+@router.get("/chat/{chat_id}/messages/", responses=ERRORS.responses(401, 403, 404, 503))
 async def chat_history(
     chat_id: uuid.UUID,
     caller: CurrentUser,
@@ -33,16 +33,16 @@ async def chat_history(
 @router.post(
     "/messaging/",
     status_code=status.HTTP_201_CREATED,
-    responses=errors(
+    responses=ERRORS.responses(
         401, 403, 404, 409, 429, 503, ok=(ChatMessage, "Repeat of a client_message_id.")
     ),
 )
 async def send_message(
-    request: SendMessage, caller: CurrentUser, messages: MessageServiceDep, response: Response
+    outgoing: SendMessage, caller: CurrentUser, messages: MessageServiceDep, response: Response
 ) -> ChatMessage:
     """Send a message: 201 once it is stored and published, 200 for a repeated
     client_message_id (the same message again)."""
-    created, message = await messages.send(caller, request)
+    created, message = await messages.send(caller, outgoing)
     if not created:
         response.status_code = status.HTTP_200_OK
     return message

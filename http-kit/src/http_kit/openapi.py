@@ -1,4 +1,4 @@
-"""The errors of `auth_validator.errors` as OpenAPI documents show them.
+"""The errors of `http_kit.errors` as OpenAPI documents show them.
 
 Two shapes. A 422 is FastAPI's validation error (`detail` is the list of problems) plus a
 `code`; FastAPI documents it on every endpoint with parameters or a body. Every other error
@@ -6,6 +6,7 @@ is `ErrorBody`: endpoints list theirs in `responses=` with `error_response`, and
 `document_errors` adds what holds for all endpoints alike.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -84,3 +85,22 @@ def _error_body(document: dict[str, Any], description: str) -> dict[str, Any]:
         "description": description,
         "content": {"application/json": {"schema": {"$ref": _SCHEMAS + "ErrorBody"}}},
     }
+
+
+Responses = dict[int | str, dict[str, Any]]
+
+
+class ErrorCatalogue:
+    """A service's documented errors, one `error_response` per status, so that endpoints
+    list theirs by number and every endpoint describes a status the same way."""
+
+    def __init__(self, errors: Mapping[int, dict[str, Any]]) -> None:
+        self._errors = dict(errors)
+
+    def responses(self, *statuses: int, ok: tuple[type[BaseModel], str] | None = None) -> Responses:
+        """The `responses=` of an endpoint: its error statuses (FastAPI adds the 422 itself),
+        and a 200 `ok` = (model, description) beside a 201 that can also answer 200."""
+        listed: Responses = {status: self._errors[status] for status in statuses}
+        if ok is not None:
+            listed[200] = {"model": ok[0], "description": ok[1]}
+        return listed

@@ -1,4 +1,4 @@
-"""Who exists: the auth service's user directory, behind a short-lived cache."""
+"""The chat service's client of the auth service: who exists, behind a short-lived cache."""
 
 import asyncio
 
@@ -24,11 +24,11 @@ class _AuthUser(BaseModel):
     username: str
 
 
-class UserDirectoryUnavailable(Exception):
+class AuthServiceUnavailable(Exception):
     """The auth service could not answer."""
 
 
-class UserDirectory:
+class AuthClient:
     """Looks users up in the auth service with the caller's token.
 
     Found users are cached for `user_cache_ttl`: user names never change and accounts are
@@ -64,11 +64,11 @@ class UserDirectory:
             )
         except httpx.HTTPError as error:
             log.warning("auth_service_unreachable", error=str(error))
-            raise UserDirectoryUnavailable(str(error)) from error
+            raise AuthServiceUnavailable(str(error)) from error
         if response.status_code in (404, 422):
             return None
         if response.status_code != 200:
             log.warning("auth_service_error", status=response.status_code)
-            raise UserDirectoryUnavailable(f"auth service answered {response.status_code}")
+            raise AuthServiceUnavailable(f"auth service answered {response.status_code}")
         found = _AuthUser.model_validate(response.json())
         return User(id=str(found.id), username=found.username)

@@ -5,7 +5,7 @@ from fastapi import FastAPI
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from auth_validator.errors import ContentTooLarge, HeadersTooLarge, render_error
+from http_kit.errors import ContentTooLarge, HeadersTooLarge, render_error
 
 
 def limit_request_bodies(app: FastAPI, max_bytes: int) -> None:

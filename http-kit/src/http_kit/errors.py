@@ -1,4 +1,4 @@
-"""The one error base both HTTP services raise, and the handlers that render it.
+"""The one error base the HTTP services raise, and the handlers that render it.
 
 Every expected failure is an `ApiError` subclass carrying its HTTP status and a stable
 machine-readable `code`; one handler renders them all as `{"detail": ..., "code": ...}`.
@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from auth_validator.openapi import document_errors
+from http_kit.openapi import document_errors
 
 log = structlog.get_logger(__name__)
 
@@ -78,13 +78,6 @@ class NotAuthenticated(ApiError):
         super().__init__(detail, code=code, headers={"WWW-Authenticate": "Bearer"})
 
 
-class InvalidToken(NotAuthenticated):
-    """A bearer token that is malformed, expired, forged or meant for someone else."""
-
-    code = "invalid_token"
-    detail = "Invalid or expired token."
-
-
 class Forbidden(ApiError):
     status_code = 403
     code = "forbidden"
@@ -142,7 +135,7 @@ def code_for_status(status_code: int) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     """Renders `ApiError`, framework `HTTPException`s and unexpected errors as
     `{"detail", "code"}`; validation errors keep FastAPI's 422 body plus a `code`. The
-    app's OpenAPI document describes the same shapes (see `auth_validator.openapi`)."""
+    app's OpenAPI document describes the same shapes (see `http_kit.openapi`)."""
     app.add_exception_handler(ApiError, _render_api_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _render_http_exception)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _render_validation_error)  # type: ignore[arg-type]

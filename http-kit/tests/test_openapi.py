@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from auth_validator import (
+from http_kit import (
     NotFound,
     error_response,
     install_error_handlers,

@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
-from auth_validator import install_error_handlers, limit_request_bodies, limit_request_headers
+from http_kit import install_error_handlers, limit_request_bodies, limit_request_headers
 
 LIMIT = 1024
 HEADER_LIMIT = 2048
