@@ -9,7 +9,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS_DIR)/bin/uv)
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help install up down status logs reset test fault lint typecheck format
+.PHONY: help install up down status logs reset test fault lint typecheck format k8s-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,3 +58,6 @@ format: install ## apply ruff's fixes and formatting
 typecheck: install ## mypy, strict on every src/ folder; tsc on the UI
 	$(RUN) mypy
 	cd frontend && npm run typecheck
+
+k8s-check: ## every k8s overlay through a real kube-apiserver (server dry run); not in `make test`
+	deploy/checks/k8s-check.sh
