@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1.7
-#
 # One image for the four Python services; each container picks its command
 # (`auth-service serve`, `chat-service serve`, `aggregator run`, `aggregated-consumer run`,
 # and the two `migrate` commands). One image instead of four keeps a build, a cache and a
@@ -10,6 +8,13 @@
 #
 #   docker build -t chat-app:dev .
 #   docker build -t chat-firebase-auth-emulator:dev --target firebase-auth-emulator .
+#
+# Behind a TLS-intercepting proxy, give the build its CA certificates as the optional secret
+# `extra_ca` (never copied into an image layer):
+#   docker build --secret id=extra_ca,src=/path/to/proxy-ca.pem -t chat-app:dev .
+#
+# No `# syntax=` line: Docker's built-in builder (20.10 and later) understands every feature
+# used here, and a syntax line would make each build fetch a frontend image from a registry.
 
 # Same uv as the Makefile installs, so the lock is read by the version that wrote it.
 ARG UV_VERSION=0.13.9
@@ -24,7 +29,9 @@ FROM ${NODE_IMAGE} AS firebase-auth-emulator
 WORKDIR /opt/firebase
 # devstack's package.json and lock pin firebase-tools; `npm ci` installs exactly that.
 COPY devstack/package.json devstack/package-lock.json ./
-RUN npm ci --no-audit --no-fund \
+COPY deploy/with-extra-ca.sh /usr/local/bin/with-extra-ca
+RUN --mount=type=secret,id=extra_ca \
+    with-extra-ca npm ci --no-audit --no-fund \
     && npm cache clean --force \
     && chown -R node:node /opt/firebase
 COPY deploy/firebase.json ./firebase.json
@@ -36,6 +43,7 @@ CMD ["./node_modules/.bin/firebase", "emulators:start", "--only", "auth", "--pro
 # --- build: resolve and install into /app/.venv -------------------------------------------
 FROM ${PYTHON_IMAGE} AS build
 COPY --from=uv /uv /usr/local/bin/uv
+COPY deploy/with-extra-ca.sh /usr/local/bin/with-extra-ca
 ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
     UV_PYTHON_DOWNLOADS=never \
@@ -57,8 +65,8 @@ COPY auth-microservice/pyproject.toml auth-microservice/
 COPY chat-microservice/pyproject.toml chat-microservice/
 COPY aggregator-service/pyproject.toml aggregator-service/
 COPY aggregated-messages-consumer/pyproject.toml aggregated-messages-consumer/
-RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-install-workspace \
+RUN --mount=type=cache,target=/root/.cache/uv --mount=type=secret,id=extra_ca \
+    with-extra-ca uv sync --frozen --no-dev --no-install-workspace \
         --package auth-microservice \
         --package chat-microservice \
         --package aggregator-service \
@@ -76,8 +84,8 @@ COPY auth-microservice/ auth-microservice/
 COPY chat-microservice/ chat-microservice/
 COPY aggregator-service/ aggregator-service/
 COPY aggregated-messages-consumer/ aggregated-messages-consumer/
-RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-editable \
+RUN --mount=type=cache,target=/root/.cache/uv --mount=type=secret,id=extra_ca \
+    with-extra-ca uv sync --frozen --no-dev --no-editable \
         --package auth-microservice \
         --package chat-microservice \
         --package aggregator-service \

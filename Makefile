@@ -9,10 +9,10 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS_DIR)/bin/uv)
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help install up down status logs reset test fault lint typecheck format k8s-check
+.PHONY: help install up down status logs reset test fault lint typecheck format compose-check k8s-check
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(TOOLS_DIR)/bin/uv:
 	python3 -m pip install --quiet --disable-pip-version-check --target $(TOOLS_DIR) uv==$(UV_VERSION)

@@ -1,5 +1,6 @@
 """docker-compose.yml: the stack's wiring, checked without a Docker engine."""
 
+import importlib.util
 import json
 import os
 import re
@@ -25,11 +26,12 @@ LONG_RUNNING = {
     "chat",
     "aggregator",
     "aggregated-consumer",
+    "ui",
 }
 ONE_SHOT = {"kafka-topics", "migrate"}
 
 
-def test_the_stack_has_the_infrastructure_set_up_jobs_and_four_services(
+def test_the_stack_has_the_infrastructure_set_up_jobs_four_services_and_the_ui(
     compose: dict[str, Any],
 ) -> None:
     assert set(compose["services"]) == LONG_RUNNING | ONE_SHOT
@@ -58,6 +60,7 @@ def test_each_of_our_images_is_built_by_exactly_one_service(compose: dict[str, A
     assert builders == {
         "migrate": ("chat-app:dev", "runtime"),
         "firebase-auth": ("chat-firebase-auth-emulator:dev", "firebase-auth-emulator"),
+        "ui": ("chat-ui:dev", "runtime"),
     }
     users = {s["image"] for s in compose["services"].values() if s["image"].startswith("chat-")}
     assert users == {image for image, _ in builders.values()}
@@ -67,7 +70,7 @@ def test_every_published_port_listens_on_loopback_only(compose: dict[str, Any]) 
     published = [
         (name, spec) for name, s in compose["services"].items() for spec in s.get("ports", [])
     ]
-    assert len(published) == 10
+    assert len(published) == 11
     for name, spec in published:
         assert str(spec).startswith("127.0.0.1:"), f"{name} publishes {spec} on every interface"
 
@@ -168,6 +171,52 @@ def test_auth_emulator_image_installs_devstack_locked_firebase_tools(
         "node_modules/firebase-tools"
     ]
     assert locked["version"] == wanted
+
+
+def test_every_build_may_use_the_optional_ca_secret_which_defaults_to_none(
+    compose: dict[str, Any],
+) -> None:
+    builds = [s["build"] for s in compose["services"].values() if "build" in s]
+    assert all(build.get("secrets") == ["extra_ca"] for build in builds)
+    default = compose["secrets"]["extra_ca"]["file"]
+    assert "BEGIN CERTIFICATE" not in (REPO / default).read_text()
+
+
+def test_the_ui_reaches_the_services_by_name_and_the_browser_reaches_the_emulators(
+    compose: dict[str, Any],
+) -> None:
+    ui = compose["services"]["ui"]
+    environment = ui["environment"]
+    assert environment["UI_AUTH_SERVICE_URL"] == "http://auth:8000"
+    assert environment["UI_CHAT_SERVICE_URL"] == "http://chat:9000"
+    published = {
+        s["ports"][0].split(":")[1] for s in compose["services"].values() if s.get("ports")
+    }
+    for emulator in ("UI_FIRESTORE_EMULATOR_HOST", "UI_FIREBASE_AUTH_EMULATOR_HOST"):
+        host, port = environment[emulator].split(":")
+        assert host == "127.0.0.1", emulator
+        assert port in published, emulator
+    assert ui["read_only"] is True
+    assert ui["cap_drop"] == ["ALL"]
+
+
+def test_the_stand_ins_cover_every_image_compose_and_the_dockerfiles_fetch() -> None:
+    # `make compose-check` runs without a registry: a fetched image without a stand-in fails it.
+    spec = importlib.util.spec_from_file_location("standins", REPO / "deploy/standins/build.py")
+    assert spec
+    assert spec.loader
+    standins = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(standins)
+    covered = {stand_in.tag for stand_in in standins.stand_ins()}
+    raw = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    built = {s["image"] for s in raw["services"].values() if "build" in s}
+    fetched = {s["image"] for s in raw["services"].values()} - built
+    arguments = dict(
+        re.findall(r"^ARG (\w+)=(\S+)$", (REPO / "Dockerfile").read_text(), flags=re.M)
+        + re.findall(r"^ARG (\w+)=(\S+)$", (REPO / "frontend/Dockerfile").read_text(), flags=re.M)
+    )
+    bases = {value for name, value in arguments.items() if name.endswith("_IMAGE")}
+    assert fetched | bases | {f"ghcr.io/astral-sh/uv:{arguments['UV_VERSION']}"} <= covered
 
 
 def dockerfile_stage(name: str) -> str:

@@ -35,7 +35,28 @@ def uv_syncs() -> list[list[str]]:
     runs = [
         args for name, args in stage("build").instructions if name == "RUN" and "uv sync" in args
     ]
-    return [shlex.split(re.sub(r"--mount=\S+", "", args)) for args in runs]
+    # The optional CA wrapper (deploy/with-extra-ca.sh) only prefixes the command.
+    commands = [re.sub(r"--mount=\S+", "", args).strip() for args in runs]
+    return [shlex.split(command.removeprefix("with-extra-ca")) for command in commands]
+
+
+def test_every_download_step_may_use_the_optional_ca_secret() -> None:
+    downloads = [
+        args
+        for current in dockerfile_stages()
+        for name, args in current.instructions
+        if name == "RUN" and ("uv sync" in args or "npm ci" in args)
+    ]
+    assert len(downloads) == 3
+    for args in downloads:
+        assert "--mount=type=secret,id=extra_ca" in args
+        assert re.sub(r"--mount=\S+", "", args).split()[0] == "with-extra-ca"
+
+
+def test_the_dockerfile_fetches_no_build_frontend() -> None:
+    # A `# syntax=` line makes every build pull a frontend image from a registry.
+    for dockerfile in (REPO / "Dockerfile", REPO / "frontend/Dockerfile"):
+        assert not re.search(r"^#\s*syntax\s*=", dockerfile.read_text(), flags=re.M | re.I)
 
 
 def test_the_runtime_image_is_the_default_target_and_runs_as_a_numeric_non_root_user() -> None:

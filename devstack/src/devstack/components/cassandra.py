@@ -8,7 +8,7 @@ from devstack.components.jvm import JvmComponent
 
 # The module flags of Cassandra's conf/jvm17-server.options: without them Java 17 refuses the
 # reflective access Cassandra needs (DirectBuffer.cleaner and friends).
-_JAVA17_MODULE_FLAGS = [
+JAVA17_MODULE_FLAGS = [
     *(
         f"--add-exports={name}=ALL-UNNAMED"
         for name in [
@@ -130,7 +130,7 @@ authorizer: AllowAllAuthorizer
             "-Dcassandra.superuser_setup_delay_ms=0", "-Djava.net.preferIPv4Stack=true",
             "-Dio.netty.tryReflectionSetAccessible=true",
             f"-Dcassandra.jmx.local.port={self.settings.cassandra_jmx_port}",
-            *_JAVA17_MODULE_FLAGS,
+            *JAVA17_MODULE_FLAGS,
             "-cp", f"{self.conf_dir}:{self.classpath_dir()}/*",
             "org.apache.cassandra.service.CassandraDaemon",
         ]  # fmt: skip

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# `make compose-check`: runs the unmodified docker-compose.yml for real and smoke-tests it
+# through its published ports, then removes it (containers, network, volumes).
+#
+# On a machine without an image registry it builds local stand-ins for the third-party images
+# first (deploy/standins/); where an official image of the same name is already present, that
+# one is used. It installs what is missing (as root: Debian's docker.io, and the compose v2
+# plugin built from its Go module), and starts dockerd when none is running, stopping it again
+# at the end. Needs root for those steps.
+#
+# Environment:
+#   PYTHON               the workspace's Python (the Makefile passes `uv run --frozen python`)
+#   BUILD_EXTRA_CA_FILE  a PEM file of extra CA certificates for builds behind a TLS proxy
+#   COMPOSE_CHECK_KEEP=1 leave the stack running at the end (stop it with the printed command)
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+PYTHON=${PYTHON:-python3}
+PROJECT=chat-check
+work=$(mktemp -d)
+started_dockerd=""
+declare -a timings=()
+
+say() { printf '[compose-check] %s\n' "$*"; }
+
+step() {
+  local name=$1
+  shift
+  local started=$SECONDS
+  say "$name"
+  "$@"
+  timings+=("$(printf '%-48s %5d s' "$name" $((SECONDS - started)))")
+}
+
+cleanup() {
+  local status=$?
+  if [[ -n ${stack_up:-} && -z ${COMPOSE_CHECK_KEEP:-} ]]; then
+    if ((status != 0)); then
+      docker compose -p "$PROJECT" ps --all || true
+      docker compose -p "$PROJECT" logs --tail 40 || true
+    fi
+    local started=$SECONDS
+    docker compose -p "$PROJECT" down --volumes --remove-orphans --timeout 30 >/dev/null 2>&1 || true
+    timings+=("$(printf '%-48s %5d s' "docker compose down -v" $((SECONDS - started)))")
+  fi
+  if [[ -n $started_dockerd && -z ${COMPOSE_CHECK_KEEP:-} ]]; then
+    kill "$started_dockerd" 2>/dev/null || true
+    wait "$started_dockerd" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+  printf '\n'
+  printf '%s\n' "${timings[@]}"
+  if ((status == 0)); then say "passed"; else say "FAILED (exit $status)"; fi
+}
+trap cleanup EXIT
+
+install_packages() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io containerd runc iptables)
+  command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+  ((${#missing[@]} == 0)) && return
+  if [[ $(id -u) -ne 0 ]]; then
+    say "missing Debian packages: ${missing[*]} (install them as root)"
+    return 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+start_engine() {
+  docker info >/dev/null 2>&1 && return
+  dockerd --host unix:///var/run/docker.sock >"$work/dockerd.log" 2>&1 &
+  started_dockerd=$!
+  for _ in $(seq 60); do
+    docker info >/dev/null 2>&1 && return
+    sleep 0.5
+  done
+  cat "$work/dockerd.log" >&2
+  return 1
+}
+
+choose_ports() {
+  # Free loopback ports for every published port, so the check runs beside `make up`.
+  local names=(POSTGRES REDIS KAFKA CASSANDRA FIRESTORE FIREBASE_AUTH AUTH CHAT AGGREGATOR CONSUMER UI)
+  local ports
+  read -r -a ports < <($PYTHON -c '
+import socket, sys
+sockets = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in sockets:
+    s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in sockets))' "${#names[@]}")
+  for i in "${!names[@]}"; do
+    export "${names[$i]}_HOST_PORT=${ports[$i]}"
+  done
+}
+
+compose_up() {
+  export POSTGRES_PASSWORD JWT_SECRET
+  POSTGRES_PASSWORD=$(openssl rand -hex 24)
+  JWT_SECRET=$(openssl rand -hex 32)
+  stack_up=1
+  docker compose -p "$PROJECT" up --build --detach --wait --wait-timeout 900
+}
+
+step "install missing packages" install_packages
+step "docker compose v2 plugin" deploy/checks/install-compose-plugin.sh
+step "start the Docker engine (when none runs)" start_engine
+step "stand-ins for unreachable images" $PYTHON deploy/standins/build.py
+choose_ports
+step "docker compose up --build --wait" compose_up
+step "smoke test through the published ports" $PYTHON deploy/checks/compose_smoke.py
+if [[ -n ${COMPOSE_CHECK_KEEP:-} ]]; then
+  say "left running; stop it with: docker compose -p $PROJECT down --volumes"
+fi
