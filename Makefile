@@ -55,6 +55,9 @@ format: install ## apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
+compose-check: install ## docker compose up for real (stand-in images where no registry), smoke test, down; needs root
+	PYTHON="$(RUN) python" UV="$(UV)" deploy/checks/compose-check.sh
+
 typecheck: install ## mypy, strict on every src/ folder; tsc on the UI
 	$(RUN) mypy
 	cd frontend && npm run typecheck
