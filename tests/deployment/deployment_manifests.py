@@ -86,6 +86,9 @@ def env_names(settings_class: type[BaseSettings]) -> set[str]:
             names.add(alias)
         else:
             names.add(prefix + name)
+    # The stream services also read a few stack-wide variables without their prefix.
+    stack: dict[str, str] = getattr(settings_class, "stack_variables", {})
+    names.update(stack.values())
     return {name.upper() for name in names}
 
 
