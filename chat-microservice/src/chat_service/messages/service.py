@@ -57,19 +57,19 @@ class MessageService:
         # (chat, bucket) pairs already in chat_buckets: the index row is written once.
         self._indexed: LRUCache[tuple[uuid.UUID, int], bool] = LRUCache(maxsize=100_000)
 
-    async def send(self, caller: Principal, request: SendMessage) -> tuple[bool, ChatMessage]:
+    async def send(self, caller: Principal, outgoing: SendMessage) -> tuple[bool, ChatMessage]:
         """Stores and publishes a message; (True, message) when new, (False, it) on a repeat."""
-        chat = await self._chats.chat_for_member(caller, request.chat_id)
-        self._check_parties(caller, chat, request)
+        chat = await self._chats.chat_for_member(caller, outgoing.chat_id)
+        self._check_parties(caller, chat, outgoing)
         _raise_if_limited(await self._limits.check_rate(caller.user_id))
         time = new_timeuuid()
-        message = self._message(caller, request, time)
-        if request.client_message_id is not None:
+        message = self._message(caller, outgoing, time)
+        if outgoing.client_message_id is not None:
             claim = await self._repository.claim(
-                chat.chat_id, request.client_message_id, time, self._bucket(time)
+                chat.chat_id, outgoing.client_message_id, time, self._bucket(time)
             )
             if not claim.taken_now:
-                return False, await self._complete_repeat(chat, request, caller, claim)
+                return False, await self._complete_repeat(chat, outgoing, caller, claim)
         await self._check_repeat(caller, message)
         await self._store_and_publish(chat, message)
         return True, message
@@ -109,10 +109,10 @@ class MessageService:
         current = bucket_of(now, self._bucket_days)
         return current if bucket_of(now + _CLOCK_SKEW, self._bucket_days) == current else None
 
-    def _check_parties(self, caller: Principal, chat: Chat, request: SendMessage) -> None:
-        if request.from_user is not None and request.from_user != caller.user_id:
+    def _check_parties(self, caller: Principal, chat: Chat, outgoing: SendMessage) -> None:
+        if outgoing.from_user is not None and outgoing.from_user != caller.user_id:
             raise NotYourIdentity("from_user must be you.")
-        if request.to_user != chat.other_member(caller.user_id):
+        if outgoing.to_user != chat.other_member(caller.user_id):
             raise InvalidChatRequest(
                 "to_user must be the other member of the chat.", loc=("body", "to_user")
             )
@@ -125,18 +125,18 @@ class MessageService:
         _raise_if_limited(verdict)
 
     async def _complete_repeat(
-        self, chat: Chat, request: SendMessage, caller: Principal, claim: Claim
+        self, chat: Chat, outgoing: SendMessage, caller: Principal, claim: Claim
     ) -> ChatMessage:
         """Returns the message of an already used key, finishing whatever its first try left."""
         stored = await self._repository.get(chat.chat_id, claim.bucket, claim.time)
         if stored is None:
             # The first try died between claim and write: write it now, under the claimed time.
-            stored = self._message(caller, request, claim.time)
+            stored = self._message(caller, outgoing, claim.time)
             await self._store(chat, stored)
         elif (stored.from_user, stored.to_user, stored.body) != (
             caller.user_id,
-            request.to_user,
-            request.body,
+            outgoing.to_user,
+            outgoing.body,
         ):
             raise ClientMessageIdReused()
         if not claim.published:
@@ -179,16 +179,16 @@ class MessageService:
         except StoreUnavailable:
             log.warning("withdraw_failed", message_id=str(message.message_id))
 
-    def _message(self, caller: Principal, request: SendMessage, time: uuid.UUID) -> ChatMessage:
+    def _message(self, caller: Principal, outgoing: SendMessage, time: uuid.UUID) -> ChatMessage:
         return ChatMessage(
             message_id=uuid.uuid5(time, "message"),
-            chat_id=request.chat_id,
+            chat_id=outgoing.chat_id,
             from_user=caller.user_id,
-            to_user=request.to_user,
-            body=request.body,
+            to_user=outgoing.to_user,
+            body=outgoing.body,
             time=time,
             time_iso=timeuuid_datetime(time),
-            client_message_id=request.client_message_id,
+            client_message_id=outgoing.client_message_id,
         )
 
     def _bucket(self, time: uuid.UUID) -> int:
