@@ -14,14 +14,10 @@ if [[ -x $BINARY ]]; then
   echo "$BINARY"
   exit 0
 fi
-command -v go >/dev/null || { echo "kube-apiserver is not cached and Go is not installed to build it" >&2; exit 1; }
+source "$(dirname "$0")/go-module.sh"
 echo "building kube-apiserver $K8S_VERSION from its Go module (about eight minutes)" >&2
-module_dir=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" \
-  | python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
-work=$(mktemp -d)
-trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
-cp -r "$module_dir/." "$work/"
-chmod -R u+w "$work"
+writable_module_copy "k8s.io/kubernetes@$K8S_VERSION"
+work=$module_copy
 cd "$work"
 rm -rf vendor go.work go.work.sum
 # Staging modules (k8s.io/api, k8s.io/client-go, ...) are published as v0.MINOR.PATCH.

@@ -14,14 +14,10 @@ if docker compose version >/dev/null 2>&1; then
   exit 0
 fi
 if [[ ! -x $BINARY ]]; then
-  command -v go >/dev/null || { echo "docker compose v2 is missing and Go is not installed to build it" >&2; exit 1; }
+  source "$(dirname "$0")/go-module.sh"
   echo "building docker compose $COMPOSE_VERSION from its Go module (about five minutes)"
-  module_dir=$(go mod download -json "github.com/docker/compose/v2@$COMPOSE_VERSION" \
-    | python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
-  work=$(mktemp -d)
-  trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
-  cp -r "$module_dir/." "$work/"
-  chmod -R u+w "$work"
+  writable_module_copy "github.com/docker/compose/v2@$COMPOSE_VERSION"
+  work=$module_copy
   mkdir -p "$CACHE/bin"
   (cd "$work" && go build -trimpath \
       -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" \
