@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy.engine import make_url
 
 from devstack.kafka_topics import create_topics, delete_topics
 from devstack.settings import Endpoints
-from devstack.testing import admin_sql, free_port
+from devstack.testing import admin_sql, database_url, drop_keyspace, free_port
 
 __all__ = [
     "BIN",
@@ -101,9 +100,7 @@ def scratch_environment(stack: Endpoints) -> Iterator[dict[str, str]]:
         **stack.as_environment(),
         "APP_ENV": "test",
         "JWT_SECRET": secrets.token_urlsafe(48),
-        "DATABASE_URL": make_url(stack.database_url)
-        .set(database=database)
-        .render_as_string(hide_password=False),
+        "DATABASE_URL": database_url(stack, database),
         "AUTH_SIGNUPS_PER_ADDRESS": "100000",
         "AUTH_RATE_LIMIT_PREFIX": f"bench-auth-{tag}",
         "CHAT_RATE_LIMIT_PREFIX": f"bench-chat-{tag}",
@@ -134,7 +131,8 @@ def scratch_environment(stack: Endpoints) -> Iterator[dict[str, str]]:
     finally:
         asyncio.run(delete_topics(stack.kafka_bootstrap_servers, topics))
         admin_sql(stack, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        _drop_keyspace(stack, keyspace)
+        # A benchmark's keyspace holds far more than a test's.
+        drop_keyspace(stack, keyspace, timeout=120)
 
 
 @contextmanager
@@ -225,17 +223,6 @@ def write_result(name: str, result: dict[str, Any]) -> None:
     result = {"benchmark": name, **result, "at": datetime.now(UTC).isoformat()}
     path.write_text(json.dumps(result, indent=2, default=str))
     print(f"wrote {path}")
-
-
-def _drop_keyspace(stack: Endpoints, keyspace: str) -> None:
-    from cassandra.cluster import Cluster
-
-    hosts, port = stack.cassandra_contact
-    cluster = Cluster(hosts, port=port)
-    try:
-        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
-    finally:
-        cluster.shutdown()
 
 
 async def make_pairs(auth_url: str, chat_url: str, senders: int) -> list[dict[str, Any]]:

@@ -139,13 +139,15 @@ def database_url(stack: Endpoints, database: str) -> str:
     return make_url(stack.database_url).set(database=database).render_as_string(hide_password=False)
 
 
-def drop_keyspace(stack: Endpoints, keyspace: str) -> None:
+def drop_keyspace(stack: Endpoints, keyspace: str, timeout: float = 60) -> None:
+    """Drops `keyspace` from the stack's Cassandra if it exists (`timeout` in seconds: a large
+    keyspace takes longer)."""
     from cassandra.cluster import Cluster
 
     hosts, port = stack.cassandra_contact
     cluster = Cluster(hosts, port=port)
     try:
-        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=60)
+        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=timeout)
     finally:
         cluster.shutdown()
 
