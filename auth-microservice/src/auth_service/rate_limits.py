@@ -29,19 +29,17 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
 
 from auth_service.settings import AuthSettings
-from http_kit import RateLimited, ServiceUnavailable
+from http_kit import Dependency, RateLimited
 
 LOCK_STRIPES = 64
 log = structlog.get_logger(__name__)
 
 
-class RateLimitsUnavailable(ServiceUnavailable):
-    code = "rate_limits_unavailable"
-    detail = "Rate limits cannot be checked right now; try again later."
-
-    def __init__(self) -> None:
-        # As for Postgres: a restarted Redis (memory only) is back within seconds.
-        super().__init__(headers={"Retry-After": "5"})
+RATE_LIMIT_STORE = Dependency(
+    "rate_limits", "Rate limits cannot be checked right now; try again later."
+)
+# As for Postgres: a restarted Redis (memory only) is back within seconds.
+RATE_LIMIT_STORE_RETRY_AFTER_SECONDS = 5
 
 
 def _per_window(amount: int, window: timedelta, namespace: str) -> RateLimitItem:
@@ -113,7 +111,7 @@ class RateLimits:
 
     @contextmanager
     def _store(self) -> Iterator[None]:
-        """Turns a store that does not answer into `RateLimitsUnavailable` (503); logs the
+        """Turns a store that does not answer into 503 `rate_limits_unavailable`; logs the
         start and the end of an outage once each, not every refused request."""
         try:
             yield
@@ -121,7 +119,7 @@ class RateLimits:
             if not self._store_failing:
                 self._store_failing = True
                 log.warning("rate_limit_store_unavailable", error=str(error.storage_error))
-            raise RateLimitsUnavailable() from error
+            raise RATE_LIMIT_STORE.unavailable(RATE_LIMIT_STORE_RETRY_AFTER_SECONDS) from error
         if self._store_failing:
             self._store_failing = False
             log.info("rate_limit_store_recovered")
