@@ -16,9 +16,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from deployment_manifests import (
     clean_environment,
     dev_secret_keys,
-    kubectl,
     load_compose,
-    render_kustomization,
+    rendered_docs,
 )
 
 
@@ -46,21 +45,14 @@ def cluster_secrets() -> dict[str, str]:
     return values
 
 
-def _require_kubectl() -> None:
-    if kubectl() is None:
-        pytest.skip("kubectl is not installed: cannot render the kustomizations offline")
-
-
 @pytest.fixture(scope="session")
 def dev_docs() -> list[dict[str, Any]]:
-    _require_kubectl()
-    return render_kustomization("k8s/overlays/dev")
+    return rendered_docs("k8s/overlays/dev")
 
 
 @pytest.fixture(scope="session")
 def base_docs() -> list[dict[str, Any]]:
-    _require_kubectl()
-    return render_kustomization("k8s/base")
+    return rendered_docs("k8s/base")
 
 
 @pytest.fixture

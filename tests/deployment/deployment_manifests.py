@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
@@ -165,25 +166,6 @@ def compose_app_containers(compose: dict[str, Any]) -> Iterator[Container]:
 # --- Kubernetes -----------------------------------------------------------------------------
 
 
-def kubectl() -> str | None:
-    return shutil.which("kubectl")
-
-
-def render_kustomization(path: str) -> list[dict[str, Any]]:
-    """`kubectl kustomize` (offline); the dev overlay reads firestore.rules from the root."""
-    binary = kubectl()
-    assert binary is not None
-    result = subprocess.run(
-        [binary, "kustomize", "--load-restrictor", "LoadRestrictionsNone", str(REPO / path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
-
-
 # Kubernetes version the rendered objects are validated for: kubectl's (1.32, with kustomize
 # built in) and the kube-apiserver that `make k8s-check` builds (deploy/checks).
 KUBERNETES_VERSION = "1.32.0"
@@ -228,6 +210,15 @@ def parse_rendered(text: str) -> list[dict[str, Any]]:
 def rendered_overlay(path: str) -> str:
     """render_text, once per test session: several test modules check the same overlays."""
     return render_text(path)
+
+
+def rendered_docs(path: str) -> list[dict[str, Any]]:
+    """The objects of the kustomization at `path`, rendered once per session; skips the
+    test when neither kubectl nor kustomize is installed. A fresh copy on each call, so a
+    test may change it."""
+    if kustomize_command() is None:
+        pytest.skip("neither kubectl nor kustomize is installed (make install builds kustomize)")
+    return parse_rendered(rendered_overlay(path))
 
 
 def schema_problems(rendered: str) -> list[str]:

@@ -13,9 +13,8 @@ from deployment_manifests import (
     REPO,
     config_maps,
     dev_secret_keys,
-    kustomize_command,
-    parse_rendered,
     pod_containers,
+    rendered_docs,
     rendered_overlay,
     schema_problems,
     workloads,
@@ -32,30 +31,24 @@ OUR_IMAGES = ("chat-app", "chat-ui", "registry.example.com/chat/")
 PROD_SECRET_KEYS = {"JWT_SECRET", "DATABASE_URL"}
 
 
-def rendered(path: str) -> list[dict[str, Any]]:
-    if kustomize_command() is None:
-        pytest.skip("neither kubectl nor kustomize is installed (make install builds kustomize)")
-    return parse_rendered(rendered_overlay(path))
-
-
 @pytest.fixture(scope="module")
 def base() -> list[dict[str, Any]]:
-    return rendered("k8s/base")
+    return rendered_docs("k8s/base")
 
 
 @pytest.fixture(scope="module")
 def dev() -> list[dict[str, Any]]:
-    return rendered("k8s/overlays/dev")
+    return rendered_docs("k8s/overlays/dev")
 
 
 @pytest.fixture(scope="module")
 def prod() -> list[dict[str, Any]]:
-    return rendered("k8s/overlays/prod")
+    return rendered_docs("k8s/overlays/prod")
 
 
 @pytest.fixture(scope="module", params=OVERLAYS, ids=lambda path: path.rsplit("/", 1)[1])
 def overlay(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
-    return rendered(request.param)
+    return rendered_docs(request.param)
 
 
 def named(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
@@ -86,12 +79,12 @@ def is_ours(container: dict[str, Any]) -> bool:
 
 @pytest.mark.parametrize("path", ["k8s/base", *OVERLAYS])
 def test_the_rendered_objects_pass_strict_schema_validation(path: str) -> None:
-    rendered(path)  # skips without a renderer
+    rendered_docs(path)  # skips without a renderer
     assert schema_problems(rendered_overlay(path)) == []
 
 
 def test_the_schema_check_rejects_a_field_kubernetes_does_not_have() -> None:
-    docs = rendered("k8s/overlays/dev")
+    docs = rendered_docs("k8s/overlays/dev")
     broken = copy.deepcopy(named(docs, "Deployment", "auth"))
     broken["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["paht"] = "/"
     (problem,) = schema_problems(yaml.safe_dump(broken))

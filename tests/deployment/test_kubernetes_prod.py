@@ -11,11 +11,9 @@ from deployment_manifests import (
     Container,
     config_maps,
     k8s_app_containers,
-    kustomize_command,
-    parse_rendered,
     pod_containers,
     readable_env,
-    rendered_overlay,
+    rendered_docs,
     workloads,
 )
 
@@ -31,9 +29,7 @@ READ_BY_GOOGLE_AUTH = {"GOOGLE_APPLICATION_CREDENTIALS"}
 
 @pytest.fixture(scope="module")
 def prod() -> list[dict[str, Any]]:
-    if kustomize_command() is None:
-        pytest.skip("neither kubectl nor kustomize is installed (make install builds kustomize)")
-    return parse_rendered(rendered_overlay("k8s/overlays/prod"))
+    return rendered_docs("k8s/overlays/prod")
 
 
 @pytest.fixture(scope="module")

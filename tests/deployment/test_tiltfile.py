@@ -12,10 +12,7 @@ from deployment_manifests import (
     REPO,
     config_maps,
     dockerfile_stages,
-    kustomize_command,
-    parse_rendered,
     pod_containers,
-    rendered_overlay,
     workloads,
 )
 
@@ -27,13 +24,6 @@ class TiltCalls:
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     local: list[str] = field(default_factory=list)
     watched: list[str] = field(default_factory=list)
-
-
-@pytest.fixture(scope="module")
-def dev_docs() -> list[dict[str, Any]]:
-    if kustomize_command() is None:
-        pytest.skip("neither kubectl nor kustomize is installed (make install builds kustomize)")
-    return parse_rendered(rendered_overlay("k8s/overlays/dev"))
 
 
 @pytest.fixture(scope="module")
