@@ -24,12 +24,10 @@ from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.errors import StorageError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.retry import Retry
 
 from auth_service.settings import AuthSettings
 from http_kit import Dependency, RateLimited
+from http_kit.limits_store import redis_limits_options
 
 LOCK_STRIPES = 64
 log = structlog.get_logger(__name__)
@@ -138,17 +136,12 @@ class RateLimits:
 def _open_storage(settings: AuthSettings) -> Storage:
     uri = settings.rate_limit_storage_uri
     options: dict[str, Any] = {}
-    if uri.startswith(("redis", "rediss")):
-        timeout = settings.rate_limit_timeout.total_seconds()
-        options = {
-            "key_prefix": settings.rate_limit_prefix,
-            "socket_timeout": timeout,
-            "socket_connect_timeout": timeout,
-            # One immediate retry on a dropped connection (a restarted Redis leaves every
-            # pooled one dead), none on a timeout: redis-py's default of ten retries with
-            # back-off would turn a stalled Redis into seconds per request.
-            "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
-        }
+    if uri.startswith("redis"):
+        options = redis_limits_options(
+            key_prefix=settings.rate_limit_prefix,
+            timeout=settings.rate_limit_timeout,
+            asynchronous=False,
+        )
     storage = storage_from_string(uri, wrap_exceptions=True, **options)
     if not isinstance(storage, Storage):
         # The endpoints run in worker threads and call the limiter synchronously.

@@ -28,12 +28,10 @@ from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from chat_service.metrics import ChatMetrics
 from chat_service.settings import ChatSettings
+from http_kit.limits_store import redis_limits_options
 
 log = structlog.get_logger(__name__)
 
@@ -155,18 +153,12 @@ class SendLimits:
 def _open_storage(settings: ChatSettings) -> Storage:
     uri = settings.rate_limit_storage.removeprefix("async+")
     options: dict[str, Any] = {}
-    if uri.startswith(("redis", "rediss")):
-        timeout = settings.rate_limit_timeout.total_seconds()
-        options = {
-            "implementation": "redispy",
-            "key_prefix": settings.rate_limit_prefix,
-            "socket_timeout": timeout,
-            "socket_connect_timeout": timeout,
-            # One immediate retry on a dropped connection (a restarted Redis leaves every
-            # pooled one dead), none on a timeout: redis-py's default of ten retries with
-            # back-off would hold a send for seconds before the fallback takes over.
-            "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
-        }
+    if uri.startswith("redis"):
+        options = redis_limits_options(
+            key_prefix=settings.rate_limit_prefix,
+            timeout=settings.rate_limit_timeout,
+            asynchronous=True,
+        )
     storage = storage_from_string(f"async+{uri}", wrap_exceptions=True, **options)
     if not isinstance(storage, Storage):
         raise ValueError("CHAT_RATE_LIMIT_STORAGE must name a storage with an async+ variant")

@@ -1,0 +1,58 @@
+"""The rate-limit store's options: one immediate retry after a dropped connection, none after
+a timeout, with the Retry of the client (sync or asyncio) that will use it."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from http_kit.limits_store import redis_limits_options
+
+
+def options(*, asynchronous: bool) -> dict[str, Any]:
+    return redis_limits_options(
+        key_prefix="test-limits", timeout=timedelta(milliseconds=250), asynchronous=asynchronous
+    )
+
+
+@pytest.mark.parametrize(("error", "attempts"), [(RedisConnectionError, 2), (RedisTimeoutError, 1)])
+def test_a_dropped_connection_is_retried_once_and_a_timeout_never(
+    error: type[Exception], attempts: int
+) -> None:
+    calls = []
+
+    def command() -> None:
+        calls.append(1)
+        raise error("redis went away")
+
+    with pytest.raises(error):
+        options(asynchronous=False)["retry"].call_with_retry(command, lambda _: None)
+    assert len(calls) == attempts
+
+
+@pytest.mark.parametrize(("error", "attempts"), [(RedisConnectionError, 2), (RedisTimeoutError, 1)])
+async def test_the_asyncio_retry_behaves_the_same(error: type[Exception], attempts: int) -> None:
+    calls = []
+
+    async def command() -> None:
+        calls.append(1)
+        raise error("redis went away")
+
+    async def on_failure(_: Exception) -> None:
+        return None
+
+    with pytest.raises(error):
+        await options(asynchronous=True)["retry"].call_with_retry(command, on_failure)
+    assert len(calls) == attempts
+
+
+def test_the_timeout_bounds_connecting_and_every_reply() -> None:
+    sync, asynchronous = options(asynchronous=False), options(asynchronous=True)
+    for chosen in (sync, asynchronous):
+        assert chosen["key_prefix"] == "test-limits"
+        assert (chosen["socket_timeout"], chosen["socket_connect_timeout"]) == (0.25, 0.25)
+    # limits' asynchronous Redis storage defaults to coredis, which takes no redis-py Retry.
+    assert asynchronous["implementation"] == "redispy"
+    assert "implementation" not in sync  # the synchronous storage is redis-py only
