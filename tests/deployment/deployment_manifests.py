@@ -12,10 +12,10 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import yaml
@@ -27,6 +27,8 @@ from aggregator.settings import AggregatorSettings
 from auth_service.settings import AuthSettings
 from auth_validator import JwtSettings
 from chat_service.settings import ChatSettings
+
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 
 REPO = Path(__file__).resolve().parents[2]
 APP_IMAGE = "chat-app"
@@ -69,6 +71,22 @@ def split_commands(argv: list[str]) -> list[list[str]]:
     if len(argv) == 3 and argv[0] in ("/bin/sh", "sh", "/bin/bash", "bash") and argv[1] == "-c":
         return [shlex.split(part) for part in argv[2].split("&&")]
     return [argv]
+
+
+def by_command(containers: Iterable[Container]) -> dict[tuple[str, str], Container]:
+    """Containers by their first command and its subcommand: `("auth-service", "serve")`."""
+    return {(c.commands[0][0], c.commands[0][1]): c for c in containers}
+
+
+def settings_from(
+    settings_env: Callable[[dict[str, str]], None],
+    container: Container,
+    settings_class: type[SettingsT],
+) -> SettingsT:
+    """`settings_class` as the container's process builds it: from exactly its environment
+    (`settings_env` is the conftest fixture that installs one)."""
+    settings_env(container.env)
+    return settings_class()
 
 
 def settings_for(command: str) -> tuple[type[BaseSettings], ...]:
@@ -262,6 +280,12 @@ def config_maps(docs: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
     }
 
 
+def chat_config(docs: list[dict[str, Any]]) -> dict[str, str]:
+    """The data of the services' shared ConfigMap (named `chat-config-<hash>` by kustomize)."""
+    (config,) = [v for name, v in config_maps(docs).items() if name.startswith("chat-config-")]
+    return config
+
+
 def resolve_env(
     container: dict[str, Any],
     maps: dict[str, dict[str, str]],
@@ -313,6 +337,13 @@ def k8s_app_containers(
                 list(named_ports.values()),
                 probes,
             )
+
+
+def dev_app_containers(
+    compose: dict[str, Any], dev_docs: list[dict[str, Any]], secrets: Mapping[str, str]
+) -> list[Container]:
+    """Our containers in development: compose's, then the rendered dev overlay's."""
+    return [*compose_app_containers(compose), *k8s_app_containers(dev_docs, secrets)]
 
 
 def dev_secret_keys() -> set[str]:

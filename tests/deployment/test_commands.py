@@ -9,8 +9,8 @@ import pytest
 from deployment_manifests import (
     COMMAND_MEMBER,
     REPO,
-    Container,
     compose_app_containers,
+    dev_app_containers,
     k8s_app_containers,
 )
 
@@ -43,16 +43,10 @@ def scripts_of(member: str) -> set[str]:
     return set(pyproject["project"].get("scripts", {}))
 
 
-def all_containers(
-    compose: dict[str, Any], dev_docs: list[dict[str, Any]], secrets: dict[str, str]
-) -> list[Container]:
-    return [*compose_app_containers(compose), *k8s_app_containers(dev_docs, secrets)]
-
-
 def test_every_container_command_is_a_script_of_the_member_that_owns_it(
     compose: dict[str, Any], dev_docs: list[dict[str, Any]], cluster_secrets: dict[str, str]
 ) -> None:
-    containers = all_containers(compose, dev_docs, cluster_secrets)
+    containers = dev_app_containers(compose, dev_docs, cluster_secrets)
     # compose: 4 services + migrate; Kubernetes: 4 services + 2 migration steps of the Job.
     assert len(containers) == 11
     for container in containers:
@@ -70,7 +64,7 @@ def test_every_container_command_is_accepted_by_its_cli(
     dev_docs: list[dict[str, Any]],
     cluster_secrets: dict[str, str],
 ) -> None:
-    for container in all_containers(compose, dev_docs, cluster_secrets):
+    for container in dev_app_containers(compose, dev_docs, cluster_secrets):
         for command in container.commands:
             parsed = parse_with_real_cli(monkeypatch, command)
             if parsed.command == "serve":

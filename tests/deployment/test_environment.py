@@ -3,7 +3,15 @@
 from typing import Any
 
 import pytest
-from deployment_manifests import Container, compose_app_containers, k8s_app_containers, readable_env
+from deployment_manifests import (
+    Container,
+    by_command,
+    compose_app_containers,
+    dev_app_containers,
+    k8s_app_containers,
+    readable_env,
+    settings_from,
+)
 
 from aggregated_consumer.settings import ConsumerSettings
 from aggregator.settings import AggregatorSettings
@@ -14,18 +22,12 @@ from chat_service.rate_limits import SendLimits
 from chat_service.settings import ChatSettings
 
 
-def containers(
-    compose: dict[str, Any], dev_docs: list[dict[str, Any]], secrets: dict[str, str]
-) -> list[Container]:
-    return [*compose_app_containers(compose), *k8s_app_containers(dev_docs, secrets)]
-
-
 def test_every_variable_set_for_a_service_is_one_its_settings_read(
     compose: dict[str, Any], dev_docs: list[dict[str, Any]], cluster_secrets: dict[str, str]
 ) -> None:
     # A misspelt or stale variable is silently ignored by pydantic-settings, and the service
     # quietly falls back to its localhost default: catch it here instead.
-    for container in containers(compose, dev_docs, cluster_secrets):
+    for container in dev_app_containers(compose, dev_docs, cluster_secrets):
         unread = set(container.env) - readable_env(container.commands)
         assert not unread, f"{container.where}: no settings class reads {sorted(unread)}"
 
@@ -36,9 +38,13 @@ def test_a_misspelt_variable_is_reported(compose: dict[str, Any]) -> None:
     assert "AGGREGATOR_HTTPHOST" not in readable_env(aggregator.commands)
 
 
-def build(settings_env: Any, container: Container, settings_class: type) -> Any:
-    settings_env(container.env)
-    return settings_class()
+def containers_of(
+    source: str, compose: dict[str, Any], dev_docs: list[dict[str, Any]], secrets: dict[str, str]
+) -> dict[tuple[str, str], Container]:
+    """The containers of `source` ("compose" or "kubernetes", the dev overlay) by command."""
+    if source == "compose":
+        return by_command(compose_app_containers(compose))
+    return by_command(k8s_app_containers(dev_docs, secrets))
 
 
 @pytest.mark.parametrize("source", ["compose", "kubernetes"])
@@ -49,21 +55,16 @@ def test_services_accept_their_environment_and_point_at_the_stack(
     dev_docs: list[dict[str, Any]],
     cluster_secrets: dict[str, str],
 ) -> None:
-    found = (
-        compose_app_containers(compose)
-        if source == "compose"
-        else k8s_app_containers(dev_docs, cluster_secrets)
-    )
-    by_command = {(c.commands[0][0], c.commands[0][1]): c for c in found}
+    containers = containers_of(source, compose, dev_docs, cluster_secrets)
     kafka = "kafka:19092" if source == "compose" else "kafka:9092"
 
-    auth = build(settings_env, by_command["auth-service", "serve"], AuthSettings)
+    auth = settings_from(settings_env, containers["auth-service", "serve"], AuthSettings)
     assert auth.app_env == "development"
     assert "@postgres:5432/auth" in auth.sqlalchemy_url
     assert auth.firebase_auth_emulator_host == "firebase-auth:9099"
     # The secret came from the environment, not the development default.
     assert (
-        auth.jwt.secret.get_secret_value() == by_command["auth-service", "serve"].env["JWT_SECRET"]
+        auth.jwt.secret.get_secret_value() == containers["auth-service", "serve"].env["JWT_SECRET"]
     )
 
     assert auth.rate_limit_storage_uri == "redis://redis:6379/0"
@@ -72,19 +73,21 @@ def test_services_accept_their_environment_and_point_at_the_stack(
     proxies = "" if source == "compose" else "10.0.0.0/8"
     assert auth.trusted_proxies == proxies
 
-    chat = build(settings_env, by_command["chat-service", "serve"], ChatSettings)
+    chat = settings_from(settings_env, containers["chat-service", "serve"], ChatSettings)
     assert chat.cassandra_contact == (["cassandra"], 9042)
     assert chat.kafka_bootstrap_servers == kafka
     assert chat.auth_service_url == "http://auth:8000"
     assert chat.rate_limit_storage == "redis://redis:6379/0"
     assert chat.trusted_proxies == proxies
 
-    aggregator = build(settings_env, by_command["aggregator", "run"], AggregatorSettings)
+    aggregator = settings_from(settings_env, containers["aggregator", "run"], AggregatorSettings)
     assert aggregator.kafka_bootstrap_servers == kafka
     assert aggregator.http_host == "0.0.0.0"
     assert aggregator.transactional_id == "aggregator-0"
 
-    consumer = build(settings_env, by_command["aggregated-consumer", "run"], ConsumerSettings)
+    consumer = settings_from(
+        settings_env, containers["aggregated-consumer", "run"], ConsumerSettings
+    )
     assert consumer.kafka_bootstrap_servers == kafka
     assert consumer.firestore_emulator_host == "firestore:8080"
     assert consumer.firebase_project == "demo-chat"
@@ -103,15 +106,11 @@ async def test_the_http_services_can_open_the_rate_limit_storage_they_are_given(
     # synchronous limiter, coredis for the chat service's asynchronous one) and refuses the
     # URI without it, so the service would not start. Built as the lifespans build them, in
     # a running event loop; nothing connects yet.
-    found = (
-        compose_app_containers(compose)
-        if source == "compose"
-        else k8s_app_containers(dev_docs, cluster_secrets)
-    )
-    by_command = {(c.commands[0][0], c.commands[0][1]): c for c in found}
-    RateLimits(build(settings_env, by_command["auth-service", "serve"], AuthSettings))
+    containers = containers_of(source, compose, dev_docs, cluster_secrets)
+    RateLimits(settings_from(settings_env, containers["auth-service", "serve"], AuthSettings))
     SendLimits(
-        build(settings_env, by_command["chat-service", "serve"], ChatSettings), ChatMetrics()
+        settings_from(settings_env, containers["chat-service", "serve"], ChatSettings),
+        ChatMetrics(),
     )
 
 
@@ -121,7 +120,7 @@ def test_migrations_accept_their_environment(
     dev_docs: list[dict[str, Any]],
     cluster_secrets: dict[str, str],
 ) -> None:
-    for container in containers(compose, dev_docs, cluster_secrets):
+    for container in dev_app_containers(compose, dev_docs, cluster_secrets):
         for command in container.commands:
             if command[1:] != ["migrate"]:
                 continue

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from deployment_manifests import (
     REPO,
+    chat_config,
     config_maps,
     dev_secret_keys,
     pod_containers,
@@ -54,11 +55,6 @@ def overlay(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
 def named(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
     (doc,) = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
     return doc
-
-
-def chat_config(docs: list[dict[str, Any]]) -> dict[str, str]:
-    (config,) = [v for name, v in config_maps(docs).items() if name.startswith("chat-config-")]
-    return config
 
 
 def env_refs(docs: list[dict[str, Any]], ref: str) -> Iterator[tuple[str, dict[str, Any]]]:

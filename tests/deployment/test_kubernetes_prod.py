@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 from deployment_manifests import (
     Container,
-    config_maps,
+    by_command,
+    chat_config,
     k8s_app_containers,
     pod_containers,
     readable_env,
     rendered_docs,
+    settings_from,
     workloads,
 )
 
@@ -45,11 +47,6 @@ def by_kind(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
     return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
 
 
-def chat_config(docs: list[dict[str, Any]]) -> dict[str, str]:
-    (config,) = [v for name, v in config_maps(docs).items() if name.startswith("chat-config-")]
-    return config
-
-
 def secret_behind(docs: list[dict[str, Any]], where: str, path: str) -> str | None:
     """The Secret whose volume holds `path` in the container `where` names, if any."""
     kind, _, rest = where.removeprefix("k8s ").partition("/")
@@ -77,10 +74,11 @@ def app_containers(docs: list[dict[str, Any]], prod_secrets: dict[str, str]) -> 
     return found
 
 
-def containers_by_command(
-    docs: list[dict[str, Any]], prod_secrets: dict[str, str]
+@pytest.fixture(scope="module")
+def prod_containers(
+    prod: list[dict[str, Any]], prod_secrets: dict[str, str]
 ) -> dict[tuple[str, str], Container]:
-    return {(c.commands[0][0], c.commands[0][1]): c for c in app_containers(docs, prod_secrets)}
+    return by_command(app_containers(prod, prod_secrets))
 
 
 # --- settings -------------------------------------------------------------------------------
@@ -104,28 +102,30 @@ def test_nothing_points_at_an_emulator(prod: list[dict[str, Any]]) -> None:
 
 
 def test_auth_runs_in_production_with_the_mounted_service_account(
-    settings_env: Any, prod: list[dict[str, Any]], prod_secrets: dict[str, str]
+    settings_env: Any,
+    prod: list[dict[str, Any]],
+    prod_containers: dict[tuple[str, str], Container],
 ) -> None:
-    containers = containers_by_command(prod, prod_secrets)
     for command in (("auth-service", "serve"), ("auth-service", "migrate")):
-        container = containers[command]
-        settings_env(container.env)
-        auth = AuthSettings()  # refuses emulators and missing credentials in production
+        container = prod_containers[command]
+        # AuthSettings refuses emulators and missing credentials in production.
+        auth = settings_from(settings_env, container, AuthSettings)
         assert auth.app_env == "production"
         assert auth.firebase_auth_emulator_host is None
         assert "@postgres.chat.example.net:5432/" in auth.sqlalchemy_url
         key_file = str(auth.firebase_credentials_file)
         assert secret_behind(prod, container.where, key_file) == "firebase-service-account"
-    settings_env(containers["auth-service", "serve"].env)
-    assert AuthSettings().firebase_project == chat_config(prod)["GOOGLE_CLOUD_PROJECT"]
+    serving = settings_from(settings_env, prod_containers["auth-service", "serve"], AuthSettings)
+    assert serving.firebase_project == chat_config(prod)["GOOGLE_CLOUD_PROJECT"]
 
 
 def test_the_consumer_writes_to_real_firestore_with_application_default_credentials(
-    settings_env: Any, prod: list[dict[str, Any]], prod_secrets: dict[str, str]
+    settings_env: Any,
+    prod: list[dict[str, Any]],
+    prod_containers: dict[tuple[str, str], Container],
 ) -> None:
-    container = containers_by_command(prod, prod_secrets)["aggregated-consumer", "run"]
-    settings_env(container.env)
-    consumer = ConsumerSettings()
+    container = prod_containers["aggregated-consumer", "run"]
+    consumer = settings_from(settings_env, container, ConsumerSettings)
     assert consumer.firestore_emulator_host is None
     assert consumer.firebase_project == chat_config(prod)["GOOGLE_CLOUD_PROJECT"]
     assert consumer.kafka_bootstrap_servers == chat_config(prod)["KAFKA_BOOTSTRAP_SERVERS"]
@@ -134,25 +134,22 @@ def test_the_consumer_writes_to_real_firestore_with_application_default_credenti
 
 
 def test_chat_uses_quorum_on_a_keyspace_with_three_replicas(
-    settings_env: Any, prod: list[dict[str, Any]], prod_secrets: dict[str, str]
+    settings_env: Any, prod_containers: dict[tuple[str, str], Container]
 ) -> None:
-    containers = containers_by_command(prod, prod_secrets)
-    settings_env(containers["chat-service", "serve"].env)
-    chat = ChatSettings()
+    chat = settings_from(settings_env, prod_containers["chat-service", "serve"], ChatSettings)
     assert chat.read_consistency == chat.write_consistency == Consistency.LOCAL_QUORUM
     assert len(chat.cassandra_contact[0]) == 3
-    settings_env(containers["chat-service", "migrate"].env)
-    replication = ChatSettings().replication
+    migrate = settings_from(settings_env, prod_containers["chat-service", "migrate"], ChatSettings)
+    replication = migrate.replication
     assert replication["class"] == "NetworkTopologyStrategy"
     assert [int(v) for k, v in replication.items() if k != "class"] == [3]
 
 
 def test_the_aggregator_uses_the_managed_kafka(
-    settings_env: Any, prod: list[dict[str, Any]], prod_secrets: dict[str, str]
+    settings_env: Any, prod_containers: dict[tuple[str, str], Container]
 ) -> None:
-    container = containers_by_command(prod, prod_secrets)["aggregator", "run"]
-    settings_env(container.env)
-    aggregator = AggregatorSettings()
+    container = prod_containers["aggregator", "run"]
+    aggregator = settings_from(settings_env, container, AggregatorSettings)
     assert aggregator.kafka_bootstrap_servers.count(":9092") == 3
     assert aggregator.transactional_id == "aggregator-0"
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 import pytest
-from deployment_manifests import Container, compose_app_containers, k8s_app_containers, workloads
+from deployment_manifests import Container, dev_app_containers, k8s_app_containers, workloads
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
@@ -48,7 +48,7 @@ def is_routed(client: TestClient, path: str) -> bool:
 def app_containers(
     compose: dict[str, Any], dev_docs: list[dict[str, Any]], secrets: dict[str, str]
 ) -> list[Container]:
-    found = [*compose_app_containers(compose), *k8s_app_containers(dev_docs, secrets)]
+    found = dev_app_containers(compose, dev_docs, secrets)
     return [c for c in found if c.commands[0][1] in ("serve", "run")]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from deployment_manifests import (
     REPO,
-    config_maps,
+    chat_config,
     dockerfile_stages,
     pod_containers,
     workloads,
@@ -158,7 +158,7 @@ def test_the_ui_hands_the_browser_the_emulator_ports_tilt_forwards(
     tilt: TiltCalls, dev_docs: list[dict[str, Any]]
 ) -> None:
     # The browser connects to the emulators itself, through these port-forwards.
-    (config,) = [v for k, v in config_maps(dev_docs).items() if k.startswith("chat-config-")]
+    config = chat_config(dev_docs)
     forwarded = {
         name: tilt.resources[name]["port_forwards"] for name in ("firestore", "firebase-auth")
     }
