@@ -41,15 +41,27 @@ def document_errors(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = build()
-            _describe(document, getattr(app.state, "max_body_bytes", None))
-            _describe_header_cap(document, getattr(app.state, "max_header_bytes", None))
+            max_body_bytes = getattr(app.state, "max_body_bytes", None)
+            max_header_bytes = getattr(app.state, "max_header_bytes", None)
+            _describe(build(), max_body_bytes, max_header_bytes)
         return build()  # FastAPI keeps the document it built first
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _describe(document: dict[str, Any], max_body_bytes: int | None) -> None:
+def _describe(
+    document: dict[str, Any], max_body_bytes: int | None, max_header_bytes: int | None
+) -> None:
+    _describe_validation_code(document)
+    if max_body_bytes is not None:
+        too_long = f"The body is longer than {max_body_bytes} bytes."
+        _list_on_operations(document, "413", too_long, only_with_body=True)
+    if max_header_bytes is not None:
+        too_large = f"The headers total more than {max_header_bytes} bytes."
+        _list_on_operations(document, "431", too_large)
+
+
+def _describe_validation_code(document: dict[str, Any]) -> None:
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     validation = schemas.get("HTTPValidationError")
     if validation is not None:
@@ -59,22 +71,18 @@ def _describe(document: dict[str, Any], max_body_bytes: int | None) -> None:
             "description": "`validation_error`, or the code of the service rule refused.",
         }
         validation["required"] = ["detail", "code"]
-    if max_body_bytes is None:
-        return
-    too_large = _error_body(document, f"The body is longer than {max_body_bytes} bytes.")
-    for operations in document.get("paths", {}).values():
-        for operation in operations.values():
-            if "requestBody" in operation:
-                operation["responses"].setdefault("413", too_large)
 
 
-def _describe_header_cap(document: dict[str, Any], max_header_bytes: int | None) -> None:
-    if max_header_bytes is None:
-        return
-    too_large = _error_body(document, f"The headers total more than {max_header_bytes} bytes.")
+def _list_on_operations(
+    document: dict[str, Any], status: str, description: str, *, only_with_body: bool = False
+) -> None:
+    """Adds an `ErrorBody` response for `status` to every operation (with `only_with_body`,
+    to those that take a body) that does not list one already."""
+    response = _error_body(document, description)
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
-            operation["responses"].setdefault("431", too_large)
+            if not only_with_body or "requestBody" in operation:
+                operation["responses"].setdefault(status, response)
 
 
 def _error_body(document: dict[str, Any], description: str) -> dict[str, Any]:
