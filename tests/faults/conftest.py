@@ -9,7 +9,6 @@ short form that `make test` runs. Every test adds a row to the table printed at 
 """
 
 import asyncio
-import os
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -36,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "end_to_end"))
 
 from end_to_end_support import Pipeline, service_environment
-from fault_load import LoadShape, every_service_ready, seconds_until
+from fault_load import FULL, LoadShape, every_service_ready, seconds_until
 from fault_report import FaultRow, render, write_json
 
 PRIVATE_INFRASTRUCTURE: list[type[Component]] = [
@@ -44,8 +43,6 @@ PRIVATE_INFRASTRUCTURE: list[type[Component]] = [
 ]  # fmt: skip
 REPORT_JSON = REPO_ROOT / ".devstack" / "fault-report.json"
 _ROWS: list[FaultRow] = []
-
-FULL = os.environ.get("FAULT_SCALE", "short") == "full"
 
 
 def private_settings() -> StackSettings:

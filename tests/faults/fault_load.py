@@ -2,6 +2,7 @@
 what it left behind: every acknowledged message in history exactly once and in Firestore."""
 
 import asyncio
+import os
 import random
 import time
 import uuid
@@ -21,6 +22,9 @@ from end_to_end_support import (
 
 from devstack.services import Service
 from devstack.testing import unique_name
+
+FULL = os.environ.get("FAULT_SCALE", "short") == "full"
+"""`make fault` (FAULT_SCALE=full): more load, and longer faults, than `make test`'s short form."""
 
 REQUEST_TIMEOUT = 20.0
 """Longer than the chat service's own Cassandra (10 s) and Kafka (5 s) timeouts: a request
@@ -164,6 +168,15 @@ async def run_under_load(
     record.fault_over.set()
     await load
     return FaultRun(record, conversations, down, ready_again)
+
+
+def kill_and_restart(pipeline: Pipeline, victim: str) -> float:
+    """kill -9 of `victim`, started again 1.5 s later; returns how long it was down."""
+    started = time.monotonic()
+    pipeline.kill(victim)
+    time.sleep(1.5)
+    pipeline.restart(victim)
+    return time.monotonic() - started
 
 
 def seconds_until(condition: Callable[[], bool], within: float = 180) -> float:

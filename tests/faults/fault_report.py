@@ -1,11 +1,13 @@
 """The table `make fault` prints: one row per fault, what was acknowledged and what a reader
-found afterwards."""
+found afterwards; and the check every fault test ends with, which adds its row."""
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from fault_load import Audit, FaultRun
+from end_to_end_support import Pipeline
+from fault_load import REQUEST_TIMEOUT, Audit, FaultRun, audit
 
 
 @dataclass(frozen=True)
@@ -63,3 +65,17 @@ def render(rows: list[FaultRow]) -> str:
 def write_json(rows: list[FaultRow], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps([asdict(row) for row in rows], indent=2))
+
+
+def check_and_record(
+    fault: str, pipeline: Pipeline, run: FaultRun, fault_table: Callable[[FaultRow], None]
+) -> Audit:
+    """The promise every fault keeps, with its row in the table."""
+    found = audit(pipeline, run)
+    fault_table(FaultRow.of(fault, run, found))
+    assert found.missing_from_history == set(), f"{fault}: acknowledged, not in the history"
+    assert found.missing_from_firestore == set(), f"{fault}: acknowledged, not in Firestore"
+    assert found.duplicated == set(), f"{fault}: duplicated"
+    assert run.record.unexpected == [], f"{fault}: answers a client must never get"
+    assert run.record.hangs == 0, f"{fault}: requests hung past {REQUEST_TIMEOUT} s"
+    return found

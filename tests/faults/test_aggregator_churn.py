@@ -2,7 +2,6 @@
 flow: every rebalance flushes the revoked partitions' buffers and hands over their offsets,
 so nothing is lost and nothing is doubled."""
 
-import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -12,9 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 from end_to_end_support import Pipeline
-from fault_load import LoadShape, run_under_load, seconds_until
-from fault_report import FaultRow
-from test_infrastructure_faults import check_and_record
+from fault_load import FULL, LoadShape, run_under_load, seconds_until
+from fault_report import FaultRow, check_and_record
 
 from devstack.testing import ServiceProcess, free_port, unique_name
 
@@ -56,7 +54,7 @@ async def test_replicas_joining_and_leaving_lose_and_double_nothing(
     fault_table: Callable[[FaultRow], None],
     replicas: list[ServiceProcess],
 ) -> None:
-    churn_seconds = 60.0 if os.environ.get("FAULT_SCALE") == "full" else 30.0
+    churn_seconds = 60.0 if FULL else 30.0
     changes: list[str] = []
 
     def churn() -> float:

@@ -6,51 +6,30 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from functools import partial
 
 import httpx
 import pytest
 from end_to_end_support import Pipeline
 from fault_load import (
     REQUEST_TIMEOUT,
-    Audit,
-    FaultRun,
     LoadShape,
-    audit,
+    kill_and_restart,
     ready_status,
     run_under_load,
     seconds_until,
 )
-from fault_report import FaultRow
+from fault_report import FaultRow, check_and_record
 
 from devstack import stack as runner
 from devstack.testing import unique_name
-
-
-def check_and_record(
-    fault: str, pipeline: Pipeline, run: FaultRun, fault_table: Callable[[FaultRow], None]
-) -> Audit:
-    """The promise every fault keeps, with its row in the table."""
-    found = audit(pipeline, run)
-    fault_table(FaultRow.of(fault, run, found))
-    assert found.missing_from_history == set(), f"{fault}: acknowledged, not in the history"
-    assert found.missing_from_firestore == set(), f"{fault}: acknowledged, not in Firestore"
-    assert found.duplicated == set(), f"{fault}: duplicated"
-    assert run.record.unexpected == [], f"{fault}: answers a client must never get"
-    assert run.record.hangs == 0, f"{fault}: requests hung past {REQUEST_TIMEOUT} s"
-    return found
 
 
 @pytest.mark.slow
 async def test_cassandra_killed_and_restarted(
     pipeline: Pipeline, load_shape: LoadShape, fault_table: Callable[[FaultRow], None]
 ) -> None:
-    def crash() -> float:
-        started = time.monotonic()
-        pipeline.kill("cassandra")
-        time.sleep(1.5)
-        pipeline.restart("cassandra")
-        return time.monotonic() - started
-
+    crash = partial(kill_and_restart, pipeline, "cassandra")
     run = await run_under_load(pipeline, load_shape, crash)
     check_and_record("cassandra kill -9", pipeline, run, fault_table)
     assert run.record.statuses[503] > 0, "no send met the outage: nothing was tested"

@@ -5,14 +5,13 @@ then publishes it again, harmlessly: readers merge by message_id); a crash of th
 or the consumer never duplicates anything.
 """
 
-import time
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 from end_to_end_support import Pipeline
-from fault_load import LoadShape, run_under_load
-from fault_report import FaultRow
-from test_infrastructure_faults import check_and_record
+from fault_load import LoadShape, kill_and_restart, run_under_load
+from fault_report import FaultRow, check_and_record
 
 
 @pytest.mark.slow
@@ -23,13 +22,7 @@ async def test_acknowledged_messages_survive_a_crash_of(
     load_shape: LoadShape,
     fault_table: Callable[[FaultRow], None],
 ) -> None:
-    def crash() -> float:
-        started = time.monotonic()
-        pipeline.kill(victim)
-        time.sleep(1.5)
-        pipeline.restart(victim)
-        return time.monotonic() - started
-
+    crash = partial(kill_and_restart, pipeline, victim)
     run = await run_under_load(pipeline, load_shape, crash)
     found = check_and_record(f"{victim} kill -9", pipeline, run, fault_table)
     if victim in ("aggregator", "consumer"):
