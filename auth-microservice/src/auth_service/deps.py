@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from auth_service.firebase_tokens import FirebaseTokenMinter
 from auth_service.login.service import LoginService
 from auth_service.metrics import Metrics
-from auth_service.settings import AuthSettings
 from auth_service.users.service import UserService
 from http_kit import ReadinessProbe, resources_dependency
 
@@ -25,7 +24,6 @@ from http_kit import ReadinessProbe, resources_dependency
 class Resources:
     """What the lifespan creates and closes; installed as the app's resources."""
 
-    settings: AuthSettings
     engine: Engine
     sessions: sessionmaker[Session]
     firebase: FirebaseTokenMinter

@@ -87,7 +87,6 @@ def _open_resources(settings: AuthSettings, metrics: Metrics) -> Resources:
     rate_limits = RateLimits(settings)
     firebase = FirebaseTokenMinter(settings)
     return Resources(
-        settings=settings,
         engine=engine,
         sessions=create_session_factory(engine),
         firebase=firebase,

@@ -13,7 +13,6 @@ from fastapi import Depends, Request
 from chat_service.chats.service import ChatService
 from chat_service.messages.service import MessageService
 from chat_service.metrics import ChatMetrics
-from chat_service.settings import ChatSettings
 from http_kit import ReadinessProbe, resources_dependency
 
 
@@ -21,7 +20,6 @@ from http_kit import ReadinessProbe, resources_dependency
 class Resources:
     """The long-lived services the lifespan builds; installed as the app's resources."""
 
-    settings: ChatSettings
     metrics: ChatMetrics
     chats: ChatService
     messages: MessageService
@@ -30,10 +28,6 @@ class Resources:
 
 get_resources = resources_dependency(Resources)
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
-
-
-async def get_settings(resources: ResourcesDep) -> ChatSettings:
-    return resources.settings
 
 
 async def get_chat_service(resources: ResourcesDep) -> ChatService:
@@ -59,7 +53,6 @@ async def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-SettingsDep = Annotated[ChatSettings, Depends(get_settings)]
 ChatServiceDep = Annotated[ChatService, Depends(get_chat_service)]
 MessageServiceDep = Annotated[MessageService, Depends(get_message_service)]
 MetricsDep = Annotated[ChatMetrics, Depends(get_metrics)]

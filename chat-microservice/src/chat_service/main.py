@@ -99,7 +99,6 @@ async def _build_resources(
     chats = ChatService(chat_repository, AuthClient(auth_http, settings))
     limits = SendLimits(settings, metrics)
     return Resources(
-        settings=settings,
         metrics=metrics,
         chats=chats,
         messages=MessageService(settings, message_repository, chats, publisher, limits),
