@@ -75,7 +75,7 @@ async def test_with_redis_unreachable_sends_are_limited_in_memory_and_one_warnin
     assert _sample(metrics, "chat_rate_limit_store_outages_total") == 1
 
 
-async def test_with_redis_answering_nothing_falls_back_to_memory() -> None:
+async def test_with_redis_answering_no_send_falls_back_to_memory() -> None:
     metrics = ChatMetrics()
     limits = _limits(metrics, send_burst=2)
     assert [(await limits.check_rate("9")).allowed for _ in range(3)] == [True, True, False]
