@@ -1,7 +1,7 @@
 """How the HTTP services reach the Redis that holds their rate-limit counters.
 
-Not exported from `http_kit`: routers import the package, and only the services' rate-limit
-modules need the Redis client.
+Not exported from `http_kit`: it imports the Redis client, which the package's other users
+(auth-validator, the routers) have no use for; only the services' rate-limit modules need it.
 """
 
 from datetime import timedelta
