@@ -16,7 +16,11 @@ router = SlashOptionalRouter(tags=["login"])
     responses={
         401: error_response("invalid_credentials", "Incorrect username or password."),
         429: error_response("rate_limited", "Too many failed logins; try later."),
-        503: error_response("firebase_unavailable", "Could not mint a Firebase token."),
+        503: error_response(
+            "firebase_unavailable",
+            "Could not mint a Firebase token, or the limits cannot be checked right now "
+            "(`rate_limits_unavailable`).",
+        ),
     },
 )
 def login(
