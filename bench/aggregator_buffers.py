@@ -44,15 +44,13 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from harness import BIN, ROOT, free_port, wait_healthy, write_result
+from harness import stage, write_result
 from load_generator import usage
 
 from chat_events import MessageEvent, timeuuid_datetime
@@ -142,7 +140,7 @@ def _measure(
     """The rows of the table; why the run stopped early, if it did; the shutdown's figures."""
     topic, group = env["AGGREGATOR_INPUT_TOPIC"], env["AGGREGATOR_GROUP_ID"]
     rows: list[dict[str, Any]] = []
-    with _aggregator(env) as (metrics, process):
+    with stage("aggregator", "AGGREGATOR_HTTP_PORT", env) as (metrics, process):
         subject = _Subject(process, metrics, servers, topic, partitions)
         try:
             asyncio.run(_wait_assigned(servers, group))
@@ -180,22 +178,6 @@ def _at_rest(subject: _Subject) -> dict[str, Any]:
     stall = _watch(subject, IDLE_SECONDS)
     idle_cpu = (usage({"aggregator": pid})["aggregator"]["cpu_s"] - before) / IDLE_SECONDS
     return {"rss_mb": rss_mb, "idle_cpu_share": idle_cpu, "longest_stall_seconds": stall}
-
-
-@contextmanager
-def _aggregator(env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`aggregator run` until the block ends; yields the URL of its metrics and its process."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [str(BIN / "aggregator"), "run"]
-    process = subprocess.Popen(command, env=env | {"AGGREGATOR_HTTP_PORT": str(port)}, cwd=ROOT)
-    try:
-        wait_healthy(f"{url}/ready", process)
-        yield f"{url}/metrics", process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def _stop(process: subprocess.Popen[bytes]) -> dict[str, Any]:

@@ -39,6 +39,7 @@ __all__ = [
     "scratch_environment",
     "serving",
     "stack_pid",
+    "stage",
     "wait_healthy",
     "write_result",
 ]
@@ -152,16 +153,18 @@ def pipeline(env: dict[str, str]) -> Iterator[dict[str, tuple[str, subprocess.Po
     """The aggregator and the consumer on the scratch topics of `env`; yields, per stage, the
     URL of its metrics and its process."""
     with (
-        _stage("aggregator", "AGGREGATOR_HTTP_PORT", env) as aggregator,
-        _stage("aggregated-consumer", "CONSUMER_HTTP_PORT", env) as consumer,
+        stage("aggregator", "AGGREGATOR_HTTP_PORT", env) as aggregator,
+        stage("aggregated-consumer", "CONSUMER_HTTP_PORT", env) as consumer,
     ):
         yield {"aggregator": aggregator, "consumer": consumer}
 
 
 @contextmanager
-def _stage(
+def stage(
     script: str, port_variable: str, env: dict[str, str]
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`script run` (a stream stage) with its probes on a spare port until the block ends,
+    once it is ready; yields the URL of its metrics and its process."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with running([str(BIN / script), "run"], env | {port_variable: str(port)}, f"{url}/ready") as p:
