@@ -109,8 +109,7 @@ class Probe:
     """When the load started (monotonic seconds)."""
 
     def sample(self) -> dict[str, Any]:
-        accepted = self.accepted()
-        written = metric(self.consumer_metrics, "consumer_messages_written_total")
+        accepted, written = self.accepted(), self.written()
         return {
             "seconds": round(time.monotonic() - self.started, 1),
             "processes": usage(self.pids),
@@ -125,13 +124,14 @@ class Probe:
             metric_sum(self.chat_metrics, count, method="POST", route=_SEND_ROUTE, status="201")
         )
 
+    def written(self) -> float:
+        return metric(self.consumer_metrics, "consumer_messages_written_total")
+
     def drain(self) -> dict[str, Any]:
         """Waits until the consumer has written every accepted send."""
         started = time.monotonic()
         while time.monotonic() - started < _DRAIN_LIMIT:
-            behind = self.accepted() - metric(
-                self.consumer_metrics, "consumer_messages_written_total"
-            )
+            behind = self.accepted() - self.written()
             if behind <= 0:
                 return {"drained": True, "seconds": round(time.monotonic() - started, 1)}
             time.sleep(0.2)
