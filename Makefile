@@ -64,4 +64,4 @@ typecheck: install ## mypy, strict on every src/ folder; tsc on the UI
 	cd frontend && npm run typecheck
 
 k8s-check: ## every k8s overlay through a real kube-apiserver (server dry run); not in `make test`
-	deploy/checks/k8s-check.sh
+	PYTHON="$(RUN) python" deploy/checks/k8s-check.sh

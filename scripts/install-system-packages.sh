@@ -6,16 +6,34 @@
 # bench/. Java 17, Maven, Node.js and the Google Cloud SDK with its Firestore emulator are
 # expected on the machine; devstack names whichever one is missing. First, and without root:
 # a kustomize for the Kubernetes tests when kubectl is not installed (install-kustomize.sh).
+#
+# The opt-in checks name a group of their own:
+#   install-system-packages.sh containers   Docker's engine and mmdebstrap (make compose-check)
+#   install-system-packages.sh kubernetes   etcd, for the API server of make k8s-check
 set -euo pipefail
 
-"$(dirname "$0")/install-kustomize.sh"
-
 missing=()
-compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
-command -v runuser >/dev/null || missing+=(util-linux)
-command -v redis-server >/dev/null || missing+=(redis-server)
-command -v chromium >/dev/null || missing+=(chromium)
-command -v wrk >/dev/null || missing+=(wrk)
+case ${1:-stack} in
+  stack)
+    "$(dirname "$0")/install-kustomize.sh"
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+    command -v runuser >/dev/null || missing+=(util-linux)
+    command -v redis-server >/dev/null || missing+=(redis-server)
+    command -v chromium >/dev/null || missing+=(chromium)
+    command -v wrk >/dev/null || missing+=(wrk)
+    ;;
+  containers)
+    command -v dockerd >/dev/null || missing+=(docker.io containerd runc iptables)
+    command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+    ;;
+  kubernetes)
+    command -v etcd >/dev/null || missing+=(etcd-server)
+    ;;
+  *)
+    echo "usage: $0 [stack|containers|kubernetes]" >&2
+    exit 2
+    ;;
+esac
 
 if ((${#missing[@]} == 0)); then
   exit 0

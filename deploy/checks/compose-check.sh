@@ -16,6 +16,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 PYTHON=${PYTHON:-python3}
+source deploy/checks/free-ports.sh
 PROJECT=chat-check
 work=$(mktemp -d)
 started_dockerd=""
@@ -54,19 +55,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-install_packages() {
-  local missing=()
-  command -v dockerd >/dev/null || missing+=(docker.io containerd runc iptables)
-  command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
-  ((${#missing[@]} == 0)) && return
-  if [[ $(id -u) -ne 0 ]]; then
-    say "missing Debian packages: ${missing[*]} (install them as root)"
-    return 1
-  fi
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
-}
-
 start_engine() {
   docker info >/dev/null 2>&1 && return
   dockerd --host unix:///var/run/docker.sock >"$work/dockerd.log" 2>&1 &
@@ -83,12 +71,7 @@ choose_ports() {
   # Free loopback ports for every published port, so the check runs beside `make up`.
   local names=(POSTGRES REDIS KAFKA CASSANDRA FIRESTORE FIREBASE_AUTH AUTH CHAT AGGREGATOR CONSUMER UI)
   local ports
-  read -r -a ports < <($PYTHON -c '
-import socket, sys
-sockets = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in sockets:
-    s.bind(("127.0.0.1", 0))
-print(*(s.getsockname()[1] for s in sockets))' "${#names[@]}")
+  read -r -a ports < <(free_ports "${#names[@]}")
   for i in "${!names[@]}"; do
     export "${names[$i]}_HOST_PORT=${ports[$i]}"
   done
@@ -102,7 +85,7 @@ compose_up() {
   docker compose -p "$PROJECT" up --build --detach --wait --wait-timeout 900
 }
 
-step "install missing packages" install_packages
+step "install missing packages" scripts/install-system-packages.sh containers
 step "docker compose v2 plugin" deploy/checks/install-compose-plugin.sh
 step "start the Docker engine (when none runs)" start_engine
 step "stand-ins for unreachable images" $PYTHON deploy/standins/build.py

@@ -12,6 +12,8 @@ set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 OVERLAYS=(k8s/overlays/dev k8s/overlays/prod)
+PYTHON=${PYTHON:-python3}
+source deploy/checks/free-ports.sh
 
 elapsed_ms() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
@@ -34,26 +36,6 @@ wait_until() {  # wait_until SECONDS WHAT COMMAND...: retries the command until 
     fi
     sleep 0.2
   done
-}
-
-free_ports() {  # free_ports N: N distinct TCP ports nobody listens on, on 127.0.0.1
-  python3 - "$1" <<'PY'
-import socket, sys
-sockets = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in sockets:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in sockets))
-PY
-}
-
-install_etcd() {
-  command -v etcd >/dev/null && return
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "etcd is missing: install Debian's etcd-server (apt-get, as root)" >&2
-    return 1
-  fi
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends etcd-server
 }
 
 find_apiserver() {
@@ -157,7 +139,7 @@ export KUBECONFIG=$work/kubeconfig
 
 total=$(date +%s%N)
 echo "k8s-check: the overlays against a real kube-apiserver"
-timed "etcd present (apt-get install etcd-server if not)" install_etcd
+timed "etcd present (apt-get install etcd-server if not)" scripts/install-system-packages.sh kubernetes
 timed "kube-apiserver binary (built and cached if absent)" find_apiserver
 read -r etcd_port etcd_peer_port apiserver_port <<<"$(free_ports 3)"
 timed "certificate, service-account keys, token" make_credentials
