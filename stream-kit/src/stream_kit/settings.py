@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+from pydantic_settings.sources import PydanticBaseEnvSettingsSource
 
 from service_settings import AppEnv, Duration
 
@@ -26,11 +27,13 @@ def milliseconds(value: timedelta) -> int:
     return int(value.total_seconds() * 1000)
 
 
-class StackEnvSource(PydanticBaseSettingsSource):
+class StackEnvSource(PydanticBaseEnvSettingsSource):
     """Reads the fields named in `stack_variables` from their unprefixed variables.
 
     It sits after the prefixed environment in the source order, so it only fills what the
-    service's own variables left unset.
+    service's own variables left unset. (pydantic-settings does not put `env_prefix` in front
+    of a `validation_alias`, so an `AliasChoices` of both names would have to be restated, with
+    the prefix spelled out, in every service.)
     """
 
     def __init__(self, settings_cls: type[BaseSettings], variables: dict[str, str]) -> None:
@@ -41,13 +44,6 @@ class StackEnvSource(PydanticBaseSettingsSource):
         variable = self._variables.get(field_name)
         value = None if variable is None else os.environ.get(variable)
         return value, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return {
-            name: os.environ[variable]
-            for name, variable in self._variables.items()
-            if variable in os.environ and name in self.settings_cls.model_fields
-        }
 
 
 class StreamSettings(BaseSettings):
