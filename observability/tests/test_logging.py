@@ -2,22 +2,14 @@
 
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 import structlog
 
 from observability import configure_logging
 
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """configure_logging changes process-wide state; later tests get it back as it was."""
-    root = logging.getLogger()
-    handlers, level, config = root.handlers[:], root.level, structlog.get_config()
-    yield
-    root.handlers[:], root.level = handlers, level
-    structlog.configure(**config)
+# configure_logging changes process-wide state; later tests get it back as it was.
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def test_json_lines_carry_the_event_its_fields_and_a_utc_timestamp(

@@ -1,14 +1,11 @@
 """Run until a signal: the stage finishes its batch, everything closes, probes answer meanwhile."""
 
 import asyncio
-import logging
 import os
 import signal
-from collections.abc import Iterator
 
 import httpx
 import pytest
-import structlog
 from prometheus_client import CollectorRegistry
 from pydantic_settings import SettingsConfigDict
 
@@ -94,16 +91,6 @@ async def test_one_failing_close_does_not_stop_the_others() -> None:
 
     await close_all([broken, fine])
     assert closed == ["fine"]
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """run_command configures logging for the whole process; give it back afterwards."""
-    root = logging.getLogger()
-    handlers, level, config = root.handlers[:], root.level, structlog.get_config()
-    yield
-    root.handlers[:], root.level = handlers, level
-    structlog.configure(**config)
 
 
 @pytest.mark.usefixtures("restore_logging")
