@@ -101,13 +101,7 @@ class BurstWriter:
             return is_refusal(error) and state.attempt_number >= self.settings.max_attempts
 
         retrying = AsyncRetrying(
-            stop=give_up,
-            wait=wait_exponential_jitter(
-                initial=self.settings.retry_initial.total_seconds(),
-                max=self.settings.retry_max.total_seconds(),
-            ),
-            before_sleep=self._note_failure,
-            reraise=True,
+            stop=give_up, wait=self._backoff(), before_sleep=self._note_failure, reraise=True
         )
         async for attempt in retrying:
             with attempt:
@@ -123,14 +117,15 @@ class BurstWriter:
             log.warning("firestore_write_failing_retrying", error=repr(error))
         self.firestore_failing = True
 
+    def _backoff(self) -> wait_exponential_jitter:
+        return wait_exponential_jitter(
+            initial=self.settings.retry_initial.total_seconds(),
+            max=self.settings.retry_max.total_seconds(),
+        )
+
     async def _with_retries(self, write: Callable[[], Awaitable[object]]) -> None:
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.settings.max_attempts),
-            wait=wait_exponential_jitter(
-                initial=self.settings.retry_initial.total_seconds(),
-                max=self.settings.retry_max.total_seconds(),
-            ),
-            reraise=True,
+            stop=stop_after_attempt(self.settings.max_attempts), wait=self._backoff(), reraise=True
         )
         async for attempt in retrying:
             with attempt:
