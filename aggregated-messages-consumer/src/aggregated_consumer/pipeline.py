@@ -110,6 +110,17 @@ class BurstWriter:
             log.info("firestore_writes_resumed", bursts=len(bursts))
         self.firestore_failing = False
 
+    async def check_firestore(self) -> None:
+        """Readiness is false while Firestore does not answer; the writes retry on their own."""
+        try:
+            await self.repository.ping()
+        except Exception as error:
+            if not self.firestore_failing:
+                log.warning("firestore_unreachable", error=repr(error))
+            self.firestore_failing = True
+        else:
+            self.firestore_failing = False
+
     def _note_failure(self, state: RetryCallState) -> None:
         self.metrics.batch_commits.labels("retried").inc()
         if not self.firestore_failing:

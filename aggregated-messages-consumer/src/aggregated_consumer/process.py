@@ -29,30 +29,15 @@ def build_repository(settings: ConsumerSettings) -> AggregateRepository:
     )
 
 
-async def _check_firestore(repository: AggregateRepository, writer: BurstWriter) -> None:
-    """Readiness is false while Firestore does not answer; the writes retry on their own."""
-    try:
-        await repository.ping()
-    except Exception as error:
-        if not writer.firestore_failing:
-            log.warning("firestore_unreachable", error=repr(error))
-        writer.firestore_failing = True
-    else:
-        writer.firestore_failing = False
-
-
-async def _consume(
-    settings: ConsumerSettings,
-    consumer: AIOKafkaConsumer,
-    writer: BurstWriter,
-    stop: asyncio.Event,
-) -> None:
+async def _consume(writer: BurstWriter, stop: asyncio.Event) -> None:
     """Batch after batch until stopped; the batch in hand is finished and committed first."""
     while not stop.is_set():
-        batches = await consumer.getmany(timeout_ms=_POLL_MS, max_records=settings.batch_size)
+        batches = await writer.consumer.getmany(
+            timeout_ms=_POLL_MS, max_records=writer.settings.batch_size
+        )
         records = [r for batch in batches.values() for r in batch]
         if not records and writer.firestore_failing:
-            await _check_firestore(writer.repository, writer)  # idle: readiness needs a probe
+            await writer.check_firestore()  # idle: readiness needs a probe
         try:
             await writer.process(records)
         except Exception as error:
@@ -76,9 +61,9 @@ async def run(settings: ConsumerSettings) -> None:
         await dead_letters.start()
         await consumer.start()
         readiness.started("kafka")
-        await _check_firestore(repository, writer)
+        await writer.check_firestore()
         log.info("consumer_started", project=settings.firebase_project)
-        await _consume(settings, consumer, writer, stop)
+        await _consume(writer, stop)
 
     try:
         await run_until_signal(
