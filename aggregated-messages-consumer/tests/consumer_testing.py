@@ -47,7 +47,7 @@ def make_burst(size: int = 3, sender: str = "1", other: str = "2", body: str = "
         )
         for i in range(size)
     ]
-    return burst_from_messages(messages)
+    return burst_from_messages(messages, origin=f"0-{uuid.uuid4().int % 10**9}")
 
 
 def firestore_client(project: str) -> Any:

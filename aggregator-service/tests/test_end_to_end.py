@@ -130,3 +130,38 @@ async def test_aggregator_killed_five_times_leaves_every_message_exactly_once_in
     assert len(_documents(firestore_project)) == len(bursts)
     assert aggregator.terminate() == 0
     assert consumer.terminate() == 0
+
+
+async def test_a_republished_message_opening_a_new_burst_keeps_the_older_burst_document(
+    stack: Endpoints,
+    pipeline_topics: dict[str, str],
+    firestore_project: str,
+    services: ServiceFactory,
+) -> None:
+    # A retried send may be published twice. When the copy opens a new burst, that burst
+    # starts with the same message as the first one; it must not replace the first document,
+    # which also holds a message sent from another tab.
+    aggregator, consumer = await _start_pipeline(
+        stack, pipeline_topics, firestore_project, services
+    )
+    chat = uuid.uuid4()
+    retried = new_message(chat, "1", "2", "retried")
+    other_tab = new_message(chat, "1", "2", "from another tab")
+    producer = start_producer(stack.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        await send_messages(producer, pipeline_topics["chat_messages"], [retried, other_tab])
+        assert await wait_until(
+            lambda: _firestore_message_counts(firestore_project)[str(other_tab.message_id)] == 1,
+            30,
+        ), aggregator.output() + consumer.output()
+        await send_messages(producer, pipeline_topics["chat_messages"], [retried])
+
+        def republished_copy_landed() -> bool:
+            counts = _firestore_message_counts(firestore_project)
+            return counts[str(retried.message_id)] == 2 or not counts[str(other_tab.message_id)]
+
+        assert await wait_until(republished_copy_landed, 30), aggregator.output()
+    finally:
+        await producer.stop()
+    assert _firestore_message_counts(firestore_project)[str(other_tab.message_id)] == 1

@@ -245,13 +245,13 @@ def test_clear_drops_buffers_without_emitting() -> None:
     assert window.earliest_offsets() == {}
 
 
-def test_aggregate_id_is_sender_and_first_message_time() -> None:
+def test_aggregate_id_is_sender_first_message_time_and_first_record() -> None:
     clock = FakeClock()
     window = make(clock, max_messages=2)
     first, second = message(sender="7"), message(sender="7")
-    window.add(first, 0, 0)
-    (closed,) = window.add(second, 1, 0)
-    assert closed.burst.aggregate_id == f"7_{first.time}"
+    window.add(first, 40, 3)
+    (closed,) = window.add(second, 41, 3)
+    assert closed.burst.aggregate_id == f"7_{first.time}_3-40"
     assert closed.burst.first_message_time == first.time
     assert closed.burst.latest_message_time == second.time
 

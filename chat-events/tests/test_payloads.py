@@ -34,11 +34,11 @@ def event(microseconds: int, sender: str = "1", body: str = "hi") -> MessageEven
     )
 
 
-def test_burst_orders_messages_by_time_and_names_itself_after_the_first() -> None:
+def test_burst_orders_messages_by_time_and_names_itself_after_the_first_record() -> None:
     late, early, middle = event(3_000), event(1_000), event(2_000)
-    burst = burst_from_messages([late, early, middle])
+    burst = burst_from_messages([late, early, middle], origin="2-17")
     assert [m.time for m in burst.list_of_messages] == [early.time, middle.time, late.time]
-    assert burst.aggregate_id == f"1_{early.time}"
+    assert burst.aggregate_id == f"1_{early.time}_2-17"
     assert (burst.first_message_time, burst.latest_message_time) == (early.time, late.time)
     assert burst.count == 3
     assert burst.users_id == ["1", "2"]
@@ -47,21 +47,21 @@ def test_burst_orders_messages_by_time_and_names_itself_after_the_first() -> Non
 def test_burst_id_is_the_same_when_rebuilt_from_a_replay() -> None:
     messages = [event(1_000), event(2_000)]
     assert (
-        burst_from_messages(messages).aggregate_id
-        == burst_from_messages(list(reversed(messages))).aggregate_id
+        burst_from_messages(messages, "0-1").aggregate_id
+        == burst_from_messages(list(reversed(messages)), "0-1").aggregate_id
     )
 
 
 def test_burst_refuses_mixed_senders_and_empty_input() -> None:
     with pytest.raises(ValueError, match="one sender"):
-        burst_from_messages([event(1_000, "1"), event(2_000, "2")])
+        burst_from_messages([event(1_000, "1"), event(2_000, "2")], "0-1")
     with pytest.raises(ValueError, match="at least one"):
-        burst_from_messages([])
+        burst_from_messages([], "0-1")
 
 
 def test_times_serialize_with_an_explicit_utc_offset() -> None:
     message = event(1_700_000_000_123_456)
-    as_json = json.loads(burst_from_messages([message]).model_dump_json())
+    as_json = json.loads(burst_from_messages([message], "0-1").model_dump_json())
     assert as_json["latest_message_time_iso"] == "2023-11-14T22:13:20.123456+00:00"
     assert as_json["list_of_messages"][0]["time_iso"].endswith("+00:00")
     assert ChatMessage.model_validate(as_json["list_of_messages"][0]).time_iso == message.time_iso
@@ -85,18 +85,18 @@ def test_an_event_is_its_message_plus_the_members_and_gives_the_message_back() -
         assert published.message() == original
         assert type(published.message()) is ChatMessage
         # Every field of the message survives, so a new field cannot be forgotten here.
-        assert published.model_dump(exclude={"users_id"}) == original.model_dump()
+        assert published.model_dump(exclude={"users_id", "kind", "v"}) == original.model_dump()
 
 
 def test_a_burst_lists_plain_messages_without_the_members() -> None:
-    as_json = json.loads(burst_from_messages([event(1_000)]).model_dump_json())
+    as_json = json.loads(burst_from_messages([event(1_000)], "0-1").model_dump_json())
     assert "users_id" in as_json
     assert "users_id" not in as_json["list_of_messages"][0]
 
 
 def _burst_json(**changes: object) -> dict[str, object]:
     document: dict[str, object] = json.loads(
-        burst_from_messages([event(1_000), event(2_000)]).model_dump_json()
+        burst_from_messages([event(1_000), event(2_000)], "0-1").model_dump_json()
     )
     return {**document, **changes}
 
@@ -113,7 +113,7 @@ def test_an_empty_burst_is_refused() -> None:
 
 
 def test_a_consistent_burst_parses_back_to_itself() -> None:
-    burst = burst_from_messages([event(1_000), event(2_000)])
+    burst = burst_from_messages([event(1_000), event(2_000)], "0-1")
     assert Burst.model_validate_json(burst.model_dump_json()) == burst
 
 

@@ -207,7 +207,9 @@ class BurstWindow:
         else:
             del self._per_partition[buffer.partition]
         return ClosedBurst(
-            burst=burst_from_messages(buffer.messages),
+            burst=burst_from_messages(
+                buffer.messages, origin=f"{buffer.partition}-{buffer.first_offset}"
+            ),
             reason=reason,
             partition=buffer.partition,
             first_offset=buffer.first_offset,

@@ -1,6 +1,14 @@
-"""The message contract: Kafka payloads, TimeUUIDs, user ids and topic names shared by the chat
-service, the aggregator and the consumer."""
+"""The event contract: Kafka payloads of every kind, their decoders, TimeUUIDs, user ids and
+topic names shared by the chat service, the aggregator and the consumer."""
 
+from chat_events.changes import MessageChange, ReadMark
+from chat_events.events import (
+    ChatEvent,
+    EventRejected,
+    GroupedRecord,
+    decode_chat_event,
+    decode_grouped_record,
+)
 from chat_events.payloads import (
     Burst,
     ChatMessage,
@@ -18,17 +26,26 @@ from chat_events.timeuuid import (
 )
 from chat_events.topics import CHAT_MESSAGES, CHAT_MESSAGES_DEAD_LETTER, CHAT_MESSAGES_GROUPED
 from chat_events.users import UserId
+from chat_events.versions import EVENT_VERSION
 
 __all__ = [
     "CHAT_MESSAGES",
     "CHAT_MESSAGES_DEAD_LETTER",
     "CHAT_MESSAGES_GROUPED",
+    "EVENT_VERSION",
     "Burst",
+    "ChatEvent",
     "ChatMessage",
+    "EventRejected",
+    "GroupedRecord",
     "IsoTime",
+    "MessageChange",
     "MessageEvent",
+    "ReadMark",
     "UserId",
     "burst_from_messages",
+    "decode_chat_event",
+    "decode_grouped_record",
     "is_timeuuid",
     "iso_with_offset",
     "new_timeuuid",

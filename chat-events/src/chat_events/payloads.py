@@ -3,11 +3,12 @@
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
 from chat_events.timeuuid import timeuuid_sort_key
+from chat_events.versions import EVENT_VERSION
 
 
 def iso_with_offset(value: datetime) -> str:
@@ -22,7 +23,7 @@ IsoTime = Annotated[AwareDatetime, PlainSerializer(iso_with_offset, return_type=
 
 
 class ChatMessage(BaseModel):
-    """A stored message, as the chat API returns it."""
+    """A stored message, as the chat API returns it: its current body, or a tombstone."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -30,15 +31,29 @@ class ChatMessage(BaseModel):
     chat_id: uuid.UUID
     from_user: str
     to_user: str
-    body: str
+    body: str = Field(description='The current body; "" once the message is deleted.')
     time: uuid.UUID = Field(description="TimeUUID of the message; the history cursor.")
     time_iso: IsoTime
     client_message_id: str | None = None
+    edited_at: IsoTime | None = Field(None, description="When the body was last edited.")
+    deleted: bool = Field(False, description="A tombstone: the author deleted the message.")
+    revision: uuid.UUID | None = Field(
+        None,
+        description="TimeUUID of the latest edit or deletion, null if never changed. "
+        "A deletion wins over any edit; between edits the later revision wins.",
+    )
+
+    def change_order(self) -> tuple[bool, tuple[int, bytes]]:
+        """Where this state stands among the states of the message: the greater one wins,
+        the same rule in Cassandra, in the aggregator's buffers, in Firestore and in the UI."""
+        return (self.deleted, timeuuid_sort_key(self.revision or self.time))
 
 
 class MessageEvent(ChatMessage):
     """A message on `chat_messages`: the API shape plus the chat's ordered members."""
 
+    kind: Literal["message"] = "message"
+    v: int = EVENT_VERSION
     users_id: list[str]
 
     @classmethod
@@ -64,6 +79,8 @@ class Burst(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    kind: Literal["burst"] = "burst"
+    v: int = EVENT_VERSION
     aggregate_id: str
     chat_id: uuid.UUID
     from_user: str
@@ -85,11 +102,14 @@ class Burst(BaseModel):
         return self
 
 
-def burst_from_messages(messages: Sequence[MessageEvent]) -> Burst:
+def burst_from_messages(messages: Sequence[MessageEvent], origin: str) -> Burst:
     """Builds the burst of one (chat, sender) from its messages, in time order.
 
-    The aggregate id depends only on the sender and the first message, so a burst rebuilt
-    after a crash gets the same id and overwrites the same Firestore document.
+    `origin` names where the burst's first record was read (`<partition>-<offset>` of
+    `chat_messages`). The aggregate id is the sender, the first message and that origin: a
+    burst rebuilt after a crash starts at the same record and gets the same id, so it
+    overwrites its own document; a message published twice (a retried send) that opens a
+    second burst starts at another record, so it can never replace the first burst's document.
     """
     if not messages:
         raise ValueError("a burst needs at least one message")
@@ -98,7 +118,7 @@ def burst_from_messages(messages: Sequence[MessageEvent]) -> Burst:
     if any(m.chat_id != first.chat_id or m.from_user != first.from_user for m in ordered):
         raise ValueError("a burst holds messages of one chat and one sender only")
     return Burst(
-        aggregate_id=f"{first.from_user}_{first.time}",
+        aggregate_id=f"{first.from_user}_{first.time}_{origin}",
         chat_id=first.chat_id,
         from_user=first.from_user,
         users_id=list(first.users_id),
