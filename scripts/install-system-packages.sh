@@ -2,8 +2,8 @@
 # Installs the Debian packages the local stack, its tests and its benchmarks need when they are
 # missing (as root only; otherwise it says what to install): the Postgres server, the Redis
 # server (the services' shared rate-limit counters), Chromium for the browser tests (driven by
-# Playwright, which never downloads a browser of its own here), and wrk, the load generator of
-# bench/. Java 17, Maven, Node.js and the Google Cloud SDK with its Firestore emulator are
+# Playwright, which never downloads a browser of its own here) with the Noto emoji and CJK
+# fonts, and wrk, the load generator of bench/. Java 17, Maven, Node.js and the Google Cloud SDK with its Firestore emulator are
 # expected on the machine; devstack names whichever one is missing. First, and without root:
 # a kustomize for the Kubernetes tests when kubectl is not installed (install-kustomize.sh).
 #
@@ -21,6 +21,9 @@ case ${1:-stack} in
     command -v redis-server >/dev/null || missing+=(redis-server)
     command -v chromium >/dev/null || missing+=(chromium)
     command -v wrk >/dev/null || missing+=(wrk)
+    # Without them the browser draws emoji and Chinese, Japanese and Korean text as empty boxes.
+    [[ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]] || missing+=(fonts-noto-color-emoji)
+    compgen -G "/usr/share/fonts/opentype/noto/NotoSansCJK*" >/dev/null || missing+=(fonts-noto-cjk)
     ;;
   containers)
     command -v dockerd >/dev/null || missing+=(docker.io containerd runc iptables)
