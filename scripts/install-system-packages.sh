@@ -3,8 +3,8 @@
 # missing (as root only; otherwise it says what to install): the Postgres server, the Redis
 # server (the services' shared rate-limit counters), Chromium for the browser tests (driven by
 # Playwright, which never downloads a browser of its own here) with the Noto emoji and CJK
-# fonts, and wrk, the load generator of bench/. Java 17, Maven, Node.js and the Google Cloud SDK with its Firestore emulator are
-# expected on the machine; devstack names whichever one is missing. First, and without root:
+# fonts, and wrk, the load generator of bench/. Java 17, Maven, Node.js and the Google Cloud
+# SDK with its Firestore emulator are expected on the machine; devstack names whichever one is missing. First, and without root:
 # a kustomize for the Kubernetes tests when kubectl is not installed (install-kustomize.sh).
 #
 # The opt-in checks name a group of their own:
