@@ -4,8 +4,9 @@
 # server (the services' shared rate-limit counters), Chromium for the browser tests (driven by
 # Playwright, which never downloads a browser of its own here) with the Noto emoji and CJK
 # fonts, and wrk, the load generator of bench/. Java 17, Maven, Node.js and the Google Cloud
-# SDK with its Firestore emulator are expected on the machine; devstack names whichever one is missing. First, and without root:
-# a kustomize for the Kubernetes tests when kubectl is not installed (install-kustomize.sh).
+# SDK with its Firestore emulator are expected on the machine; devstack names whichever one is
+# missing. First, and without root: a kustomize for the Kubernetes tests when kubectl is not
+# installed (install-kustomize.sh).
 #
 # The opt-in checks name a group of their own:
 #   install-system-packages.sh containers   Docker's engine and mmdebstrap (make compose-check)
