@@ -1,0 +1,341 @@
+"""What messages, edits, read marks and typing cost in Firestore, per event kind, before and
+after, beside the one-document-per-event baseline.
+
+The whole pipeline (auth, chat, aggregator, consumer) runs on a scratch database, keyspace,
+topics and Firestore project. Every member of every chat holds the listeners its browser holds:
+the query on the chat's burst documents (`members array-contains me`, ordered by
+`changed_iso`) and a listener on the other member's read mark. Counted:
+
+- writes: the consumer's Firestore writes by kind (`consumer_firestore_writes_total`), and the
+  typing documents' writes seen by a listener of their own;
+- listener reads: every document a listener receives (added or modified), which is what
+  Firestore bills a listener for.
+
+Scenarios, one after the other:
+1. messages: `--chats` conversations at once, members taking turns, 1-4 messages a turn; every
+   member marks the chat read whenever a message of the other one reaches its listener, as the
+   UI does while the conversation is open (that traffic is also scenario 3);
+2. edits: a third of the messages edited after their bursts were written;
+3. reading each other: the read marks of scenario 1, per hour of two members chatting;
+4. typing (`--ui URL`, the UI of the running stack): one member types into the real UI in
+   Chromium for `--typing-seconds`, a key every 150 ms; its typing document's writes are counted.
+
+"before" is the previous build's aggregator and consumer (`--before-bin`, the folder holding
+its `aggregator` and `aggregated-consumer` scripts) reading the same messages with the query it
+served (`latest_message_time_iso`): edits, read marks and typing did not reach Firestore then.
+
+    uv run python bench/change_costs.py [--chats 6] [--turns 12] \\
+        [--before-bin ../before/.venv/bin] [--ui http://127.0.0.1:3000]
+
+Needs the running stack (`make up`). Prints a table and writes bench/results/change_costs.json.
+"""
+
+import argparse
+import asyncio
+import random
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+from harness import (
+    BIN,
+    auth_and_chats,
+    make_pairs,
+    metric_sum,
+    pipeline,
+    scratch_environment,
+    stage,
+    write_result,
+)
+
+from chat_events import iso_with_offset
+from devstack.settings import StackSettings
+
+
+@dataclass
+class Listeners:
+    """Firestore listeners as the browsers hold them, counting the documents they receive."""
+
+    client: Any
+    query_field: str
+    received: Counter[str] = field(default_factory=Counter)
+    newest_from: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(chat, member) -> TimeUUID of the newest message of the *other* member received."""
+    watches: list[Any] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def watch_chat(self, chat_id: str, member: str, since: str) -> None:
+        bursts = (
+            self.client.collection(f"chats/{chat_id}/aggregates")
+            .where(filter=FieldFilter("members", "array_contains", member))
+            .where(filter=FieldFilter(self.query_field, ">=", since))
+            .order_by(self.query_field)
+        )
+
+        def on_bursts(_docs: Any, changes: Any, _at: Any) -> None:
+            with self.lock:
+                for change in changes:
+                    if change.type.name == "REMOVED":
+                        continue
+                    self.received["bursts"] += 1
+                    for message in change.document.to_dict()["list_of_messages"]:
+                        if message["from_user"] != member:
+                            self.newest_from[(chat_id, member)] = message["time"]
+
+        self.watches.append(bursts.on_snapshot(on_bursts))
+
+    def watch_read_mark(self, chat_id: str, other: str) -> None:
+        def on_mark(docs: Any, _changes: Any, _at: Any) -> None:
+            with self.lock:
+                self.received["reads"] += sum(1 for d in docs if d.exists)
+
+        document = self.client.document(f"chats/{chat_id}/reads/{other}")
+        self.watches.append(document.on_snapshot(on_mark))
+
+    def close(self) -> None:
+        for watch in self.watches:
+            watch.unsubscribe()
+        self.client.close()
+
+
+@contextmanager
+def listeners(project: str, query_field: str) -> Iterator[Listeners]:
+    client = firestore.Client(project=project, credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
+    held = Listeners(client, query_field)
+    try:
+        yield held
+    finally:
+        held.close()
+
+
+async def converse(
+    chat_url: str, pairs: list[dict[str, Any]], turns: int, seen: Listeners, rng: random.Random
+) -> tuple[list[dict[str, Any]], int]:
+    """Every chat at once: members take turns of 1-4 messages; between messages each member
+    marks the chat read up to the other's newest message its listener received. Returns the
+    messages sent and the number of read marks posted."""
+    sent: list[dict[str, Any]] = []
+    marked: dict[tuple[str, str], str] = {}
+    posted = 0
+
+    async def mark_read(client: httpx.AsyncClient, user: dict[str, Any]) -> None:
+        key = (user["chat_id"], user["id"])
+        newest = seen.newest_from.get(key)
+        nonlocal posted
+        if newest and marked.get(key) != newest:
+            marked[key] = newest
+            posted += 1
+            url = f"/chat/api/v1/chat/{user['chat_id']}/read"
+            response = await client.post(url, json={"up_to": newest}, headers=user["headers"])
+            response.raise_for_status()
+
+    async def chat(a: dict[str, Any], b: dict[str, Any]) -> None:
+        async with httpx.AsyncClient(base_url=chat_url, timeout=30) as client:
+            for turn in range(turns):
+                sender = (a, b)[turn % 2]
+                for n in range(rng.randint(1, 4)):
+                    body = {
+                        "chat_id": sender["chat_id"],
+                        "to_user": sender["to"],
+                        "body": f"{turn}.{n}",
+                    }
+                    response = await client.post(
+                        "/chat/api/v1/messaging/", json=body, headers=sender["headers"]
+                    )
+                    response.raise_for_status()
+                    sent.append({**response.json(), "headers": sender["headers"]})
+                    await asyncio.sleep(0.3)
+                    await mark_read(client, a)
+                    await mark_read(client, b)
+                await asyncio.sleep(rng.uniform(1.0, 2.0))
+
+    await asyncio.gather(*(chat(a, b) for a, b in zip(pairs[::2], pairs[1::2], strict=True)))
+    return sent, posted
+
+
+async def edit_some(chat_url: str, sent: list[dict[str, Any]], share: float) -> int:
+    """Edits `share` of the sent messages, each by its author; returns how many."""
+    chosen = sent[:: round(1 / share)]
+    async with httpx.AsyncClient(base_url=chat_url, timeout=30) as client:
+        for message in chosen:
+            url = f"/chat/api/v1/chat/{message['chat_id']}/messages/{message['time']}"
+            response = await client.patch(
+                url, json={"body": f"{message['body']} (edited)"}, headers=message["headers"]
+            )
+            response.raise_for_status()
+    return len(chosen)
+
+
+def writes(consumer_metrics: str, kind: str) -> float:
+    return metric_sum(consumer_metrics, "consumer_firestore_writes_total", kind=kind)
+
+
+def settle(condition: Any, within: float = 60) -> None:
+    deadline = time.monotonic() + within
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.25)
+
+
+@contextmanager
+def before_pipeline(env: dict[str, str], before_bin: Path) -> Iterator[str]:
+    """The previous build's stages on the same input topic, with groups, output topic and
+    Firestore project of their own; yields that project."""
+    tag = uuid.uuid4().hex[:8]
+    project = f"demo-before-{tag}"
+    grouped = f"bench_before_bursts_{tag}"
+    from devstack.kafka_topics import create_topics, delete_topics
+
+    stack = StackSettings().endpoints
+    asyncio.run(create_topics(stack.kafka_bootstrap_servers, [grouped], 6))
+    old = env | {
+        "AGGREGATOR_OUTPUT_TOPIC": grouped,
+        "AGGREGATOR_GROUP_ID": f"bench-before-aggregator-{tag}",
+        "AGGREGATOR_TRANSACTIONAL_ID": f"bench-before-aggregator-{tag}",
+        "CONSUMER_INPUT_TOPIC": grouped,
+        "CONSUMER_GROUP_ID": f"bench-before-consumer-{tag}",
+        "CONSUMER_FIREBASE_PROJECT": project,
+    }
+    try:
+        with (
+            stage(str(before_bin / "aggregator"), "AGGREGATOR_HTTP_PORT", old),
+            stage(str(before_bin / "aggregated-consumer"), "CONSUMER_HTTP_PORT", old),
+        ):
+            yield project
+    finally:
+        asyncio.run(delete_topics(stack.kafka_bootstrap_servers, [grouped]))
+
+
+def measure_pipeline(args: argparse.Namespace) -> dict[str, Any]:
+    stack = StackSettings().endpoints
+    rng = random.Random(7)
+    with ExitStack() as running:
+        env = running.enter_context(scratch_environment(stack))
+        env["CHAT_CHANGE_RATE_PER_MINUTE"] = "100000"
+        auth_url, chats = running.enter_context(
+            auth_and_chats(env, {"current": str(BIN / "chat-service")})
+        )
+        chat_url = chats["current"][0]
+        stages = running.enter_context(pipeline(env))
+        consumer = stages["consumer"][0]
+        before_project = (
+            running.enter_context(before_pipeline(env, Path(args.before_bin)))
+            if args.before_bin
+            else None
+        )
+        pairs = asyncio.run(make_pairs(auth_url, chat_url, args.chats * 2))
+        since = iso_with_offset(datetime.now(UTC))
+        now = running.enter_context(listeners(env["CONSUMER_FIREBASE_PROJECT"], "changed_iso"))
+        then = (
+            running.enter_context(listeners(before_project, "latest_message_time_iso"))
+            if before_project
+            else None
+        )
+        for user in pairs:
+            now.watch_chat(user["chat_id"], user["id"], since)
+            now.watch_read_mark(user["chat_id"], user["to"])
+            if then:
+                then.watch_chat(user["chat_id"], user["id"], since)
+
+        started = time.monotonic()
+        sent, posted = asyncio.run(converse(chat_url, pairs, args.turns, now, rng))
+        chatting_s = time.monotonic() - started
+        settle(lambda: writes(consumer, "burst") > 0 and _quiet(now))
+        messages = {
+            "events": len(sent),
+            "writes": writes(consumer, "burst"),
+            "reads": now.received["bursts"],
+            "before_writes": _documents(before_project) if before_project else None,
+            "before_reads": then.received["bursts"] if then else None,
+            "listeners": 2,
+        }
+        marks = {
+            "events": posted,
+            "writes": writes(consumer, "read"),
+            "reads": now.received["reads"],
+            "listeners": 1,
+            "seconds": chatting_s,
+            "pairs": args.chats,
+        }
+        bursts_before = now.received["bursts"]
+        edited = asyncio.run(edit_some(chat_url, sent, 1 / 3))
+        settle(lambda: writes(consumer, "change") >= edited and _quiet(now))
+        edits = {
+            "events": edited,
+            "writes": writes(consumer, "change"),
+            "reads": now.received["bursts"] - bursts_before,
+            "listeners": 2,
+        }
+    return {"messages": messages, "read marks": marks, "edits": edits}
+
+
+def _quiet(held: Listeners, for_seconds: float = 2.0) -> bool:
+    before = sum(held.received.values())
+    time.sleep(for_seconds)
+    return sum(held.received.values()) == before
+
+
+def _documents(project: str) -> int:
+    client = firestore.Client(project=project, credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
+    try:
+        return sum(1 for _ in client.collection_group("aggregates").stream())
+    finally:
+        client.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--chats", type=int, default=6)
+    parser.add_argument("--turns", type=int, default=12)
+    parser.add_argument("--before-bin", help="folder of the previous build's stage scripts")
+    parser.add_argument("--ui", help="the running stack's UI, for the typing scenario")
+    parser.add_argument("--typing-seconds", type=float, default=60)
+    args = parser.parse_args()
+    figures = measure_pipeline(args)
+    if args.ui:
+        from typing_costs import measure_typing
+
+        figures["typing"] = measure_typing(args.ui, args.typing_seconds)
+    print_costs(figures)
+    write_result("change_costs", {"figures": figures, "args": vars(args)})
+
+
+def print_costs(figures: dict[str, dict[str, Any]]) -> None:
+    """Per 1,000 messages, per 1,000 edits, per hour of two members reading each other, per
+    minute of typing: Firestore writes and listener reads now, before, and with one document
+    per event."""
+    print(f"{'per':<34} {'writes':>8} {'reads':>8} {'before w/r':>13} {'1 doc/event w/r':>17}")
+    for name, row in figures.items():
+        unit, scale = _unit(name, row)
+        baseline_writes = row["events"] * scale
+        before = (
+            f"{row['before_writes'] * scale:.0f}/{row['before_reads'] * scale:.0f}"
+            if row.get("before_writes") is not None
+            else "none"
+        )
+        print(
+            f"{unit:<34} {row['writes'] * scale:>8.0f} {row['reads'] * scale:>8.0f} "
+            f"{before:>13} {baseline_writes:>8.0f}/{baseline_writes * row['listeners']:<8.0f}"
+        )
+
+
+def _unit(name: str, row: dict[str, Any]) -> tuple[str, float]:
+    if name == "read marks":
+        return "hour of two members chatting", 3600 / row["seconds"] / row["pairs"]
+    if name == "typing":
+        return "minute of typing", 60 / row["seconds"]
+    return f"1,000 {name}", 1000 / max(1, row["events"])
+
+
+if __name__ == "__main__":
+    main()
