@@ -47,10 +47,11 @@ test: install ## the UI's unit tests, then start the infrastructure and run ever
 fault: install ## the fault suite at full load, on infrastructure of its own; prints the table
 	FAULT_SCALE=full $(RUN) pytest tests/faults $(PYTEST_ARGS)
 
-lint: install ## ruff lint and format check; the architecture's import contracts
+lint: install ## ruff lint and format check; the architecture's import contracts; ESLint on the UI
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) lint-imports
+	cd frontend && npm run lint
 
 format: install ## apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .

@@ -7,10 +7,9 @@ import type { ChatApi } from "@/lib/api";
 import type { Chat, Message, User } from "@/lib/api-types";
 import { mergeChatLists, sortChats, withLatest } from "@/lib/chats";
 import { formatApiError } from "@/lib/errors";
-import { isNewerIso } from "@/lib/iso-time";
 import type { LiveState } from "@/lib/live";
-import { loadSeen, saveSeen } from "@/lib/local-state";
 import type { Session } from "@/lib/session";
+import { compareTimeUuid } from "@/lib/timeuuid";
 import ChatList from "./ChatList";
 import Conversation from "./Conversation";
 import LiveStatus from "./LiveStatus";
@@ -43,53 +42,35 @@ export default function ChatApp({ session, api, firebaseState, onLogOut }: Props
   );
   const online = useOnline();
   const [chats, setChats] = useState<Chat[]>([]);
-  const chatsRef = useRef(chats);
-  chatsRef.current = chats;
   const [chatsLoaded, setChatsLoaded] = useState(false);
   const [listError, setListError] = useState<string | null>(null);
   const [selectedId, setSelectedId] = useState<string | null>(chatFromUrl);
-  const [unread, setUnread] = useState<ReadonlySet<string>>(new Set());
+  // How far this tab has read each chat (TimeUUID), ahead of the service's coalesced mark.
+  const [readMarks, setReadMarks] = useState<Readonly<Record<string, string>>>({});
   const [conversationLive, setConversationLive] = useState<LiveState | null>(null);
+  // What the callbacks below read between renders; kept in step after each render.
+  const chatsRef = useRef(chats);
   const selectedRef = useRef(selectedId);
-  selectedRef.current = selectedId;
-
-  /** Records what the person has seen of the open chat; flags unseen messages elsewhere. */
-  const noteMessages = useCallback(
-    (chatId: string, fromOthers: { from_user: string; time_iso: string }[]) => {
-      if (chatId === selectedRef.current) {
-        const newest = fromOthers.reduce<string | null>(
-          (acc, m) => (isNewerIso(m.time_iso, acc) ? m.time_iso : acc),
-          loadSeen(session.userId, chatId),
-        );
-        if (newest) saveSeen(session.userId, chatId, newest);
-        return;
-      }
-      const seen = loadSeen(session.userId, chatId);
-      const unseen = fromOthers.some((m) => m.from_user !== session.userId && isNewerIso(m.time_iso, seen));
-      if (unseen) {
-        setUnread((current) => (current.has(chatId) ? current : new Set(current).add(chatId)));
-      }
-    },
-    [session.userId],
-  );
+  useEffect(() => {
+    chatsRef.current = chats;
+    selectedRef.current = selectedId;
+  }, [chats, selectedId]);
 
   const refreshChats = useCallback(async () => {
     try {
       const fresh = await api.listChats();
       setChats((known) => mergeChatLists(fresh, known));
       setListError(null);
-      for (const chat of fresh) {
-        if (chat.last_message) noteMessages(chat.chat_id, [chat.last_message]);
-      }
     } catch (failure) {
       setListError(formatApiError(failure));
     } finally {
       setChatsLoaded(true);
     }
-  }, [api, noteMessages]);
+  }, [api]);
 
   useEffect(() => {
-    void refreshChats();
+    // The first fetch starts from a timer too, so the effect itself sets no state.
+    const first = setTimeout(() => void refreshChats(), 0);
     const timer = setInterval(() => {
       if (document.visibilityState === "visible") void refreshChats();
     }, REFRESH_MS);
@@ -97,46 +78,53 @@ export default function ChatApp({ session, api, firebaseState, onLogOut }: Props
     window.addEventListener("focus", onFocus);
     window.addEventListener("online", onFocus);
     return () => {
+      clearTimeout(first);
       clearInterval(timer);
       window.removeEventListener("focus", onFocus);
       window.removeEventListener("online", onFocus);
     };
   }, [refreshChats]);
 
-  /** Messages from any source: the open conversation or the list's live watchers. */
+  /**
+   * Messages from any source (the open conversation or the list's live watchers) move the
+   * chat's preview; news in a chat that is not open fetches the list for its unread count.
+   */
   const onMessages = useCallback(
     (chatId: string, messages: Message[]) => {
-      const known = chatsRef.current.some((chat) => chat.chat_id === chatId);
+      const chat = chatsRef.current.find((known) => known.chat_id === chatId);
+      if (!chat || (withLatest(chat, messages) !== chat && chatId !== selectedRef.current)) void refreshChats();
       setChats((current) => {
-        const index = current.findIndex((chat) => chat.chat_id === chatId);
+        const index = current.findIndex((known) => known.chat_id === chatId);
         if (index < 0) return current;
-        const chat = current[index] as Chat;
-        const updated = withLatest(chat, messages);
-        if (updated === chat) return current;
+        const updated = withLatest(current[index] as Chat, messages);
+        if (updated === current[index]) return current;
         const next = [...current];
         next[index] = updated;
         return sortChats(next);
       });
-      noteMessages(chatId, messages);
-      if (!known) void refreshChats();
     },
-    [noteMessages, refreshChats],
+    [refreshChats],
   );
+
+  const noteRead = useCallback((chatId: string, upTo: string) => {
+    setReadMarks((current) => {
+      const known = current[chatId];
+      return known && compareTimeUuid(known, upTo) >= 0 ? current : { ...current, [chatId]: upTo };
+    });
+  }, []);
 
   const listLive = useChatListLive({ chats, myId: session.userId, enabled: firebaseState === "ready", onMessages });
 
-  const select = useCallback((chatId: string | null) => {
-    setSelectedId(chatId);
-    showChatInUrl(chatId);
-    if (chatId) {
-      setUnread((current) => {
-        if (!current.has(chatId)) return current;
-        const next = new Set(current);
-        next.delete(chatId);
-        return next;
-      });
-    }
-  }, []);
+  const select = useCallback(
+    (chatId: string | null) => {
+      setSelectedId(chatId);
+      showChatInUrl(chatId);
+      // Opening a chat reads it: its badge clears now, before the conversation marks it.
+      const latest = chatsRef.current.find((chat) => chat.chat_id === chatId)?.last_message;
+      if (chatId && latest) noteRead(chatId, latest.time);
+    },
+    [noteRead],
+  );
 
   const openWith = useCallback(
     async (user: User) => {
@@ -189,7 +177,7 @@ export default function ChatApp({ session, api, firebaseState, onLogOut }: Props
           chats={chats}
           myId={session.userId}
           selectedId={selectedId}
-          unread={unread}
+          readMarks={readMarks}
           loading={!chatsLoaded}
           onSelect={select}
         />
@@ -203,6 +191,7 @@ export default function ChatApp({ session, api, firebaseState, onLogOut }: Props
             chat={openChat}
             firebaseState={firebaseState}
             onMessages={onMessages}
+            onRead={noteRead}
             onLiveState={setConversationLive}
             onBack={() => select(null)}
           />

@@ -1,26 +1,20 @@
 "use client";
 
 import type { Chat } from "@/lib/api-types";
-import { otherMember } from "@/lib/chats";
+import { otherMember, previewText, unreadOf, unreadText } from "@/lib/chats";
 import MessageTime from "./MessageTime";
 
 interface Props {
   chats: readonly Chat[];
   myId: string;
   selectedId: string | null;
-  unread: ReadonlySet<string>;
+  /** How far this tab has read each chat (TimeUUID), ahead of the service's marks. */
+  readMarks: Readonly<Record<string, string>>;
   loading: boolean;
   onSelect: (chatId: string) => void;
 }
 
-function preview(chat: Chat, myId: string): string {
-  const last = chat.last_message;
-  if (!last) return "No messages yet";
-  const text = last.body.replace(/\s+/g, " ").trim();
-  return last.from_user === myId ? `You: ${text}` : text;
-}
-
-export default function ChatList({ chats, myId, selectedId, unread, loading, onSelect }: Props) {
+export default function ChatList({ chats, myId, selectedId, readMarks, loading, onSelect }: Props) {
   return (
     <nav aria-label="Chats" className="chat-list">
       <h2 className="section-title">Chats</h2>
@@ -30,7 +24,9 @@ export default function ChatList({ chats, myId, selectedId, unread, loading, onS
       <ul>
         {chats.map((chat) => {
           const other = otherMember(chat, myId);
-          const isUnread = unread.has(chat.chat_id);
+          // The open chat is being read: no badge while it is open.
+          const unread = chat.chat_id === selectedId ? null : unreadOf(chat, readMarks[chat.chat_id] ?? null);
+          const isUnread = !!unread && unread.count > 0;
           const when = chat.last_message?.time_iso ?? null;
           return (
             <li key={chat.chat_id}>
@@ -44,12 +40,15 @@ export default function ChatList({ chats, myId, selectedId, unread, loading, onS
               >
                 <span className="chat-item-top">
                   <span className="chat-name">{other.username}</span>
-                  {isUnread ? (
-                    <span className="badge" data-testid="unread-badge" aria-label="new messages" role="img" />
+                  {unread && isUnread ? (
+                    <span className="badge" data-testid="unread-badge">
+                      {unreadText(unread)}
+                      <span className="visually-hidden"> unread</span>
+                    </span>
                   ) : null}
                   {when ? <MessageTime iso={when} className="chat-time" /> : null}
                 </span>
-                <span className="chat-preview">{preview(chat, myId)}</span>
+                <span className="chat-preview">{previewText(chat, myId)}</span>
               </button>
             </li>
           );

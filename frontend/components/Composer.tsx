@@ -1,7 +1,7 @@
 "use client";
 
 import { type FormEvent, type KeyboardEvent, useId } from "react";
-import { MAX_MESSAGE_LENGTH, draftProblem, messageLength } from "@/lib/message-text";
+import { MAX_MESSAGE_LENGTH, draftProblem, draftProblemText, messageLength } from "@/lib/message-text";
 
 interface Props {
   value: string;
@@ -27,12 +27,7 @@ export default function Composer({ value, onChange, onSend }: Props) {
     }
   };
 
-  const problemText =
-    problem === "too_long"
-      ? `Too long: at most ${MAX_MESSAGE_LENGTH} characters.`
-      : problem === "control_characters"
-        ? "The message contains characters that cannot be sent."
-        : null;
+  const problemText = draftProblemText(problem);
 
   return (
     <form className="composer" onSubmit={submit}>
@@ -44,7 +39,7 @@ export default function Composer({ value, onChange, onSend }: Props) {
         rows={2}
         placeholder="Write a message… (Enter to send, Shift+Enter for a new line)"
         value={value}
-        aria-invalid={problem === "too_long" || problem === "control_characters" ? true : undefined}
+        aria-invalid={problemText ? true : undefined}
         aria-describedby={problemText ? `${ids.count} ${ids.problem}` : ids.count}
         onChange={(event) => onChange(event.target.value)}
         onKeyDown={keyDown}

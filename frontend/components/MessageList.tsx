@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useLayoutEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { TimelineEntry } from "@/lib/timeline";
 import MessageBubble from "./MessageBubble";
 
@@ -14,7 +14,11 @@ interface Props {
   loadingOlder: boolean;
   olderError: string | null;
   onLoadOlder: () => void;
+  /** The message_id under which "Seen" shows, if any. */
+  seenId: string | null;
   onRetry: (clientMessageId: string) => void;
+  onEdit: (time: string, body: string) => Promise<void>;
+  onDelete: (time: string) => Promise<void>;
 }
 
 const NEAR_BOTTOM_PX = 120;
@@ -30,13 +34,13 @@ interface Snapshot {
 }
 
 export default function MessageList(props: Props) {
-  const { entries, myId, myName, otherName, hasMore, loadingOlder, olderError, onLoadOlder, onRetry } = props;
+  const { entries, myId, myName, otherName, seenId, hasMore, loadingOlder, olderError, onLoadOlder } = props;
   const scroller = useRef<HTMLDivElement>(null);
   const sentinel = useRef<HTMLDivElement>(null);
   const before = useRef<Snapshot | null>(null);
   const [topVisible, setTopVisible] = useState(false);
 
-  const remember = () => {
+  const remember = useCallback(() => {
     const el = scroller.current;
     if (!el) return;
     before.current = {
@@ -46,7 +50,7 @@ export default function MessageList(props: Props) {
       scrollHeight: el.scrollHeight,
       clientHeight: el.clientHeight,
     };
-  };
+  }, [entries]);
 
   // Keep the reading position: older messages added above must not move what is on screen;
   // new messages at the bottom are followed when the reader was already at the bottom.
@@ -71,8 +75,7 @@ export default function MessageList(props: Props) {
       }
     }
     remember();
-    // `remember` reads the same entries this effect ran for.
-  }, [entries]);
+  }, [entries, myId, remember]);
 
   // Watch the top of the list; loading starts when it comes near the visible area.
   useEffect(() => {
@@ -130,7 +133,10 @@ export default function MessageList(props: Props) {
               entry={entry}
               mine={mine}
               senderName={mine ? myName : otherName}
-              onRetry={onRetry}
+              seen={entry.messageId !== null && entry.messageId === seenId}
+              onRetry={props.onRetry}
+              onEdit={props.onEdit}
+              onDelete={props.onDelete}
             />
           );
         })}

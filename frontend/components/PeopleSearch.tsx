@@ -1,6 +1,6 @@
 "use client";
 
-import { type FormEvent, useEffect, useId, useRef, useState } from "react";
+import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from "react";
 import type { User } from "@/lib/api-types";
 import type { ChatApi } from "@/lib/api";
 import { formatApiError } from "@/lib/errors";
@@ -34,8 +34,12 @@ export default function PeopleSearch({ api, myId, onOpen }: Props) {
 
   const query = text.trim();
   const invalid = query !== "" && !VALID_QUERY.test(query);
+  const searchable = query !== "" && !invalid;
+  // Results and progress belong to a query; none show while the box is empty or invalid.
+  const shown = searchable ? results : null;
+  const searching = searchable && busy;
 
-  const fetchPage = async (q: string, after: number | string | null) => {
+  const fetchPage = useCallback(async (q: string, after: number | string | null) => {
     const ticket = ++request.current;
     setBusy(true);
     setError(null);
@@ -54,23 +58,20 @@ export default function PeopleSearch({ api, myId, onOpen }: Props) {
     } finally {
       if (ticket === request.current) setBusy(false);
     }
-  };
+  }, [api, myId]);
 
   useEffect(() => {
-    if (query === "" || invalid) {
-      request.current += 1;
-      setResults(null);
-      setBusy(false);
+    if (!searchable) {
+      request.current += 1; // an answer still on its way is for an older query
       return;
     }
     const timer = setTimeout(() => void fetchPage(query, null), DEBOUNCE_MS);
     return () => clearTimeout(timer);
-    // fetchPage only depends on props that are stable for the session.
-  }, [query, invalid]);
+  }, [query, searchable, fetchPage]);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (query !== "" && !invalid) void fetchPage(query, null);
+    if (searchable) void fetchPage(query, null);
   };
 
   const open = async (user: User) => {
@@ -111,11 +112,11 @@ export default function PeopleSearch({ api, myId, onOpen }: Props) {
           {error}
         </p>
       ) : null}
-      {results ? (
+      {shown ? (
         <>
-          {results.users.length === 0 && !busy ? <p className="muted">Nobody found.</p> : null}
+          {shown.users.length === 0 && !searching ? <p className="muted">Nobody found.</p> : null}
           <ul aria-label="Search results" className="search-results">
-            {results.users.map((user) => (
+            {shown.users.map((user) => (
               <li key={String(user.id)}>
                 <button
                   type="button"
@@ -128,19 +129,19 @@ export default function PeopleSearch({ api, myId, onOpen }: Props) {
               </li>
             ))}
           </ul>
-          {results.nextAfter !== null ? (
+          {shown.nextAfter !== null ? (
             <button
               type="button"
               className="secondary"
-              disabled={busy}
-              onClick={() => void fetchPage(results.query, results.nextAfter)}
+              disabled={searching}
+              onClick={() => void fetchPage(shown.query, shown.nextAfter)}
             >
               More results
             </button>
           ) : null}
         </>
       ) : null}
-      {busy ? <p className="muted" aria-live="polite">Searching…</p> : null}
+      {searching ? <p className="muted" aria-live="polite">Searching…</p> : null}
     </div>
   );
 }

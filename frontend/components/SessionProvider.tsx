@@ -59,7 +59,10 @@ function initialState(): { session: Session | null; endReason: EndReason } {
 /** Rendered only in the browser (see ClientRoot), so it may read storage while rendering. */
 export default function SessionProvider({ children }: { children: ReactNode }) {
   const [{ session, endReason }, setState] = useState(initialState);
-  const [firebaseState, setFirebaseState] = useState<FirebaseState>("pending");
+  // The Firebase sign-in's outcome, for the session it was made for: "pending" for any other.
+  const [firebaseSignIn, setFirebaseSignIn] = useState<{ session: Session; state: FirebaseState } | null>(null);
+  const firebaseState: FirebaseState =
+    session && firebaseSignIn?.session === session ? firebaseSignIn.state : "pending";
 
   const end = useCallback((reason: Exclude<EndReason, null>) => {
     setState((current) => {
@@ -103,10 +106,9 @@ export default function SessionProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     if (!session) return;
     let cancelled = false;
-    setFirebaseState("pending");
     signInToFirebase(session.userId, session.firebaseToken).then(
-      () => !cancelled && setFirebaseState("ready"),
-      () => !cancelled && setFirebaseState("failed"),
+      () => !cancelled && setFirebaseSignIn({ session, state: "ready" }),
+      () => !cancelled && setFirebaseSignIn({ session, state: "failed" }),
     );
     return () => {
       cancelled = true;

@@ -4,9 +4,8 @@ import { useEffect, useRef, useState } from "react";
 import type { Chat, Message } from "@/lib/api-types";
 import { firebase } from "@/lib/firebase";
 import { type LiveState, watchBursts } from "@/lib/live";
-import { loadSeen } from "@/lib/local-state";
 
-/** At most this many chats of the list are watched for badges. */
+/** At most this many chats of the list are watched for previews and unread counts. */
 export const WATCHED_CHATS = 25;
 
 interface Options {
@@ -17,28 +16,37 @@ interface Options {
 }
 
 /**
- * Watches the bursts of the first chats of the list, each from the last time seen there
- * (or its last activity), and reports their messages. Returns the combined listener state.
+ * Watches the bursts of the first chats of the list, each from its last activity, and reports
+ * their messages (new ones and changed ones). Returns the combined listener state.
  */
 export function useChatListLive({ chats, myId, enabled, onMessages }: Options): LiveState | null {
+  // Read by the listeners between renders; kept in step after each render.
   const chatsRef = useRef(chats);
-  chatsRef.current = chats;
   const onMessagesRef = useRef(onMessages);
-  onMessagesRef.current = onMessages;
-  const [states, setStates] = useState<Record<string, LiveState>>({});
+  useEffect(() => {
+    chatsRef.current = chats;
+    onMessagesRef.current = onMessages;
+  }, [chats, onMessages]);
+  const [states, setStates] = useState<{ key: string; byChat: Record<string, LiveState> }>({ key: "", byChat: {} });
 
   const watchedIds = chats
     .slice(0, WATCHED_CHATS)
     .map((chat) => chat.chat_id)
     .sort()
     .join(",");
+  const key = `${enabled}:${watchedIds}`;
 
   useEffect(() => {
-    setStates({});
     if (!enabled || watchedIds === "") return;
     const ids = watchedIds.split(",");
     const stops: (() => void)[] = [];
     let cancelled = false;
+    // States of an earlier set of watched chats are dropped by their key.
+    const report = (chatId: string, state: LiveState) =>
+      setStates((current) => ({
+        key,
+        byChat: { ...(current.key === key ? current.byChat : {}), [chatId]: state },
+      }));
     firebase().then(
       ({ db }) => {
         if (cancelled) return;
@@ -48,29 +56,26 @@ export function useChatListLive({ chats, myId, enabled, onMessages }: Options): 
               db,
               chatId,
               uid: myId,
-              since: () =>
-                loadSeen(myId, chatId) ??
-                chatsRef.current.find((chat) => chat.chat_id === chatId)?.last_activity ??
-                null,
+              since: () => chatsRef.current.find((chat) => chat.chat_id === chatId)?.last_activity ?? null,
               onMessages: (messages) => onMessagesRef.current(chatId, messages),
-              onState: (state) => setStates((current) => ({ ...current, [chatId]: state })),
+              onState: (state) => report(chatId, state),
             }),
           );
         }
       },
       () => {
-        if (!cancelled) setStates({ config: "error" });
+        if (!cancelled) report("config", "error");
       },
     );
     return () => {
       cancelled = true;
       stops.forEach((stop) => stop());
     };
-  }, [enabled, watchedIds, myId]);
+  }, [enabled, watchedIds, myId, key]);
 
   if (!enabled) return null;
-  const values = Object.values(states);
   if (watchedIds === "") return "live";
+  const values = states.key === key ? Object.values(states.byChat) : [];
   if (values.includes("error")) return "error";
   if (values.length < watchedIds.split(",").length || values.includes("connecting")) return "connecting";
   return "live";

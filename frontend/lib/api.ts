@@ -1,6 +1,6 @@
 /** Typed client of the auth and chat services, reached through this origin's proxy. */
 
-import type { Chat, LoginResult, Message, User } from "./api-types";
+import type { Chat, LoginResult, Message, ReadMark, User } from "./api-types";
 import { ApiError, NetworkError, apiErrorFromResponse } from "./errors";
 
 const AUTH = "/auth/api/v1";
@@ -57,6 +57,10 @@ export interface SendMessage {
   client_message_id: string;
 }
 
+function messagePath(chatId: string, time: string): string {
+  return `${CHAT}/chat/${encodeURIComponent(chatId)}/messages/${encodeURIComponent(time)}`;
+}
+
 /** The calls made with the access token. Any 401 ends the session through onUnauthorized. */
 export class ChatApi {
   constructor(
@@ -111,5 +115,20 @@ export class ChatApi {
 
   send(message: SendMessage): Promise<Message> {
     return this.authed<Message>(`${CHAT}/messaging/`, json(message));
+  }
+
+  /** Replaces the body of one of my messages; answers its current state. */
+  editMessage(chatId: string, time: string, body: string): Promise<Message> {
+    return this.authed<Message>(messagePath(chatId, time), { ...json({ body }), method: "PATCH" });
+  }
+
+  /** Deletes one of my messages; answers its tombstone. */
+  deleteMessage(chatId: string, time: string): Promise<Message> {
+    return this.authed<Message>(messagePath(chatId, time), { method: "DELETE" });
+  }
+
+  /** Marks the chat read up to this message (the service coalesces repeated marks). */
+  markRead(chatId: string, upTo: string): Promise<ReadMark> {
+    return this.authed<ReadMark>(`${CHAT}/chat/${encodeURIComponent(chatId)}/read`, json({ up_to: upTo }));
   }
 }

@@ -1,7 +1,8 @@
-/** Pure helpers over the chat list: who the other person is, ordering, live previews. */
+/** Pure helpers over the chat list: who the other person is, ordering, live previews, unread. */
 
-import type { Chat, Message } from "./api-types";
+import type { Chat, LastMessage, Message } from "./api-types";
 import { isNewerIso, isoToMicros } from "./iso-time";
+import { compareTimeUuid } from "./timeuuid";
 
 export function otherMember(chat: Chat, myId: string): { id: string; username: string } {
   const index = chat.users_id[0] === myId ? 1 : 0;
@@ -17,26 +18,42 @@ export function sortChats(chats: readonly Chat[]): Chat[] {
   return [...chats].sort((a, b) => isoToMicros(activityOf(b)) - isoToMicros(activityOf(a)));
 }
 
-/** The chat with its preview moved to the newest of these messages, if it is newer. */
+function preview(message: Message): LastMessage {
+  return {
+    message_id: message.message_id,
+    from_user: message.from_user,
+    body: message.deleted ? "" : message.body,
+    time: message.time,
+    time_iso: message.time_iso,
+    edited_at: message.edited_at,
+    deleted: message.deleted,
+  };
+}
+
+/** Whether `message` is a later state of the preview `last` (an edit after it, or a deletion). */
+function changes(message: Message, last: LastMessage): boolean {
+  if (message.message_id !== last.message_id || last.deleted) return false;
+  if (message.deleted) return true;
+  return !!message.edited_at && isNewerIso(message.edited_at, last.edited_at);
+}
+
+/**
+ * The chat with its preview moved to the newest of these messages, if it is newer, or
+ * replaced by a later state of the message it shows.
+ */
 export function withLatest(chat: Chat, messages: readonly Message[]): Chat {
   let newest: Message | null = null;
   for (const message of messages) {
     if (!newest || isNewerIso(message.time_iso, newest.time_iso)) newest = message;
   }
   if (!newest) return chat;
-  const current = chat.last_message?.time_iso ?? chat.last_activity ?? null;
-  if (current && !isNewerIso(newest.time_iso, current)) return chat;
-  return {
-    ...chat,
-    last_activity: newest.time_iso,
-    last_message: {
-      message_id: newest.message_id,
-      from_user: newest.from_user,
-      body: newest.body,
-      time: newest.time,
-      time_iso: newest.time_iso,
-    },
-  };
+  const last = chat.last_message;
+  const changed = last ? messages.find((message) => changes(message, last)) : undefined;
+  const current = last?.time_iso ?? chat.last_activity ?? null;
+  if (current && !isNewerIso(newest.time_iso, current)) {
+    return changed ? { ...chat, last_message: preview(changed) } : chat;
+  }
+  return { ...chat, last_activity: newest.time_iso, last_message: preview(newest) };
 }
 
 /** A fresh server list, keeping any newer preview learnt live meanwhile. */
@@ -45,7 +62,50 @@ export function mergeChatLists(fresh: readonly Chat[], known: readonly Chat[]): 
   return sortChats(
     fresh.map((chat) => {
       const seen = byId.get(chat.chat_id)?.last_message;
-      return seen ? withLatest(chat, [{ ...seen, chat_id: chat.chat_id, to_user: "" }]) : chat;
+      if (!seen) return chat;
+      const message: Message = {
+        ...seen,
+        chat_id: chat.chat_id,
+        to_user: "",
+        edited_at: seen.edited_at ?? null,
+        deleted: seen.deleted === true,
+        revision: null,
+      };
+      return withLatest(chat, [message]);
     }),
   );
+}
+
+export interface Unread {
+  count: number;
+  /** More than the service counts (99): shown as "99+". */
+  capped: boolean;
+}
+
+const NONE: Unread = { count: 0, capped: false };
+
+/**
+ * The chat's unread count for the badge: the service's, unless this tab marked the chat read
+ * further than the service's mark says yet (it coalesces marks): then none while the chat's
+ * latest message is not newer than this tab's mark.
+ */
+export function unreadOf(chat: Chat, localMark: string | null): Unread {
+  const server: Unread = { count: chat.unread_count ?? 0, capped: chat.unread_count_capped === true };
+  if (!localMark) return server;
+  if (chat.read_up_to && compareTimeUuid(chat.read_up_to, localMark) >= 0) return server;
+  const last = chat.last_message;
+  if (!last || compareTimeUuid(last.time, localMark) <= 0) return NONE;
+  return server;
+}
+
+export function unreadText({ count, capped }: Unread): string {
+  return capped ? "99+" : String(count);
+}
+
+/** The list's one-line preview of the latest message. */
+export function previewText(chat: Chat, myId: string): string {
+  const last = chat.last_message;
+  if (!last) return "No messages yet";
+  const text = last.deleted ? "Message deleted" : last.body.replace(/\s+/g, " ").trim();
+  return last.from_user === myId ? `You: ${text}` : text;
 }

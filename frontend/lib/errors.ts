@@ -120,7 +120,14 @@ export function validationMessages(detail: unknown): string[] {
   });
 }
 
-export type ErrorContext = "signup" | "login" | "send" | "general";
+export type ErrorContext = "signup" | "login" | "send" | "change" | "general";
+
+/** The words for the refusals of an edit or a deletion, by the service's code. */
+const CHANGE_REFUSALS: Record<string, string> = {
+  not_the_author: "You can only change your own messages.",
+  message_not_found: "This message no longer exists.",
+  message_deleted: "This message was deleted.",
+};
 
 function seconds(n: number): string {
   // Always the plural, so the wording stays predictable ("in 1 seconds" is rare and clear).
@@ -128,7 +135,14 @@ function seconds(n: number): string {
 }
 
 function tooMany(context: ErrorContext, retryAfter: number | null): string {
-  const what = context === "send" ? "Too many messages" : context === "general" ? "Too many requests" : "Too many attempts";
+  const what =
+    context === "send"
+      ? "Too many messages"
+      : context === "change"
+        ? "Too many changes"
+        : context === "general"
+          ? "Too many requests"
+          : "Too many attempts";
   return retryAfter === null ? `${what}, try again later.` : `${what}, try again in ${seconds(retryAfter)}.`;
 }
 
@@ -142,6 +156,8 @@ export function formatApiError(error: unknown, context: ErrorContext = "general"
   }
   const { status, detail, retryAfter } = error;
   if (status === 429) return tooMany(context, retryAfter);
+  const refusal = context === "change" && error.code ? CHANGE_REFUSALS[error.code] : undefined;
+  if (refusal) return refusal;
   if (status === 409 && context === "signup") return "That username is taken.";
   if (status === 401 && context === "login") return "Wrong username or password.";
   if (status === 401) return "Your session has expired. Please log in again.";

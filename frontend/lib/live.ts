@@ -1,14 +1,18 @@
 /**
- * Live bursts of a chat from Firestore: `chats/{chatId}/aggregates`, written by the backend's
- * consumer. The security rules let a user read a burst only when their uid is in `members`,
- * so the query must filter on exactly that, plus the time window it needs.
+ * Live data of a chat from Firestore, written by the backend's consumer: the bursts
+ * (`chats/{chatId}/aggregates`, whose messages change in place when edited or deleted) and
+ * each member's read mark (`chats/{chatId}/reads/{uid}`). The security rules let a user read a
+ * burst only when their uid is in `members`, so the query must filter on exactly that, plus
+ * the time window it needs.
  */
 
 import {
   type DocumentData,
+  type DocumentReference,
   type Firestore,
   type QueryConstraint,
   collection,
+  doc,
   onSnapshot,
   orderBy,
   query,
@@ -22,7 +26,7 @@ export interface BurstWatch {
   db: Firestore;
   chatId: string;
   uid: string;
-  /** Bursts whose newest message is at or after this ISO time; null for all of them. */
+  /** Bursts changed (a message added, edited or deleted) at or after this ISO time; null for all. */
   since: () => string | null;
   onMessages: (messages: Message[]) => void;
   onState: (state: LiveState) => void;
@@ -34,6 +38,10 @@ function text(value: unknown): string | null {
   if (typeof value === "string") return value;
   if (typeof value === "number") return String(value);
   return null;
+}
+
+function retryDelay(failures: number): number {
+  return RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)] ?? 30_000;
 }
 
 /** The messages of one burst document, skipping anything malformed. */
@@ -49,16 +57,20 @@ export function messagesOfBurst(data: DocumentData): Message[] {
     const timeIso = text(raw.time_iso);
     const body = text(raw.body);
     const from = text(raw.from_user);
-    if (!messageId || !time || !timeIso || body === null || !from) continue;
+    const deleted = raw.deleted === true;
+    if (!messageId || !time || !timeIso || (body === null && !deleted) || !from) continue;
     messages.push({
       message_id: messageId,
       chat_id: text(raw.chat_id) ?? text(data.chat_id) ?? "",
       from_user: from,
       to_user: text(raw.to_user) ?? "",
-      body,
+      body: deleted ? "" : (body ?? ""),
       time,
       time_iso: timeIso,
       client_message_id: text(raw.client_message_id),
+      edited_at: text(raw.edited_at),
+      deleted,
+      revision: text(raw.revision),
     });
   }
   return messages;
@@ -76,14 +88,16 @@ export function watchBursts(watch: BurstWatch): () => void {
     watch.onState("connecting");
     const since = watch.since();
     const constraints: QueryConstraint[] = [where("members", "array-contains", watch.uid)];
-    if (since) constraints.push(where("latest_message_time_iso", ">=", since));
-    constraints.push(orderBy("latest_message_time_iso"));
+    // changed_iso moves forward with every edit or deletion, so a changed burst comes again.
+    if (since) constraints.push(where("changed_iso", ">=", since));
+    constraints.push(orderBy("changed_iso"));
     const bursts = query(collection(watch.db, "chats", watch.chatId, "aggregates"), ...constraints);
     unsubscribe = onSnapshot(
       bursts,
       { includeMetadataChanges: true },
       (snapshot) => {
         const messages: Message[] = [];
+        // "added" and "modified" alike: a modified burst carries edited or deleted states.
         for (const change of snapshot.docChanges()) {
           if (change.type === "removed") continue; // expired bursts: their messages stay shown
           messages.push(...messagesOfBurst(change.doc.data()));
@@ -96,9 +110,8 @@ export function watchBursts(watch: BurstWatch): () => void {
         unsubscribe = null;
         if (stopped) return;
         watch.onState("error");
-        const delay = RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)] ?? 30_000;
+        retryTimer = setTimeout(subscribe, retryDelay(failures));
         failures += 1;
-        retryTimer = setTimeout(subscribe, delay);
       },
     );
   };
@@ -109,4 +122,53 @@ export function watchBursts(watch: BurstWatch): () => void {
     if (retryTimer) clearTimeout(retryTimer);
     unsubscribe?.();
   };
+}
+
+/**
+ * Listens to one document until the returned function is called, re-subscribing after an
+ * error with the same back-off; `onData` gets null while the document does not exist.
+ */
+export function watchDocument(ref: DocumentReference, onData: (data: DocumentData | null) => void): () => void {
+  let stopped = false;
+  let unsubscribe: (() => void) | null = null;
+  let retryTimer: ReturnType<typeof setTimeout> | null = null;
+  let failures = 0;
+
+  const subscribe = () => {
+    if (stopped) return;
+    unsubscribe = onSnapshot(
+      ref,
+      (snapshot) => {
+        if (!snapshot.metadata.fromCache) failures = 0;
+        onData(snapshot.exists() ? snapshot.data() : null);
+      },
+      () => {
+        unsubscribe = null;
+        if (stopped) return;
+        retryTimer = setTimeout(subscribe, retryDelay(failures));
+        failures += 1;
+      },
+    );
+  };
+
+  subscribe();
+  return () => {
+    stopped = true;
+    if (retryTimer) clearTimeout(retryTimer);
+    unsubscribe?.();
+  };
+}
+
+/** The TimeUUID up to which `reader` has read the chat, from their read-mark document. */
+export function readMarkOf(data: DocumentData | null): string | null {
+  return data ? text(data.up_to) : null;
+}
+
+export function watchReadMark(
+  db: Firestore,
+  chatId: string,
+  reader: string,
+  onMark: (upTo: string | null) => void,
+): () => void {
+  return watchDocument(doc(db, "chats", chatId, "reads", reader), (data) => onMark(readMarkOf(data)));
 }

@@ -1,14 +1,7 @@
-/**
- * Small per-user state kept in the browser: unsent drafts (sessionStorage, this tab) and
- * the newest message time seen in each chat (localStorage, shared by tabs, for badges).
- */
+/** Small per-user state kept in the browser: unsent drafts (sessionStorage, this tab). */
 
 function draftKey(userId: string, chatId: string): string {
   return `chat.draft.v1.${userId}.${chatId}`;
-}
-
-function seenKey(userId: string, chatId: string): string {
-  return `chat.seen.v1.${userId}.${chatId}`;
 }
 
 function read(storage: () => Storage, key: string): string | null {
@@ -29,7 +22,6 @@ function write(storage: () => Storage, key: string, value: string | null): void 
 }
 
 const session = () => window.sessionStorage;
-const local = () => window.localStorage;
 
 export function loadDraft(userId: string, chatId: string): string {
   return read(session, draftKey(userId, chatId)) ?? "";
@@ -52,12 +44,4 @@ export function clearDrafts(userId: string): void {
   } catch {
     // Nothing to clear.
   }
-}
-
-export function loadSeen(userId: string, chatId: string): string | null {
-  return read(local, seenKey(userId, chatId));
-}
-
-export function saveSeen(userId: string, chatId: string, iso: string): void {
-  write(local, seenKey(userId, chatId), iso);
 }

@@ -55,7 +55,7 @@ export type StoredSession =
   | { kind: "valid"; session: Session };
 
 export function readStoredSession(now: number = Date.now()): StoredSession {
-  let raw: string | null = null;
+  let raw: string | null;
   try {
     raw = window.sessionStorage.getItem(STORAGE_KEY);
   } catch {

@@ -1,6 +1,7 @@
 /**
  * The conversation's timeline: history pages, live bursts and optimistic bubbles merged into
- * one ordered list, without duplicates. Pure functions over immutable values.
+ * one ordered list, without duplicates, each message in its latest state (edits, deletions).
+ * Pure functions over immutable values.
  */
 
 import type { Message } from "./api-types";
@@ -34,6 +35,8 @@ export interface TimelineEntry {
   timeIso: string | null;
   fromUser: string;
   body: string;
+  editedAt: string | null;
+  deleted: boolean;
   status: MessageStatus;
   error: string | null;
 }
@@ -45,27 +48,47 @@ export function compareMessages(a: Message, b: Message): number {
 }
 
 /**
- * Adds server messages from any source (a history page, a live burst, a send's answer).
- * A message already present is kept once; a pending bubble with the same client_message_id
- * is replaced by it. Returns the same timeline when nothing changed.
+ * The order of one message's states (the twin of the services' `ChatMessage.change_order`):
+ * a deletion wins over every edit; otherwise the greater revision wins, a message never
+ * changed counting as revised at its own time. True when `incoming` should replace `current`.
+ */
+export function winsOver(incoming: Message, current: Message): boolean {
+  if (current.deleted) return false;
+  if (incoming.deleted) return true;
+  return compareTimeUuid(incoming.revision ?? incoming.time, current.revision ?? current.time) > 0;
+}
+
+/**
+ * Adds server messages from any source (a history page, a live burst, a send's or a change's
+ * answer). A message already present is kept once, replaced only by a state that wins over
+ * it; a pending bubble with the same client_message_id is replaced by the message. Returns
+ * the same timeline when nothing changed.
  */
 export function mergeMessages(timeline: Timeline, incoming: readonly Message[]): Timeline {
   if (incoming.length === 0) return timeline;
   const byId = new Map<string, Message>();
   for (const message of timeline.messages) byId.set(message.message_id, message);
   let added = false;
+  let replaced = false;
   for (const message of incoming) {
-    if (!byId.has(message.message_id)) {
+    const current = byId.get(message.message_id);
+    if (!current) {
       byId.set(message.message_id, message);
       added = true;
+    } else if (winsOver(message, current)) {
+      // A later state keeps the client_message_id the first one carried (bursts may omit it).
+      byId.set(message.message_id, { ...message, client_message_id: message.client_message_id ?? current.client_message_id });
+      replaced = true;
     }
   }
   const confirmed = new Set(
     incoming.map((message) => message.client_message_id).filter((id): id is string => !!id),
   );
   const pending = timeline.pending.filter((item) => !confirmed.has(item.clientMessageId));
-  if (!added && pending.length === timeline.pending.length) return timeline;
-  const messages = added ? [...byId.values()].sort(compareMessages) : timeline.messages;
+  if (!added && !replaced && pending.length === timeline.pending.length) return timeline;
+  let messages = timeline.messages;
+  if (added) messages = [...byId.values()].sort(compareMessages);
+  else if (replaced) messages = timeline.messages.map((message) => byId.get(message.message_id) ?? message);
   return { messages, pending };
 }
 
@@ -105,6 +128,29 @@ export function newestMessage(timeline: Timeline): Message | undefined {
   return timeline.messages[timeline.messages.length - 1];
 }
 
+/** The newest message written by `userId` (e.g. the peer's, to mark the chat read). */
+export function newestMessageFrom(timeline: Timeline, userId: string): Message | undefined {
+  for (let i = timeline.messages.length - 1; i >= 0; i -= 1) {
+    const message = timeline.messages[i] as Message;
+    if (message.from_user === userId) return message;
+  }
+  return undefined;
+}
+
+/**
+ * The message under which "Seen" shows: the last of my messages at or before the peer's
+ * read mark (a TimeUUID), or null when the peer has read none of them.
+ */
+export function lastSeenMessageId(timeline: Timeline, myId: string, peerReadUpTo: string | null): string | null {
+  if (!peerReadUpTo) return null;
+  for (let i = timeline.messages.length - 1; i >= 0; i -= 1) {
+    const message = timeline.messages[i] as Message;
+    if (message.from_user !== myId) continue;
+    if (compareTimeUuid(message.time, peerReadUpTo) <= 0) return message.message_id;
+  }
+  return null;
+}
+
 /** What the message list renders: server messages in time order, then pending ones. */
 export function timelineEntries(timeline: Timeline): TimelineEntry[] {
   const sent: TimelineEntry[] = timeline.messages.map((message) => ({
@@ -115,7 +161,9 @@ export function timelineEntries(timeline: Timeline): TimelineEntry[] {
     time: message.time,
     timeIso: message.time_iso,
     fromUser: message.from_user,
-    body: message.body,
+    body: message.deleted ? "" : message.body,
+    editedAt: message.edited_at ?? null,
+    deleted: message.deleted === true,
     status: "sent",
     error: null,
   }));
@@ -127,6 +175,8 @@ export function timelineEntries(timeline: Timeline): TimelineEntry[] {
     timeIso: null,
     fromUser: item.fromUser,
     body: item.body,
+    editedAt: null,
+    deleted: false,
     status: item.status,
     error: item.error,
   }));

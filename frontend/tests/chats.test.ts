@@ -1,8 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { Chat } from "@/lib/api-types";
-import { mergeChatLists, otherMember, sortChats, withLatest } from "@/lib/chats";
+import {
+  mergeChatLists,
+  otherMember,
+  previewText,
+  sortChats,
+  unreadOf,
+  unreadText,
+  withLatest,
+} from "@/lib/chats";
 import { isNewerIso, isoToMicros, newestIso } from "@/lib/iso-time";
-import { message } from "./fixtures";
+import { deleted, edited, message } from "./fixtures";
 
 function chat(id: string, activity: string | null): Chat {
   return {
@@ -55,5 +63,38 @@ describe("chat list", () => {
     const live = withLatest(chat("c", null), [message(10, { body: "live" })]);
     const [merged] = mergeChatLists([chat("c", null)], [live]);
     expect(merged?.last_message?.body).toBe("live");
+  });
+});
+
+describe("unread counts and previews", () => {
+  const withCount = (overrides: Partial<Chat>): Chat => ({ ...chat("c", null), ...overrides });
+
+  it("shows the service's count, 99+ when capped", () => {
+    expect(unreadText(unreadOf(withCount({ unread_count: 3 }), null))).toBe("3");
+    expect(unreadText(unreadOf(withCount({ unread_count: 99, unread_count_capped: true }), null))).toBe("99+");
+    expect(unreadOf(withCount({}), null).count).toBe(0);
+  });
+
+  it("clears at once when this tab read past the service's (coalesced) mark", () => {
+    const [older, latest] = [message(1, { from_user: "2" }), message(2, { from_user: "2" })];
+    const last = { ...latest, edited_at: null, deleted: false };
+    const stale = withCount({ unread_count: 2, read_up_to: older.time, last_message: last });
+    expect(unreadOf(stale, latest.time).count).toBe(0);
+    expect(unreadOf(stale, older.time).count).toBe(2); // the service knows as much as we do
+    const newer = message(3, { from_user: "2" });
+    const moved = withCount({ unread_count: 1, read_up_to: null, last_message: { ...newer } });
+    expect(unreadOf(moved, latest.time).count).toBe(1); // a message after our mark
+  });
+
+  it("previews a deleted message without its body, and follows edits of the previewed one", () => {
+    const original = message(1, { from_user: "2", body: "typo" });
+    let listed = withLatest(chat("c", null), [original]);
+    expect(previewText(listed, "1")).toBe("typo");
+    listed = withLatest(listed, [edited(original, "fixed", 5)]);
+    expect(previewText(listed, "1")).toBe("fixed");
+    listed = withLatest(listed, [deleted(original, 9)]);
+    expect(previewText(listed, "1")).toBe("Message deleted");
+    listed = withLatest(listed, [edited(original, "back?", 20)]);
+    expect(previewText(listed, "1")).toBe("Message deleted");
   });
 });

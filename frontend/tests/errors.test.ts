@@ -84,3 +84,19 @@ describe("parsing responses", () => {
     expect(parseRetryAfter("soon", now)).toBeNull();
   });
 });
+
+describe("edit and delete refusals", () => {
+  it("names each refusal of a change in words", () => {
+    const refusal = (status: number, code: string) =>
+      formatApiError(new ApiError(status, code, "raw detail", null), "change");
+    expect(refusal(403, "not_the_author")).toBe("You can only change your own messages.");
+    expect(refusal(404, "message_not_found")).toBe("This message no longer exists.");
+    expect(refusal(409, "message_deleted")).toBe("This message was deleted.");
+    expect(formatApiError(new ApiError(429, "rate_limited", "slow", 4), "change")).toBe(
+      "Too many changes, try again in 4 seconds.",
+    );
+    expect(formatApiError(new ApiError(503, "x", "The chat service is unavailable.", 5), "change")).toBe(
+      "The chat service is unavailable. Try again in 5 seconds.",
+    );
+  });
+});

@@ -31,6 +31,25 @@ export function message(second: number, overrides: Partial<Message> = {}): Messa
     time: timeUuidAt(ms),
     time_iso: new Date(ms).toISOString().replace("Z", "000+00:00"),
     client_message_id: null,
+    edited_at: null,
+    deleted: false,
+    revision: null,
     ...overrides,
   };
+}
+
+/** A later state of `original`: edited `afterSeconds` after it was sent, with that revision. */
+export function edited(original: Message, body: string, afterSeconds: number): Message {
+  const ms = Date.parse(original.time_iso) + afterSeconds * 1000;
+  return {
+    ...original,
+    body,
+    edited_at: new Date(ms).toISOString().replace("Z", "000+00:00"),
+    revision: timeUuidAt(ms),
+  };
+}
+
+/** The tombstone of `original`, deleted `afterSeconds` after it was sent. */
+export function deleted(original: Message, afterSeconds: number): Message {
+  return { ...edited(original, "", afterSeconds), edited_at: original.edited_at, deleted: true };
 }

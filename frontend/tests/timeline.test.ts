@@ -4,13 +4,16 @@ import {
   EMPTY_TIMELINE,
   type PendingMessage,
   addPending,
+  lastSeenMessageId,
   markPending,
   mergeMessages,
   newestMessage,
+  newestMessageFrom,
   oldestMessage,
   timelineEntries,
+  winsOver,
 } from "@/lib/timeline";
-import { message, timeUuid } from "./fixtures";
+import { deleted, edited, message, timeUuid } from "./fixtures";
 
 const ids = (timeline: { messages: readonly Message[] }) => timeline.messages.map((m) => m.message_id);
 
@@ -110,5 +113,77 @@ describe("optimistic messages", () => {
     let timeline = mergeMessages(EMPTY_TIMELINE, [message(1, { client_message_id: "c-1" })]);
     timeline = addPending(timeline, pending("c-1"));
     expect(timeline.pending).toHaveLength(0);
+  });
+});
+
+describe("messages that change", () => {
+  const sent = () => message(1, { body: "helo", client_message_id: "c-1" });
+
+  it("replaces a message by a later edit, in place, keeping its element key", () => {
+    const original = sent();
+    let timeline = mergeMessages(EMPTY_TIMELINE, [original, message(2)]);
+    const key = timelineEntries(timeline)[0]!.key;
+    const fixed = { ...edited(original, "hello", 30), client_message_id: null };
+    timeline = mergeMessages(timeline, [fixed]);
+    expect(timeline.messages.map((m) => m.body)).toEqual(["hello", "message at 2"]);
+    expect(timelineEntries(timeline)[0]).toMatchObject({ key, body: "hello", editedAt: fixed.edited_at });
+  });
+
+  it("ignores an older edit arriving after a newer one", () => {
+    const original = sent();
+    const first = edited(original, "first fix", 10);
+    const second = edited(original, "second fix", 20);
+    const timeline = mergeMessages(mergeMessages(EMPTY_TIMELINE, [original, second]), [first]);
+    expect(timeline.messages[0]!.body).toBe("second fix");
+    expect(winsOver(first, second)).toBe(false);
+    expect(winsOver(second, first)).toBe(true);
+  });
+
+  it("ignores the original state coming again after an edit (a burst seen before the change)", () => {
+    const original = sent();
+    const fixed = edited(original, "hello", 5);
+    const timeline = mergeMessages(EMPTY_TIMELINE, [fixed]);
+    expect(mergeMessages(timeline, [original])).toBe(timeline);
+  });
+
+  it("lets a deletion win over every edit, whatever their order", () => {
+    const original = sent();
+    const gone = deleted(original, 10);
+    const late = edited(original, "edited after the deletion", 60);
+    expect(winsOver(gone, late)).toBe(true);
+    expect(winsOver(late, gone)).toBe(false);
+    const timeline = mergeMessages(mergeMessages(EMPTY_TIMELINE, [original]), [gone, late]);
+    expect(timeline.messages[0]).toMatchObject({ deleted: true, body: "" });
+    expect(timelineEntries(timeline)[0]).toMatchObject({ deleted: true, body: "" });
+  });
+
+  it("shows a tombstone without its body even if a malformed state carried one", () => {
+    const timeline = mergeMessages(EMPTY_TIMELINE, [{ ...deleted(sent(), 1), body: "secret" }]);
+    expect(timelineEntries(timeline)[0]!.body).toBe("");
+  });
+
+  it("merges a modified burst: new messages added and changed ones replaced in one go", () => {
+    const [a, b] = [message(1), message(2)];
+    let timeline = mergeMessages(EMPTY_TIMELINE, [a, b]);
+    const c = message(3);
+    timeline = mergeMessages(timeline, [a, edited(b, "b, edited", 4), c]);
+    expect(timeline.messages.map((m) => m.body)).toEqual(["message at 1", "b, edited", "message at 3"]);
+  });
+});
+
+describe("read marks", () => {
+  it("finds the last of my messages at or before the peer's mark", () => {
+    const mine1 = message(1, { from_user: "1" });
+    const theirs = message(2, { from_user: "2" });
+    const mine2 = message(3, { from_user: "1" });
+    const mine3 = message(4, { from_user: "1" });
+    const timeline = mergeMessages(EMPTY_TIMELINE, [mine1, theirs, mine2, mine3]);
+    expect(lastSeenMessageId(timeline, "1", null)).toBeNull();
+    expect(lastSeenMessageId(timeline, "1", theirs.time)).toBe(mine1.message_id);
+    expect(lastSeenMessageId(timeline, "1", mine2.time)).toBe(mine2.message_id);
+    expect(lastSeenMessageId(timeline, "1", mine3.time)).toBe(mine3.message_id);
+    expect(lastSeenMessageId(timeline, "2", mine3.time)).toBe(theirs.message_id);
+    expect(newestMessageFrom(timeline, "2")).toBe(theirs);
+    expect(newestMessageFrom(timeline, "3")).toBeUndefined();
   });
 });

@@ -1,0 +1,31 @@
+"use client";
+
+import { useEffect, useState } from "react";
+import { firebase } from "@/lib/firebase";
+import { watchReadMark } from "@/lib/live";
+import { compareTimeUuid } from "@/lib/timeuuid";
+
+/** The TimeUUID up to which the other member has read this chat, live from their read mark. */
+export function usePeerReadMark(chatId: string, peerId: string, enabled: boolean): string | null {
+  const [mark, setMark] = useState<string | null>(null);
+  useEffect(() => {
+    if (!enabled || !peerId) return;
+    let stop: (() => void) | null = null;
+    let cancelled = false;
+    firebase().then(
+      ({ db }) => {
+        if (cancelled) return;
+        stop = watchReadMark(db, chatId, peerId, (upTo) => {
+          // A mark never moves back; a snapshot from cache may be older than one already shown.
+          if (upTo) setMark((current) => (current && compareTimeUuid(current, upTo) >= 0 ? current : upTo));
+        });
+      },
+      () => undefined, // without Firebase there is no "Seen", and nothing else is affected
+    );
+    return () => {
+      cancelled = true;
+      stop?.();
+    };
+  }, [chatId, peerId, enabled]);
+  return mark;
+}

@@ -1,0 +1,53 @@
+/**
+ * "typing…": each browser writes its own `chats/{chatId}/typing/{uid}` document (`members`,
+ * `until`) and listens to the peer's. No service call per keystroke: at most one write per
+ * TYPING_WRITE_EVERY_MS while typing, saying "typing until now + TYPING_FOR_MS", and one
+ * saying "until now" when the message is sent. The rules refuse an `until` more than 10 s ahead.
+ */
+
+import { type DocumentData, type Firestore, Timestamp, doc, setDoc } from "firebase/firestore";
+import { watchDocument } from "./live";
+
+export const TYPING_WRITE_EVERY_MS = 5_000;
+export const TYPING_FOR_MS = 6_000;
+
+/** Whether a keystroke at `now` should be written, given the time of the last write. */
+export function typingWriteDue(lastWriteAt: number | null, now: number): boolean {
+  return lastWriteAt === null || now - lastWriteAt >= TYPING_WRITE_EVERY_MS;
+}
+
+/** The peer's `until` in epoch milliseconds, or null when absent or malformed. */
+export function typingUntil(data: DocumentData | null): number | null {
+  const until: unknown = data?.until;
+  return until instanceof Timestamp ? until.toMillis() : null;
+}
+
+/** How long "typing…" stays shown from `now`: 0 when it should not show. */
+export function typingShownFor(until: number | null, now: number): number {
+  return until === null ? 0 : Math.max(0, until - now);
+}
+
+export interface TypingDoc {
+  db: Firestore;
+  chatId: string;
+  uid: string;
+  /** Both members' ids, in the chat's order. */
+  members: readonly string[];
+}
+
+/** Writes this member's typing document; the promise is the caller's to ignore or report. */
+export function writeTyping({ db, chatId, uid, members }: TypingDoc, until: number): Promise<void> {
+  return setDoc(doc(db, "chats", chatId, "typing", uid), {
+    members: [...members],
+    until: Timestamp.fromMillis(until),
+  });
+}
+
+export function watchTyping(
+  db: Firestore,
+  chatId: string,
+  peer: string,
+  onUntil: (until: number | null) => void,
+): () => void {
+  return watchDocument(doc(db, "chats", chatId, "typing", peer), (data) => onUntil(typingUntil(data)));
+}
