@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
-from chat_events import Burst, MessageEvent
+from chat_events import Burst, MessageChange, MessageEvent, ReadMark, decode_grouped_record
 from devstack.testing import ServiceProcess, free_port
 
 _DEFAULT_CHAT = uuid.UUID("00000000-0000-4000-8000-00000000000a")
@@ -28,6 +28,7 @@ def aggregator_env(
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "AGGREGATOR_INPUT_TOPIC": topics["chat_messages"],
         "AGGREGATOR_OUTPUT_TOPIC": topics["chat_messages_grouped"],
+        "AGGREGATOR_DEAD_LETTER_TOPIC": topics["chat_messages_grouped_dlq"],
         "AGGREGATOR_GROUP_ID": f"aggregator-{topics['chat_messages']}",
         "AGGREGATOR_TRANSACTIONAL_ID": f"aggregator-{topics['chat_messages']}-{replica}",
         "AGGREGATOR_MAX_MESSAGES": "5",
@@ -119,6 +120,35 @@ async def wait_until(predicate: Any, within: float, interval: float = 0.2) -> bo
     return False
 
 
+async def read_topic(
+    bootstrap: str, topic: str, done: Callable[[list[ConsumerRecord]], bool], within: float
+) -> list[ConsumerRecord]:
+    """The committed records of every partition of `topic`, read until `done` says they are
+    all there (or the time is up)."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        isolation_level="read_committed",
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
+    await consumer.start()
+    records: list[ConsumerRecord] = []
+    try:
+        deadline = time.monotonic() + within
+        while not done(records) and time.monotonic() < deadline:
+            for batch in (await consumer.getmany(timeout_ms=200)).values():
+                records.extend(batch)
+    finally:
+        await consumer.stop()
+    return records
+
+
+def kinds(records: list[ConsumerRecord]) -> list[str]:
+    """The kind of each record read from the grouped topic."""
+    return [decode_grouped_record(r.value).kind for r in records]
+
+
 def message_counts(bursts: list[Burst]) -> Counter[uuid.UUID]:
     return Counter(m.message_id for b in bursts for m in b.list_of_messages)
 
@@ -190,3 +220,55 @@ def message(chat: uuid.UUID = _DEFAULT_CHAT, sender: str = "1", body: str = "hi"
         time_iso=datetime.now(UTC),
         users_id=sorted([sender, other]),
     )
+
+
+def change_of(
+    message: MessageEvent,
+    kind: str = "edit",
+    body: str | None = None,
+    revision: uuid.UUID | None = None,
+) -> MessageChange:
+    """An edit (new body `body`, default "<old> (edited)") or a deletion of `message` by its
+    author, with a revision made now (later than every TimeUUID made before) unless given."""
+    if kind == "edit" and body is None:
+        body = f"{message.body} (edited)"
+    return MessageChange(
+        kind=kind,  # type: ignore[arg-type]
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        time=message.time,
+        from_user=message.from_user,
+        users_id=list(message.users_id),
+        revision=revision or uuid.uuid1(),
+        body=body if kind == "edit" else None,
+    )
+
+
+def read_mark(message: MessageEvent) -> ReadMark:
+    """The recipient of `message` has read the chat up to it."""
+    return ReadMark(
+        chat_id=message.chat_id,
+        reader=message.to_user,
+        users_id=list(message.users_id),
+        up_to=message.time,
+        up_to_iso=message.time_iso,
+    )
+
+
+async def send_events(
+    producer: AIOKafkaProducer,
+    topic: str,
+    events: Iterable[MessageEvent | MessageChange | ReadMark],
+) -> None:
+    """Publishes records of any kind as the chat service does: key = chat id."""
+    for event in events:
+        await producer.send_and_wait(
+            topic, key=str(event.chat_id).encode(), value=event.model_dump_json().encode()
+        )
+
+
+def legacy_json(message: MessageEvent) -> bytes:
+    """`message` as a version-1 record: no `kind`, no `v`, none of the change fields."""
+    return message.model_dump_json(
+        exclude={"kind", "v", "edited_at", "deleted", "revision"}
+    ).encode()

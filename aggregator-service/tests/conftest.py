@@ -15,7 +15,9 @@ from aggregator_testing import ServiceFactory, ServiceProcess
 
 @pytest.fixture
 def topics(kafka_topics: Callable[..., dict[str, str]]) -> dict[str, str]:
-    return kafka_topics("chat_messages", "chat_messages_grouped", partitions=3)
+    return kafka_topics(
+        "chat_messages", "chat_messages_grouped", "chat_messages_grouped_dlq", partitions=3
+    )
 
 
 @pytest.fixture

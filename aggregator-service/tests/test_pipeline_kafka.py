@@ -8,10 +8,16 @@ import pytest
 from aggregator_testing import (
     ServiceFactory,
     aggregator_env,
+    change_of,
     free_port,
+    kinds,
+    legacy_json,
     message_counts,
     new_message,
     read_bursts,
+    read_mark,
+    read_topic,
+    send_events,
     send_messages,
     start_producer,
     steady_load,
@@ -122,3 +128,110 @@ async def test_restarted_replica_fences_the_zombie_with_its_transactional_id(
     assert set(counts) == set(sent), f"missing {len(set(sent) - set(counts))} of {len(sent)}"
     assert [m for m, n in counts.items() if n > 1] == []
     assert successor.terminate() == 0
+
+
+async def _metrics(port: str) -> str:
+    async with httpx.AsyncClient() as client:
+        return (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+
+
+async def test_every_kind_leaves_in_order_and_rejected_records_are_dead_lettered_with_a_reason(
+    stack: Endpoints, topics: dict[str, str], services: ServiceFactory
+) -> None:
+    env = aggregator_env(stack.kafka_bootstrap_servers, topics, replica="a")
+    aggregator = services("aggregator", env, "aggregator").start()
+    await wait_ready(env["AGGREGATOR_HTTP_PORT"], aggregator)
+    chat = uuid.uuid4()
+    legacy, sent = new_message(chat, "1", "2", "legacy"), new_message(chat, "1", "2", "typo")
+    edit = change_of(sent, body="fixed")
+    seen = read_mark(sent)
+    rejected = [
+        b'{"kind": "reaction", "v": 2, "chat_id": "x"}',
+        new_message(chat, "1", "2", "from the future")
+        .model_dump_json()
+        .replace('"v":2', '"v":3')
+        .encode(),
+        b"\xff not json",
+    ]
+    producer = start_producer(stack.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        key = str(chat).encode()
+        await producer.send_and_wait(topics["chat_messages"], key=key, value=legacy_json(legacy))
+        await send_events(producer, topics["chat_messages"], [sent, edit, seen])
+        for value in rejected:
+            await producer.send_and_wait(topics["chat_messages"], key=key, value=value)
+    finally:
+        await producer.stop()
+    bootstrap = stack.kafka_bootstrap_servers
+    out = await read_topic(bootstrap, topics["chat_messages_grouped"], lambda r: len(r) >= 3, 20)
+    assert kinds(out) == ["edit", "read", "burst"], aggregator.output()
+    assert out[0].value == edit.model_dump_json().encode()
+    assert out[1].value == seen.model_dump_json().encode()
+    burst = Burst.model_validate_json(out[2].value)
+    # The edit reached the message while it was still buffered; the legacy record is a message.
+    assert [m.body for m in burst.list_of_messages] == ["legacy", "fixed"]
+    assert burst.list_of_messages[1].revision == edit.revision
+
+    dead = await read_topic(
+        bootstrap, topics["chat_messages_grouped_dlq"], lambda r: len(r) >= 3, 10
+    )
+    assert [r.value for r in dead] == rejected
+    headers = [dict(r.headers) for r in dead]
+    assert [h["error_reason"] for h in headers] == [
+        b"unknown_kind",
+        b"unsupported_version",
+        b"unparsable",
+    ]
+    assert {h["source_topic"] for h in headers} == {topics["chat_messages"].encode()}
+    assert [int(h["source_offset"]) for h in headers] == [4, 5, 6]
+    assert all(r.key == str(chat).encode() for r in dead)
+    metrics = await _metrics(env["AGGREGATOR_HTTP_PORT"])
+    for line in [
+        'aggregator_dead_letters_total{reason="unknown_kind"} 1.0',
+        'aggregator_dead_letters_total{reason="unsupported_version"} 1.0',
+        'aggregator_dead_letters_total{reason="unparsable"} 1.0',
+        'aggregator_passed_on_total{kind="edit"} 1.0',
+        'aggregator_passed_on_total{kind="read"} 1.0',
+        "aggregator_changes_applied_total 1.0",
+        "aggregator_messages_in_total 2.0",
+    ]:
+        assert line in metrics
+    assert aggregator.terminate() == 0
+
+
+async def test_killed_between_a_message_and_its_edit_the_rebuilt_burst_carries_the_edit(
+    stack: Endpoints, topics: dict[str, str], services: ServiceFactory
+) -> None:
+    # A long idle timeout keeps the buffer open: the edit's transaction commits the offsets
+    # with the buffer still open, then the process dies. The replay rebuilds the buffer from
+    # the message, applies the edit to it again, and does not pass the edit on a second time.
+    env = aggregator_env(
+        stack.kafka_bootstrap_servers,
+        topics,
+        replica="a",
+        AGGREGATOR_IDLE_TIMEOUT="60",
+        AGGREGATOR_MAX_LATENCY="0",
+    )
+    aggregator = services("aggregator", env, "aggregator").start()
+    await wait_ready(env["AGGREGATOR_HTTP_PORT"], aggregator)
+    sent = new_message(uuid.uuid4(), "1", "2", "typo")
+    edit = change_of(sent, body="fixed")
+    producer = start_producer(stack.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        await send_events(producer, topics["chat_messages"], [sent, edit])
+    finally:
+        await producer.stop()
+    bootstrap, output = stack.kafka_bootstrap_servers, topics["chat_messages_grouped"]
+    assert kinds(await read_topic(bootstrap, output, lambda r: len(r) >= 1, 20)) == ["edit"]
+    aggregator.kill()
+
+    restarted = {**env, "AGGREGATOR_IDLE_TIMEOUT": "0.3", "AGGREGATOR_HTTP_PORT": str(free_port())}
+    services("aggregator", restarted, "restarted").start()
+    records = await read_topic(bootstrap, output, lambda r: len(r) >= 2, 30)
+    # One more moment for a second edit or burst that must not come.
+    records = await read_topic(bootstrap, output, lambda r: False, 1.0)
+    assert kinds(records) == ["edit", "burst"]
+    (held,) = Burst.model_validate_json(records[1].value).list_of_messages
+    assert (held.body, held.revision) == ("fixed", edit.revision)

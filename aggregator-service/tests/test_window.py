@@ -3,7 +3,7 @@
 import uuid
 
 import pytest
-from aggregator_testing import FakeClock, message
+from aggregator_testing import FakeClock, change_of, message
 
 from aggregator.window import BurstWindow, ClosedBurst, FlushReason, WindowPolicy
 
@@ -275,3 +275,79 @@ def test_open_keys_lists_every_partition_in_one_call_and_forgets_closed_ones() -
     clock.advance(3600)
     window.close_due()
     assert window.open_keys() == {}
+
+
+def test_a_republished_copy_replaces_the_held_one_only_if_its_state_wins() -> None:
+    clock = FakeClock()
+    window = make(clock, max_messages=2)
+    original = message(body="typo")
+    window.add(original, 0, 0)
+    edited = change_of(original, body="fixed").applied_to(original)
+    window.add(edited, 1, 0)  # type: ignore[arg-type]
+    window.add(original, 2, 0)  # an older copy published again changes nothing
+    (closed,) = window.add(message(body="next"), 3, 0)
+    assert bodies(closed) == ["fixed", "next"]
+
+
+def test_an_edit_of_a_buffered_message_is_in_the_burst() -> None:
+    clock = FakeClock()
+    window = make(clock)
+    first, second = message(body="a"), message(body="b")
+    window.add(first, 0, 0)
+    window.add(second, 1, 0)
+    change = change_of(second, body="b2")
+    assert window.apply(change)
+    clock.advance(3.0)
+    (closed,) = window.close_due()
+    assert bodies(closed) == ["a", "b2"]
+    held = closed.burst.list_of_messages[1]
+    assert held.revision == change.revision
+    assert held.edited_at is not None
+    assert not held.deleted
+
+
+def test_a_deletion_wins_over_an_edit_that_comes_after_it_with_an_older_revision() -> None:
+    clock = FakeClock()
+    window = make(clock)
+    sent = message(body="secret")
+    window.add(sent, 0, 0)
+    older_edit = change_of(sent, body="still secret")
+    deletion = change_of(sent, "delete")
+    assert window.apply(deletion)
+    assert window.apply(older_edit)
+    (closed,) = window.flush_all()
+    (held,) = closed.burst.list_of_messages
+    assert (held.deleted, held.body, held.revision) == (True, "", deletion.revision)
+
+
+def test_a_later_edit_wins_whatever_order_the_edits_come_in() -> None:
+    clock = FakeClock()
+    window = make(clock)
+    sent = message(body="v0")
+    window.add(sent, 0, 0)
+    earlier, later = change_of(sent, body="v1"), change_of(sent, body="v2")
+    window.apply(later)
+    window.apply(earlier)
+    (closed,) = window.flush_all()
+    assert bodies(closed) == ["v2"]
+
+
+def test_a_change_of_a_message_no_buffer_holds_is_not_applied() -> None:
+    clock = FakeClock()
+    window = make(clock)
+    window.add(message(CHAT_A, "1"), 0, 0)
+    assert not window.apply(change_of(message(CHAT_A, "1")))  # same key, not held
+    assert not window.apply(change_of(message(CHAT_B, "1")))  # no buffer of that key
+    assert len(window) == 1
+
+
+def test_a_change_does_not_keep_a_buffer_open() -> None:
+    clock = FakeClock()
+    window = make(clock, max_latency=None)
+    sent = message()
+    window.add(sent, 0, 0)
+    clock.advance(2.0)
+    window.apply(change_of(sent))
+    assert window.next_deadline() == pytest.approx(1003.0)
+    clock.advance(1.0)
+    assert [c.reason for c in window.close_due()] == [FlushReason.IDLE]

@@ -6,14 +6,32 @@ what was read had already left in bursts (other senders, or an earlier burst of 
 sender). Re-reading them would put them in a second burst. The checkpoint records, next to the
 offset, how far the partition had been read and where each still-open buffer started: on the
 replay a message below that mark is taken again only if its buffer was still open.
+
+The other records below the mark (edits, deletions, read marks, rejected records) left in the
+transaction of the commit that wrote the mark, or an earlier one: they are not passed on again.
+An edit or a deletion is keyed like the messages of its author, (chat, author): if that key's
+buffer was open at it, the buffer is being rebuilt and the change is applied to it again.
 """
 
 import hashlib
 from dataclasses import dataclass, field
+from enum import Enum
 
 from aggregator.window import BufferKey
 
 _VERSION = "v1"
+
+
+class Replay(Enum):
+    """What a re-read record is, as far as the checkpoint tells."""
+
+    NEW = "new"
+    """At or above the mark: never read before."""
+    REBUILT = "rebuilt"
+    """Below the mark, and its key's buffer was open at it: a message is taken again, a change
+    is applied again; neither was emitted in a burst yet."""
+    LEFT = "left"
+    """Below the mark, and its key's buffer was not open at it: it already left."""
 
 
 def key_digest(key: BufferKey) -> str:
@@ -57,10 +75,14 @@ class Checkpoint:
 
     def already_emitted(self, key: BufferKey, offset: int) -> bool:
         """True for a replayed message that already left in a committed burst."""
+        return self.verdict(key, offset) is Replay.LEFT
+
+    def verdict(self, key: BufferKey, offset: int) -> Replay:
+        """Where a record of `key` read again at `offset` stands (see `Replay`)."""
         if offset >= self.read_up_to:
-            return False
+            return Replay.NEW
         first = self.open_from.get(key_digest(key))
-        return first is None or offset < first
+        return Replay.LEFT if first is None or offset < first else Replay.REBUILT
 
 
 def next_checkpoint(

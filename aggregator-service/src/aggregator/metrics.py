@@ -17,8 +17,19 @@ class AggregatorMetrics(StageMetrics):
             "replay_skipped_total",
             "Re-read messages skipped because a committed burst already holds them.",
         )
-        self.poison = self.counter(
-            "poison_messages_total", "Input records that are not a message event."
+        self.changes_applied = self.counter(
+            "changes_applied_total",
+            "Edits and deletions applied to a message still held in an open buffer.",
+        )
+        self.passed_on = self.counter(
+            "passed_on_total",
+            "Edits, deletions and read marks committed to the output topic, by kind.",
+            ["kind"],
+        )
+        self.dead_letters = self.counter(
+            "dead_letters_total",
+            "Input records committed to the dead-letter topic, by the reason they were rejected.",
+            ["reason"],
         )
         self.bursts_out = self.counter("bursts_out_total", "Bursts committed to the output topic.")
         self.messages_out = self.counter("messages_out_total", "Messages committed inside bursts.")

@@ -1,8 +1,15 @@
-"""The Kafka shell around the window: read messages, emit bursts and offsets in one transaction.
+"""The Kafka shell around the window: read records, emit bursts and offsets in one transaction.
+
+Every record of `chat_messages` is decoded by its kind: a message goes into the window; an edit
+or a deletion is applied to its message if a buffer holds it, and passed on; a read mark is
+passed on; a record no decoder accepts goes to the dead-letter topic with its reason. What
+leaves goes out in the order it was read, in one list, so a change never overtakes the burst
+that closed before it.
 
 Exactly once rests on three rules:
-- bursts and the consumed offsets are committed in the same Kafka transaction, and the
-  downstream consumer reads `read_committed`, so a burst is visible iff its offsets committed;
+- bursts, passed-on records, dead letters and the consumed offsets are committed in the same
+  Kafka transaction, and the downstream consumer reads `read_committed`, so a record is visible
+  iff its offsets committed;
 - a partition's committed offset never passes its first message still held in a buffer, and the
   commit metadata says which re-read messages already left (see `checkpoint`);
 - whatever goes wrong mid-transaction, the transaction is aborted, the buffers are dropped and
@@ -10,6 +17,7 @@ Exactly once rests on three rules:
 """
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -18,13 +26,12 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
-from pydantic import ValidationError
 
-from aggregator.checkpoint import Checkpoint, next_checkpoint
+from aggregator.checkpoint import Checkpoint, Replay, next_checkpoint
 from aggregator.metrics import AggregatorMetrics
 from aggregator.settings import AggregatorSettings
-from aggregator.window import BurstWindow, ClosedBurst
-from chat_events import MessageEvent
+from aggregator.window import BufferKey, BurstWindow, ClosedBurst
+from chat_events import ChatEvent, EventRejected, MessageChange, ReadMark, decode_chat_event
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +47,25 @@ class _PartitionProgress:
     """Offset after the last record read (Kafka's "next offset"); None before the first one."""
     replay: Checkpoint | None = None
     dirty: bool = False
+
+
+@dataclass(frozen=True)
+class PassedOn:
+    """An edit, a deletion or a read mark, sent on to the output topic as it came."""
+
+    event: MessageChange | ReadMark
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A record no decoder accepts: its original bytes go to the dead-letter topic."""
+
+    record: ConsumerRecord
+    rejected: EventRejected
+
+
+Outgoing = ClosedBurst | PassedOn | DeadLetter
+"""One record of a transaction, in the order it must leave."""
 
 
 @dataclass
@@ -78,10 +104,10 @@ class Aggregator:
                 raise self.fatal
             async with self.lock:
                 try:
-                    closed = self._take(batches)
-                    closed.extend(self.window.close_due())
-                    if closed or self._commit_interval_passed():
-                        await self._commit(closed)
+                    outgoing = self._take(batches)
+                    outgoing.extend(self.window.close_due())
+                    if outgoing or self._commit_interval_passed():
+                        await self._commit(outgoing)
                 except KafkaError as error:
                     await self._recover(error)
         await self.shutdown()
@@ -105,37 +131,59 @@ class Aggregator:
         due = self._now() - self.last_commit >= interval
         return due and any(p.dirty for p in self.progress.values())
 
-    def _take(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> list[ClosedBurst]:
-        closed: list[ClosedBurst] = []
+    def _take(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> list[Outgoing]:
+        outgoing: list[Outgoing] = []
         for tp, records in batches.items():
             progress = self.progress.get(tp.partition)
             if progress is None:
                 continue  # fetched before a revocation: the new owner reads it again
             for record in records:
-                closed.extend(self._take_record(tp.partition, progress, record))
+                outgoing.extend(self._take_record(tp.partition, progress, record))
         self.metrics.open_buffers.set(len(self.window))
-        return closed
+        return outgoing
 
     def _take_record(
         self, partition: int, progress: _PartitionProgress, record: ConsumerRecord
-    ) -> list[ClosedBurst]:
+    ) -> Sequence[Outgoing]:
         if progress.read_up_to is not None and record.offset < progress.read_up_to:
             return []  # stale data from before a seek
         progress.read_up_to = record.offset + 1
         progress.dirty = True
-        message = _parse(record)
-        if message is None:
-            self.metrics.poison.inc()
-            return []
         replay = progress.replay
-        if replay is not None:
-            if record.offset + 1 >= replay.read_up_to:
-                progress.replay = None
-            if replay.already_emitted((message.chat_id, message.from_user), record.offset):
+        if replay is not None and record.offset + 1 >= replay.read_up_to:
+            progress.replay = None
+        try:
+            event = decode_chat_event(record.value)
+        except EventRejected as rejected:
+            if replay is not None and record.offset < replay.read_up_to:
                 self.metrics.replay_skipped.inc()
-                return []
+                return []  # dead-lettered before the checkpoint was written
+            _log_rejected(record, rejected)
+            return [DeadLetter(record, rejected)]
+        verdict = Replay.NEW if replay is None else replay.verdict(_key(event), record.offset)
+        if verdict is Replay.LEFT:
+            self.metrics.replay_skipped.inc()
+            return []
+        return self._take_event(event, verdict, record.offset, partition)
+
+    def _take_event(
+        self, event: ChatEvent, verdict: Replay, offset: int, partition: int
+    ) -> Sequence[Outgoing]:
+        if isinstance(event, ReadMark):
+            # Below the mark a read mark has left already, whatever its key's buffer did.
+            return [PassedOn(event)] if verdict is Replay.NEW else []
+        if isinstance(event, MessageChange):
+            held = self.window.apply(event)
+            if held:
+                self.metrics.changes_applied.inc()
+            # A change is passed on even when a buffer holds its message: the message may also
+            # sit in a document already (published twice). A rebuilt change is passed on again
+            # only if no rebuilt buffer holds its message: the replay may have closed that
+            # buffer again before reaching the change, with the old state; downstream a change
+            # that does not win writes nothing.
+            return [PassedOn(event)] if verdict is Replay.NEW or not held else []
         self.metrics.messages_in.inc()
-        return self.window.add(message, record.offset, partition)
+        return self.window.add(event, offset, partition)
 
     def _offsets(self) -> dict[TopicPartition, OffsetAndMetadata]:
         earliest = self.window.earliest_offsets()
@@ -155,23 +203,39 @@ class Aggregator:
             offsets[tp] = OffsetAndMetadata(offset, checkpoint.encode())
         return offsets
 
-    async def _commit(self, closed: list[ClosedBurst]) -> dict[TopicPartition, OffsetAndMetadata]:
+    async def _commit(
+        self, outgoing: Sequence[Outgoing]
+    ) -> dict[TopicPartition, OffsetAndMetadata]:
         offsets = self._offsets()
-        if not closed and not offsets:
+        if not outgoing and not offsets:
             return offsets
         producer = self.clients.producer
         await producer.begin_transaction()
-        for item in closed:
-            await producer.send(
-                self.settings.output_topic,
-                key=str(item.burst.chat_id).encode(),
-                value=item.burst.model_dump_json().encode(),
-            )
+        for item in outgoing:
+            await self._send(item)
         if offsets:
             await producer.send_offsets_to_transaction(offsets, self.settings.group_id)
         await producer.commit_transaction()
-        self._record_commit(closed)
+        self._record_commit(outgoing)
         return offsets
+
+    async def _send(self, item: Outgoing) -> None:
+        producer = self.clients.producer
+        if isinstance(item, DeadLetter):
+            record = item.record
+            await producer.send(
+                self.settings.dead_letter_topic,
+                key=record.key,
+                value=record.value,
+                headers=_dead_letter_headers(record, item.rejected),
+            )
+            return
+        event = item.burst if isinstance(item, ClosedBurst) else item.event
+        await producer.send(
+            self.settings.output_topic,
+            key=str(event.chat_id).encode(),
+            value=event.model_dump_json().encode(),
+        )
 
     async def _await_visible(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
         """Waits until the group coordinator serves the offsets just committed.
@@ -191,10 +255,16 @@ class Aggregator:
         if offsets:
             log.warning("committed_offsets_not_visible", partitions=len(offsets))
 
-    def _record_commit(self, closed: list[ClosedBurst]) -> None:
+    def _record_commit(self, outgoing: Sequence[Outgoing]) -> None:
         self.last_commit = self._now()
         for progress in self.progress.values():
             progress.dirty = False
+        closed = [item for item in outgoing if isinstance(item, ClosedBurst)]
+        for item in outgoing:
+            if isinstance(item, PassedOn):
+                self.metrics.passed_on.labels(item.event.kind).inc()
+            elif isinstance(item, DeadLetter):
+                self.metrics.dead_letters.labels(item.rejected.reason).inc()
         for item in closed:
             self.metrics.bursts_out.inc()
             self.metrics.messages_out.inc(item.burst.count)
@@ -286,14 +356,32 @@ class RebalanceHandler(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._aggregator.on_assigned(sorted(tp.partition for tp in assigned))
 
 
-def _parse(record: ConsumerRecord) -> MessageEvent | None:
-    try:
-        return MessageEvent.model_validate_json(record.value or b"")
-    except ValidationError as error:
-        log.error(
-            "poison_message_skipped",
-            partition=record.partition,
-            offset=record.offset,
-            error=str(error).splitlines()[0],
-        )
-        return None
+def _key(event: ChatEvent) -> BufferKey:
+    """The checkpoint's key of a record: (chat, sender) of a message, (chat, author) of a
+    change, so that it follows its message's buffer; (chat, reader) of a read mark."""
+    if isinstance(event, ReadMark):
+        return (event.chat_id, event.reader)
+    return (event.chat_id, event.from_user)
+
+
+def _dead_letter_headers(
+    record: ConsumerRecord, rejected: EventRejected
+) -> list[tuple[str, bytes]]:
+    """The consumer's dead-letter headers: why, and where the original bytes came from."""
+    return [
+        ("error", str(rejected)[:2000].encode()),
+        ("error_reason", rejected.reason.encode()),
+        ("source_topic", record.topic.encode()),
+        ("source_partition", str(record.partition).encode()),
+        ("source_offset", str(record.offset).encode()),
+    ]
+
+
+def _log_rejected(record: ConsumerRecord, rejected: EventRejected) -> None:
+    log.error(
+        "record_dead_lettered",
+        reason=rejected.reason,
+        partition=record.partition,
+        offset=record.offset,
+        error=rejected.detail.splitlines()[0][:300] if rejected.detail else "",
+    )

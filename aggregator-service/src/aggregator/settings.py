@@ -7,7 +7,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from aggregator.window import WindowPolicy
-from chat_events import CHAT_MESSAGES, CHAT_MESSAGES_GROUPED
+from chat_events import CHAT_MESSAGES, CHAT_MESSAGES_DEAD_LETTER, CHAT_MESSAGES_GROUPED
 from service_settings import Duration
 from stream_kit import Port, StreamSettings
 
@@ -23,6 +23,8 @@ class AggregatorSettings(StreamSettings):
 
     input_topic: str = CHAT_MESSAGES
     output_topic: str = CHAT_MESSAGES_GROUPED
+    dead_letter_topic: str = CHAT_MESSAGES_DEAD_LETTER
+    """Input records no decoder accepts, committed in the same transaction as their offsets."""
     group_id: str = "aggregator"
     transactional_id: str = Field(default_factory=_default_transactional_id)
     transaction_timeout: Duration = timedelta(seconds=60)

@@ -4,6 +4,10 @@ A buffer collects the messages of one (chat, sender) pair read from one partitio
 when it holds `max_messages`, when no message came for `idle_timeout`, or when it has been open
 for `max_latency`. The window also remembers the offset of the first message of every open
 buffer, so the Kafka shell never commits past a message that is still only in memory.
+
+A buffer holds the state of each message that wins by `ChatMessage.change_order()`: an edit or
+a deletion of a message still buffered replaces it, and so does a republished copy that is
+newer; an older state never replaces a newer one.
 """
 
 import uuid
@@ -11,8 +15,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import cast
 
-from chat_events import Burst, MessageEvent, burst_from_messages
+from chat_events import Burst, MessageChange, MessageEvent, burst_from_messages
 
 BufferKey = tuple[uuid.UUID, str]
 """(chat_id, from_user): the correlation key of a burst."""
@@ -56,6 +61,11 @@ class _Buffer:
     last_message_at: float
     messages: list[MessageEvent] = field(default_factory=list)
 
+    def position_of(self, message_id: uuid.UUID) -> int | None:
+        return next(
+            (i for i, held in enumerate(self.messages) if held.message_id == message_id), None
+        )
+
 
 @dataclass(frozen=True)
 class ClosedBurst:
@@ -98,15 +108,29 @@ class BurstWindow:
         if buffer is None:
             closed.extend(self._make_room(partition, now))
             buffer = self._open(key, partition, offset, now)
-        elif any(held.message_id == message.message_id for held in buffer.messages):
+        elif (held := buffer.position_of(message.message_id)) is not None:
             # The chat service may publish a message twice (a retried send whose first publish
-            # was acknowledged but not recorded); one burst never shows it twice.
+            # was acknowledged but not recorded, or one republished with its latest state);
+            # one burst never shows it twice, and shows the state that wins.
+            if message.change_order() > buffer.messages[held].change_order():
+                buffer.messages[held] = message
             return closed
         buffer.messages.append(message)
         buffer.last_message_at = now
         if len(buffer.messages) >= self._policy.max_messages:
             closed.append(self._close(key, FlushReason.MAX_MESSAGES, now))
         return closed
+
+    def apply(self, change: MessageChange) -> bool:
+        """Applies an edit or a deletion to its message if an open buffer holds it; True if one
+        does (whether or not the change won). Timers are left alone: a change is no message."""
+        buffer = self._buffers.get((change.chat_id, change.from_user))
+        held = None if buffer is None else buffer.position_of(change.message_id)
+        if buffer is None or held is None:
+            return False
+        # `applied_to` copies the message it is given, so an event stays an event.
+        buffer.messages[held] = cast(MessageEvent, change.applied_to(buffer.messages[held]))
+        return True
 
     def close_due(self) -> list[ClosedBurst]:
         """Closes every buffer whose idle timeout or maximum latency has passed."""
