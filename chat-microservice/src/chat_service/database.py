@@ -1,6 +1,7 @@
 """The Cassandra connection: cluster set-up and an asyncio bridge for the driver's futures."""
 
 import asyncio
+import uuid
 from collections.abc import Sequence
 from typing import Any, TypeAlias
 
@@ -27,6 +28,24 @@ Row = dict[str, Any]
 Write: TypeAlias = BoundStatement
 """A write ready to run, which a repository hands out so that another can run it together
 with its own in one batch (one request to Cassandra instead of one each)."""
+
+# 100-ns intervals between the TimeUUID epoch (1582-10-15) and the Unix epoch.
+_GREGORIAN_TO_UNIX = 0x01B21DD213814000
+
+# The write timestamp of a deletion: larger than that of any edit, so that no edit, whatever
+# its revision or arrival order, brings a deleted body back. CQL accepts any bigint up to
+# 2**63 - 1, but Cassandra 5's storage format (CASSANDRA-18648) writes the time of a deletion
+# in 7 bytes and refuses to serialise anything larger except Long.MAX_VALUE, which it keeps as
+# a sentinel; 2**56 - 1 (the year 4253) is the largest that is safe for every kind of
+# tombstone and still far beyond the microseconds of any revision.
+DELETION_TIMESTAMP = (1 << 56) - 1
+
+
+def write_timestamp(time: uuid.UUID) -> int:
+    """A TimeUUID's microseconds since the Unix epoch: the Cassandra write timestamp of what
+    happened at that time, so that the later of two writes wins whatever their arrival order."""
+    return (time.time - _GREGORIAN_TO_UNIX) // 10
+
 
 # Failures of availability (retry later), as opposed to invalid queries (our bugs).
 _UNAVAILABLE = (NoHostAvailable, OperationTimedOut, RequestExecutionException)

@@ -10,9 +10,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from chat_service.chats.service import ChatService
+from chat_service.chats.service import ChatList, ChatService
 from chat_service.messages.service import MessageService
 from chat_service.metrics import ChatMetrics
+from chat_service.reads.service import ReadService
 from http_kit import ReadinessProbe, resources_dependency
 
 
@@ -22,7 +23,9 @@ class Resources:
 
     metrics: ChatMetrics
     chats: ChatService
+    chat_list: ChatList
     messages: MessageService
+    reads: ReadService
     readiness_probes: Mapping[str, ReadinessProbe]
 
 
@@ -34,8 +37,16 @@ async def get_chat_service(resources: ResourcesDep) -> ChatService:
     return resources.chats
 
 
+async def get_chat_list(resources: ResourcesDep) -> ChatList:
+    return resources.chat_list
+
+
 async def get_message_service(resources: ResourcesDep) -> MessageService:
     return resources.messages
+
+
+async def get_read_service(resources: ResourcesDep) -> ReadService:
+    return resources.reads
 
 
 async def get_metrics(resources: ResourcesDep) -> ChatMetrics:
@@ -54,7 +65,9 @@ async def bearer_token(request: Request) -> str:
 
 
 ChatServiceDep = Annotated[ChatService, Depends(get_chat_service)]
+ChatListDep = Annotated[ChatList, Depends(get_chat_list)]
 MessageServiceDep = Annotated[MessageService, Depends(get_message_service)]
+ReadServiceDep = Annotated[ReadService, Depends(get_read_service)]
 MetricsDep = Annotated[ChatMetrics, Depends(get_metrics)]
 ReadinessProbesDep = Annotated[Mapping[str, ReadinessProbe], Depends(get_readiness_probes)]
 BearerToken = Annotated[str, Depends(bearer_token)]

@@ -8,12 +8,13 @@ import httpx
 import structlog
 from cassandra.cluster import Session
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
 from auth_validator import JwtSettings, TokenVerifier, install_token_verifier
 from chat_service.auth_client import AuthClient, AuthServiceUnavailable
 from chat_service.chats.api import router as chats_router
 from chat_service.chats.repository import ChatRepository
-from chat_service.chats.service import ChatService
+from chat_service.chats.service import ChatList, ChatService
 from chat_service.database import StoreUnavailable, connect
 from chat_service.deps import Resources
 from chat_service.health import router as health_router
@@ -23,6 +24,11 @@ from chat_service.messages.repository import MessageRepository
 from chat_service.messages.service import MessageService
 from chat_service.metrics import ChatMetrics
 from chat_service.rate_limits import SendLimits
+from chat_service.reads.api import router as reads_router
+from chat_service.reads.flusher import ReadMarkFlusher
+from chat_service.reads.pending import PendingMarks, open_redis
+from chat_service.reads.repository import ReadRepository
+from chat_service.reads.service import ReadService
 from chat_service.settings import ChatSettings
 from chat_service.store_health import StoreProbe
 from http_kit import Dependency, answer_unavailable, create_service_app, install_resources
@@ -59,7 +65,7 @@ def create_app(settings: ChatSettings | None = None, jwt: JwtSettings | None = N
         retry_after_seconds=settings.retry_after_seconds,
         on_unavailable=lambda dependency: metrics.unavailable.labels(dependency).inc(),
     )
-    for router in (health_router, chats_router, messages_router):
+    for router in (health_router, chats_router, messages_router, reads_router):
         app.include_router(router, prefix=PREFIX)
     return app
 
@@ -72,14 +78,24 @@ def _lifespan(settings: ChatSettings, metrics: ChatMetrics) -> Lifespan:
         auth_http = httpx.AsyncClient(
             base_url=settings.auth_service_url, timeout=settings.auth_timeout.total_seconds()
         )
+        redis = open_redis(settings)
+        flusher: ReadMarkFlusher | None = None
         try:
-            resources = await _build_resources(settings, metrics, session, publisher, auth_http)
+            resources = await _build_resources(
+                settings, metrics, session, publisher, auth_http, redis
+            )
             install_resources(app, resources)
             await _start_publisher(publisher)
+            flusher = ReadMarkFlusher(resources.reads, settings.read_flush_interval)
+            flusher.start()
             yield
         finally:
+            if flusher is not None:
+                await flusher.stop()
             await publisher.close()
             await auth_http.aclose()
+            if redis is not None:
+                await redis.aclose()
             await asyncio.to_thread(cluster.shutdown)
 
     return lifespan
@@ -91,17 +107,21 @@ async def _build_resources(
     session: Session,
     publisher: MessagePublisher,
     auth_http: httpx.AsyncClient,
+    redis: Redis | None,
 ) -> Resources:
     chat_repository, message_repository = ChatRepository(session), MessageRepository(session)
-    probe = StoreProbe(session)
-    for preparable in (chat_repository, message_repository, probe):
+    read_repository, probe = ReadRepository(session), StoreProbe(session)
+    for preparable in (chat_repository, message_repository, read_repository, probe):
         await preparable.prepare(settings)
     chats = ChatService(chat_repository, AuthClient(auth_http, settings))
     limits = SendLimits(settings, metrics)
+    pending = PendingMarks(redis, settings.rate_limit_prefix, settings.read_window)
     return Resources(
         metrics=metrics,
         chats=chats,
+        chat_list=ChatList(chat_repository, message_repository, pending, settings.bucket_days),
         messages=MessageService(settings, message_repository, chats, publisher, limits),
+        reads=ReadService(chats, read_repository, pending, publisher),
         readiness_probes={"cassandra": probe, "kafka": publisher},
     )
 

@@ -1,4 +1,5 @@
-"""Anti-spam for sending: a per-user rate with a burst allowance, and repeated-body detection.
+"""Anti-spam for sending: a per-user rate with a burst allowance, and repeated-body detection;
+and a per-user rate of edits and deletions.
 
 Counters live in a `limits` storage: Redis by default (`CHAT_RATE_LIMIT_STORAGE`), so that
 every worker process and replica counts against one budget; `memory://` keeps them in this
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from limits import RateLimitItem, RateLimitItemPerSecond
+from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
@@ -138,6 +139,9 @@ class SendLimits:
         self._repeat = RateLimitItemPerSecond(
             settings.repeat_body_limit, window, namespace="chat-repeat"
         )
+        self._change = RateLimitItemPerMinute(
+            settings.change_rate_per_minute, namespace="chat-change"
+        )
 
     async def check_rate(self, user_id: str) -> Verdict:
         """Counts one send attempt against the user's rate."""
@@ -148,6 +152,11 @@ class SendLimits:
         """Counts one new message with this body; refuses once the window holds too many."""
         retry_after = await self._limiter.hit(self._repeat, user_id, body_fingerprint(body))
         return Verdict(False, "repeat", retry_after) if retry_after else ALLOWED
+
+    async def check_change(self, user_id: str) -> Verdict:
+        """Counts one edit or deletion (a repeated one too: it publishes again)."""
+        retry_after = await self._limiter.hit(self._change, user_id)
+        return Verdict(False, "change", retry_after) if retry_after else ALLOWED
 
 
 def _open_storage(settings: ChatSettings) -> Storage:

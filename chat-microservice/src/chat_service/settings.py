@@ -78,13 +78,21 @@ class ChatSettings(BaseSettings):
     send_burst: int = Field(20, ge=1)
     repeat_body_limit: int = Field(5, ge=1)
     repeat_body_window: Duration = timedelta(seconds=30)
+    # Edits and deletions per user and minute (one budget for both).
+    change_rate_per_minute: int = Field(30, ge=1)
+    # Read marks of one (user, chat) reach Cassandra and Kafka at most once per window; the
+    # marks between are kept in Redis and the highest is written when the window ends.
+    read_window: Duration = Field(timedelta(seconds=5), gt=timedelta(0))
+    # How often each replica looks for read marks whose window has ended.
+    read_flush_interval: Duration = Field(timedelta(seconds=1), gt=timedelta(0))
     # A `limits` storage URI: Redis shares the counters between every worker and replica;
     # "memory://" keeps them in this process, right only for a single process.
     rate_limit_storage: str = Field(
         DEFAULT_LIMITS_STORAGE,
         validation_alias=AliasChoices("CHAT_RATE_LIMIT_STORAGE", "REDIS_URL"),
     )
-    # Prefix of the service's keys in that store (several deployments may share one Redis).
+    # Prefix of the service's keys in that store (several deployments may share one Redis);
+    # the pending read marks live under it too.
     rate_limit_prefix: str = "chat-limits"
     # Connect and reply timeout of that store. Past it a send is counted in this process's
     # memory instead (see rate_limits.py), so a stalled Redis adds at most this to a send.

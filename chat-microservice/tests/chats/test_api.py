@@ -191,5 +191,12 @@ async def test_my_chats_show_their_latest_message_to_both_members(
         newest = sent[-1]
         assert entry["last_activity"] == newest["time_iso"]
         assert entry["last_message"] == {
-            key: newest[key] for key in ("message_id", "from_user", "body", "time", "time_iso")
+            key: newest[key]
+            for key in ("message_id", "from_user", "body", "time", "time_iso", "edited_at", "deleted")
         }
+    # Each sender has read up to its own newest message; the peer has "third" unread.
+    [mine] = (await client.get("/v1/chat/", headers=me.headers)).json()
+    [theirs] = (await client.get("/v1/chat/", headers=peer.headers)).json()
+    assert (mine["read_up_to"], mine["unread_count"]) == (sent[2]["time"], 0)
+    assert (theirs["read_up_to"], theirs["unread_count"]) == (sent[1]["time"], 1)
+    assert not mine["unread_count_capped"] and not theirs["unread_count_capped"]

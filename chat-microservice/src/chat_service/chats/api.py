@@ -6,7 +6,7 @@ from fastapi import Response, status
 
 from auth_validator import CurrentUser
 from chat_service.chats.schemas import Chat, ChatCreate, ChatSummary
-from chat_service.deps import BearerToken, ChatServiceDep
+from chat_service.deps import BearerToken, ChatListDep, ChatServiceDep
 from chat_service.errors import ERRORS
 from http_kit import SlashOptionalRouter
 
@@ -35,8 +35,9 @@ async def create_chat(
 
 
 @router.get("/", responses=ERRORS.responses(401, 503))
-async def list_chats(caller: CurrentUser, chats: ChatServiceDep) -> list[ChatSummary]:
-    """The caller's chats, newest activity first, each with its latest message (or null)."""
+async def list_chats(caller: CurrentUser, chats: ChatListDep) -> list[ChatSummary]:
+    """The caller's chats, newest activity first, each with its latest message (or null),
+    the caller's read mark and the number of messages waiting unread."""
     return await chats.chats_of(caller)
 
 

@@ -2,17 +2,35 @@
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from cassandra.cluster import Session
 
-from chat_events import ChatMessage, timeuuid_datetime
-from chat_service.chats.schemas import Chat, ChatSummary, LastMessage
-from chat_service.database import Row, Statements, Write
+from chat_events import ChatMessage
+from chat_service.chats.schemas import Chat
+from chat_service.database import Row, Statements, Write, write_timestamp
 from chat_service.settings import ChatSettings
 
-_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+@dataclass(frozen=True)
+class LatestMessage:
+    """What a chat-list entry records of the chat's newest message: where to read it."""
+
+    message_id: uuid.UUID
+    time: uuid.UUID
+    from_user: str
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """A chat in a user's list, as stored: the chat, its newest message, the user's mark."""
+
+    chat: Chat
+    last_activity: datetime | None
+    latest: LatestMessage | None
+    read_up_to: uuid.UUID | None
 
 
 class ChatRepository:
@@ -39,18 +57,37 @@ class ChatRepository:
             ),
             # The message's time is the write timestamp: the newest message wins even when
             # two sends of one chat land out of order. `last_activity` is no longer written:
-            # `last_message_time` carries it (the column remains for rows from before).
+            # `last_message_time` carries it (the column remains for rows from before). Nor is
+            # `last_message_body`: a copy of the body would outlive its edits and deletion,
+            # so the list reads the message's own row.
             "touch": (
                 "UPDATE {ks}.chats_by_user USING TIMESTAMP ? SET last_message_id = ?, "
-                "last_message_time = ?, last_message_from = ?, last_message_body = ? "
+                "last_message_time = ?, last_message_from = ? "
+                "WHERE user_id = ? AND chat_id = ?",
+                write,
+            ),
+            # The sender's own entry: the sender has read up to the message it sends (a read
+            # mark, written with the mark's time as its timestamp like every mark).
+            "touch_own": (
+                "UPDATE {ks}.chats_by_user USING TIMESTAMP ? SET last_message_id = ?, "
+                "last_message_time = ?, last_message_from = ?, read_up_to = ? "
                 "WHERE user_id = ? AND chat_id = ?",
                 write,
             ),
             "list": (
                 "SELECT chat_id, users_id, users_name, created_at, last_activity, "
-                "last_message_id, last_message_time, last_message_from, last_message_body "
+                "last_message_id, last_message_time, last_message_from, read_up_to "
                 "FROM {ks}.chats_by_user WHERE user_id = ?",
                 read,
+            ),
+            "latest_id": (
+                "SELECT last_message_id FROM {ks}.chats_by_user WHERE user_id = ? AND chat_id = ?",
+                read,
+            ),
+            "forget_body": (
+                "UPDATE {ks}.chats_by_user SET last_message_body = null "
+                "WHERE user_id = ? AND chat_id = ?",
+                write,
             ),
         }
         await self._statements.prepare(queries, settings.keyspace)
@@ -82,18 +119,32 @@ class ChatRepository:
         )
 
     def touch(self, chat: Chat, message: ChatMessage) -> list[Write]:
-        """The writes that record `message` as the chat's latest, in both members' lists
-        (run by the message repository together with the message itself)."""
-        written_at = (message.time_iso - _UNIX_EPOCH) // timedelta(microseconds=1)
-        values = (message.message_id, message.time, message.from_user, message.body)
+        """The writes that record `message` as the chat's latest in both members' lists, and
+        the sender's read mark at it (run by the message repository together with the
+        message itself: the mark costs no request of its own)."""
+        written_at = write_timestamp(message.time)
+        values = (message.message_id, message.time, message.from_user)
         return [
-            self._statements.bind("touch", written_at, *values, uid, chat.chat_id)
+            self._statements.bind("touch_own", written_at, *values, message.time, uid, chat.chat_id)
+            if uid == message.from_user
+            else self._statements.bind("touch", written_at, *values, uid, chat.chat_id)
             for uid in chat.users_id
         ]
 
-    async def list_for(self, user_id: str) -> list[ChatSummary]:
+    async def forget_body(self, chat: Chat, message_id: uuid.UUID) -> None:
+        """Removes the copy of a deleted message's body that entries written before the list
+        read the message's row hold, in each member's entry whose latest it is."""
+
+        async def forget(user_id: str) -> None:
+            rows = await self._statements.run("latest_id", user_id, chat.chat_id)
+            if rows and rows[0]["last_message_id"] == message_id:
+                await self._statements.run("forget_body", user_id, chat.chat_id)
+
+        await asyncio.gather(*(forget(uid) for uid in chat.users_id))
+
+    async def list_for(self, user_id: str) -> list[ListEntry]:
         rows = await self._statements.run("list", user_id)
-        return [_summary_from(row) for row in rows]
+        return [_entry_from(row) for row in rows]
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -101,22 +152,17 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None else None
 
 
-def _summary_from(row: Row) -> ChatSummary:
-    last_message = _last_message_from(row)
-    # Rows last touched before the latest message was recorded only have `last_activity`.
-    last_activity = last_message.time_iso if last_message else _aware(row["last_activity"])
-    return ChatSummary(**_chat_fields(row), last_activity=last_activity, last_message=last_message)
-
-
-def _last_message_from(row: Row) -> LastMessage | None:
-    if row["last_message_time"] is None:
-        return None
-    return LastMessage(
-        message_id=row["last_message_id"],
-        from_user=row["last_message_from"],
-        body=row["last_message_body"],
-        time=row["last_message_time"],
-        time_iso=timeuuid_datetime(row["last_message_time"]),
+def _entry_from(row: Row) -> ListEntry:
+    latest = None
+    if row["last_message_time"] is not None:
+        latest = LatestMessage(
+            row["last_message_id"], row["last_message_time"], row["last_message_from"]
+        )
+    return ListEntry(
+        chat=_chat_from(row),
+        last_activity=_aware(row["last_activity"]),
+        latest=latest,
+        read_up_to=row["read_up_to"],
     )
 
 

@@ -38,13 +38,15 @@ class Chat(BaseModel):
 
 
 class LastMessage(BaseModel):
-    """The newest message of a chat, as the chat list previews it."""
+    """The newest message of a chat, as the chat list previews it: its current state."""
 
     message_id: uuid.UUID
     from_user: str
-    body: str
+    body: str = Field(description='The current body; "" once the message is deleted.')
     time: uuid.UUID = Field(description="TimeUUID of the message.")
     time_iso: IsoTime
+    edited_at: IsoTime | None = Field(None, description="When the body was last edited.")
+    deleted: bool = Field(False, description="A tombstone: the author deleted the message.")
 
 
 class ChatSummary(Chat):
@@ -54,3 +56,12 @@ class ChatSummary(Chat):
         None, description="Time of the newest message; null before the first one."
     )
     last_message: LastMessage | None = None
+    read_up_to: uuid.UUID | None = Field(
+        None, description="TimeUUID of the newest message the caller has read; null if none."
+    )
+    unread_count: int = Field(
+        0, ge=0, le=99, description="Messages of the other member after `read_up_to`, up to 99."
+    )
+    unread_count_capped: bool = Field(
+        False, description="More than 99 messages are unread (shown as 99+)."
+    )

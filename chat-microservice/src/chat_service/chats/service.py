@@ -1,17 +1,30 @@
-"""The rules of chats: who may open one, who may see it, and the order of "my chats"."""
+"""The rules of chats: who may open one, who may see it, and "my chats": their order, the
+preview of each one's newest message and how many messages wait unread in each."""
 
+import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from cachetools import LRUCache
 
 from auth_validator import Principal
-from chat_events import ChatMessage
+from chat_events import ChatMessage, timeuuid_at, timeuuid_datetime, timeuuid_sort_key
 from chat_service.auth_client import AuthClient
-from chat_service.chats.repository import ChatRepository
-from chat_service.chats.schemas import Chat, ChatCreate, ChatSummary
+from chat_service.buckets import bucket_of_timeuuid
+from chat_service.chats.repository import ChatRepository, LatestMessage, ListEntry
+from chat_service.chats.schemas import Chat, ChatCreate, ChatSummary, LastMessage
 from chat_service.database import Write
 from chat_service.errors import ChatNotFound, NotAMember, NotYourIdentity, UserNotFound
+from chat_service.messages.repository import MessageRepository
+
+# Unread messages are counted exactly up to 99; one more and the list shows "99+".
+UNREAD_SHOWN = 99
+# Reads one unread count may make at most (message pages and bucket-index look-ups): a chat
+# with long-deleted stretches or many silent buckets is counted from its newest messages only.
+_UNREAD_READS = 6
+# Older than every message: the lower bound of an unread count when nothing was read yet.
+_BEGINNING = timeuuid_at(datetime(1582, 10, 15, tzinfo=UTC))
 
 # Fixed namespace: the chat id of a pair must be the same on every replica, forever.
 _CHAT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:chat-service:chat")
@@ -59,25 +72,142 @@ class ChatService:
         await self._repository.add_to_member_lists(stored)
         return created, stored
 
-    async def chat_for_member(self, caller: Principal, chat_id: uuid.UUID) -> Chat:
+    async def chat(self, chat_id: uuid.UUID) -> Chat:
+        """The chat, whoever asks (for work that is not a caller's request)."""
         chat = self._known.get(chat_id) or await self._repository.get(chat_id)
         if chat is None:
             raise ChatNotFound()
         self._known[chat_id] = chat
+        return chat
+
+    async def chat_for_member(self, caller: Principal, chat_id: uuid.UUID) -> Chat:
+        chat = await self.chat(chat_id)
         if not chat.has_member(caller.user_id):
             raise NotAMember()
         return chat
 
+    def activity_writes(self, chat: Chat, message: ChatMessage) -> list[Write]:
+        """The writes that make `message` the chat's latest in its members' lists (and the
+        sender's read mark); the caller runs them with the message's own write."""
+        return self._repository.touch(chat, message)
+
+    async def forget_preview(self, chat: Chat, deleted: ChatMessage) -> None:
+        """Removes a deleted message's body from the members' list entries that copied it."""
+        await self._repository.forget_body(chat, deleted.message_id)
+
+
+class PendingMarks(Protocol):
+    """Read marks not yet written to Cassandra (kept by the reads domain)."""
+
+    async def pending_for(self, user_id: str) -> dict[uuid.UUID, uuid.UUID]:
+        """The user's pending mark of each chat that has one."""
+        ...
+
+
+class ChatList:
+    """ "My chats": one read of the caller's list partition and one of their pending marks,
+    then per chat, in parallel, the newest message's row (the preview) and, only where the
+    other member wrote after the caller's mark, one bounded read of the newest messages."""
+
+    def __init__(
+        self,
+        repository: ChatRepository,
+        messages: MessageRepository,
+        pending: PendingMarks,
+        bucket_days: int,
+    ) -> None:
+        self._repository = repository
+        self._messages = messages
+        self._pending = pending
+        self._bucket_days = bucket_days
+
     async def chats_of(self, caller: Principal) -> list[ChatSummary]:
         """The caller's chats, the one with the newest message (or creation) first."""
-        summaries = await self._repository.list_for(caller.user_id)
-        summaries.sort(key=_activity, reverse=True)
-        return summaries
+        entries, pending = await asyncio.gather(
+            self._repository.list_for(caller.user_id), self._pending.pending_for(caller.user_id)
+        )
+        summaries = await asyncio.gather(
+            *(self._summary(caller.user_id, e, pending.get(e.chat.chat_id)) for e in entries)
+        )
+        return sorted(summaries, key=_activity, reverse=True)
 
-    def activity_writes(self, chat: Chat, message: ChatMessage) -> list[Write]:
-        """The writes that make `message` the chat's latest in its members' lists; the caller
-        runs them with the message's own write."""
-        return self._repository.touch(chat, message)
+    async def _summary(
+        self, reader: str, entry: ListEntry, pending: uuid.UUID | None
+    ) -> ChatSummary:
+        mark = later_mark(entry.read_up_to, pending)
+        latest = entry.latest
+        if latest is None:
+            preview, unread = None, 0
+        else:
+            preview, unread = await asyncio.gather(
+                self._preview(entry.chat.chat_id, latest),
+                self._unread(entry.chat.chat_id, reader, latest, mark),
+            )
+        return ChatSummary(
+            **entry.chat.model_dump(),
+            # Entries last touched before the latest message was recorded have only this.
+            last_activity=timeuuid_datetime(latest.time) if latest else entry.last_activity,
+            last_message=preview,
+            read_up_to=mark,
+            unread_count=min(unread, UNREAD_SHOWN),
+            unread_count_capped=unread > UNREAD_SHOWN,
+        )
+
+    async def _preview(self, chat_id: uuid.UUID, latest: LatestMessage) -> LastMessage | None:
+        message = await self._messages.get(chat_id, self._bucket(latest.time), latest.time)
+        if message is None:  # withdrawn after a failed send
+            return None
+        return LastMessage(
+            message_id=message.message_id,
+            from_user=message.from_user,
+            body=message.body,
+            time=message.time,
+            time_iso=message.time_iso,
+            edited_at=message.edited_at,
+            deleted=message.deleted,
+        )
+
+    async def _unread(
+        self, chat_id: uuid.UUID, reader: str, latest: LatestMessage, mark: uuid.UUID | None
+    ) -> int:
+        """The other member's messages after the mark that are not deleted, counted up to
+        UNREAD_SHOWN + 1 from the newest bucket down; no read at all when the newest
+        message is the reader's own or already read."""
+        if latest.from_user == reader or not is_later(latest.time, mark):
+            return 0
+        after = mark or _BEGINNING
+        lowest, wanted = self._bucket(after), UNREAD_SHOWN + 1
+        # Just past the newest message: the upper bound of the first page.
+        newest = timeuuid_at(timeuuid_datetime(latest.time) + timedelta(microseconds=1))
+        bucket: int | None = self._bucket(latest.time)
+        before, count = newest, 0
+        for _ in range(_UNREAD_READS):
+            if bucket is None or count >= wanted:
+                break
+            page = await self._messages.senders_between(chat_id, bucket, after, before, wanted)
+            count += sum(1 for m in page if m.from_user != reader and not m.deleted)
+            if len(page) == wanted:  # the bucket may hold more: page on within it
+                before = page[-1].time
+                continue
+            before = newest
+            older = await self._messages.buckets_up_to(chat_id, bucket - 1, 1)
+            bucket = older[0] if older and older[0] >= lowest else None
+        return count
+
+    def _bucket(self, time: uuid.UUID) -> int:
+        return bucket_of_timeuuid(time, self._bucket_days)
+
+
+def is_later(time: uuid.UUID, mark: uuid.UUID | None) -> bool:
+    """Whether `time` is after the mark (any time is, when nothing was read)."""
+    return mark is None or timeuuid_sort_key(time) > timeuuid_sort_key(mark)
+
+
+def later_mark(first: uuid.UUID | None, second: uuid.UUID | None) -> uuid.UUID | None:
+    """The later of two read marks, either of which may be missing."""
+    if first is None or second is None:
+        return first or second
+    return max(first, second, key=timeuuid_sort_key)
 
 
 def _activity(summary: ChatSummary) -> datetime:

@@ -1,15 +1,15 @@
-"""HTTP endpoints for sending messages and reading history."""
+"""HTTP endpoints for sending, editing and deleting messages and reading history."""
 
 import uuid
 from typing import Annotated
 
-from fastapi import Query, Response, status
+from fastapi import Path, Query, Response, status
 
 from auth_validator import CurrentUser
 from chat_events import ChatMessage
 from chat_service.deps import MessageServiceDep
 from chat_service.errors import ERRORS
-from chat_service.messages.schemas import SendMessage, TimeUuid
+from chat_service.messages.schemas import EditMessage, SendMessage, TimeUuid
 from http_kit import SlashOptionalRouter
 
 router = SlashOptionalRouter(prefix="/v1", tags=["messages"])
@@ -46,3 +46,33 @@ async def send_message(
     if not created:
         response.status_code = status.HTTP_200_OK
     return message
+
+
+_MESSAGE_TIME = Path(description="TimeUUID of the message (its `time`, the history cursor).")
+
+
+@router.patch(
+    "/chat/{chat_id}/messages/{time}", responses=ERRORS.responses(401, 403, 404, 409, 429, 503)
+)
+async def edit_message(
+    chat_id: uuid.UUID,
+    time: Annotated[TimeUuid, _MESSAGE_TIME],
+    edit: EditMessage,
+    caller: CurrentUser,
+    messages: MessageServiceDep,
+) -> ChatMessage:
+    """Edit your message: its current state once stored and published."""
+    return await messages.edit(caller, chat_id, time, edit)
+
+
+@router.delete(
+    "/chat/{chat_id}/messages/{time}", responses=ERRORS.responses(401, 403, 404, 429, 503)
+)
+async def delete_message(
+    chat_id: uuid.UUID,
+    time: Annotated[TimeUuid, _MESSAGE_TIME],
+    caller: CurrentUser,
+    messages: MessageServiceDep,
+) -> ChatMessage:
+    """Delete your message for good: the tombstone once stored and published."""
+    return await messages.delete(caller, chat_id, time)

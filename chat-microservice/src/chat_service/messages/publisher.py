@@ -1,4 +1,5 @@
-"""Publishes stored messages to Kafka `chat_messages`, keyed by chat id.
+"""Publishes the events of chats (messages, edits, deletions, read marks) to Kafka
+`chat_messages`, keyed by chat id so that the events of one chat stay in order.
 
 The producer is idempotent with `acks=all`, so a broker retry never duplicates a record and
 an acknowledged record survives a broker failure. It starts lazily and starts again after a
@@ -12,7 +13,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from chat_events import MessageEvent
+from chat_events import ChatEvent
 from chat_service.settings import ChatSettings
 
 log = structlog.get_logger(__name__)
@@ -33,7 +34,7 @@ class MessagePublisher:
         self._pause = settings.retry_after.total_seconds()
         self._failed_until = 0.0
 
-    async def publish(self, event: MessageEvent) -> None:
+    async def publish(self, event: ChatEvent) -> None:
         producer = await self._started()
         try:
             # The producer gives up on its own after request_timeout_ms; the outer timeout

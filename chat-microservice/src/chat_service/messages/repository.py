@@ -5,12 +5,22 @@ Every read names its partition and carries a LIMIT: no COUNT, no ALLOW FILTERING
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC
 
 from cassandra.cluster import Session
 
 from chat_events import ChatMessage, timeuuid_datetime
-from chat_service.database import Row, Statements, Write
+from chat_service.database import DELETION_TIMESTAMP, Row, Statements, Write, write_timestamp
 from chat_service.settings import ChatSettings
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sent a message and whether it is deleted: what an unread count needs of it."""
+
+    time: uuid.UUID
+    from_user: str
+    deleted: bool
 
 
 @dataclass(frozen=True)
@@ -48,9 +58,25 @@ class MessageRepository:
                 write,
             ),
             "add_bucket": ("INSERT INTO {ks}.chat_buckets (chat_id, bucket) VALUES (?, ?)", write),
+            # The message's own time is its write timestamp, as a revision's is an edit's: an
+            # edit then always wins over the message's first write, whatever the clocks of the
+            # replicas that wrote them.
             "insert": (
                 "INSERT INTO {ks}.messages (bucket, chat_id, time, message_id, from_user, to_user, "
-                "body, client_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "body, client_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?",
+                write,
+            ),
+            # Cell by cell, the later revision wins whatever order two edits arrive in.
+            "edit": (
+                "UPDATE {ks}.messages USING TIMESTAMP ? SET body = ?, edited_at = ?, revision = ? "
+                "WHERE chat_id = ? AND bucket = ? AND time = ?",
+                write,
+            ),
+            # Above every edit's timestamp: the body is gone for good (see DELETION_TIMESTAMP).
+            "delete_body": (
+                "UPDATE {ks}.messages USING TIMESTAMP ? "
+                "SET body = null, deleted = true, revision = ? "
+                "WHERE chat_id = ? AND bucket = ? AND time = ?",
                 write,
             ),
             "delete": (
@@ -58,8 +84,14 @@ class MessageRepository:
                 write,
             ),
             "get": (
-                "SELECT chat_id, time, message_id, from_user, to_user, body, client_message_id "
+                "SELECT chat_id, time, message_id, from_user, to_user, body, client_message_id, "
+                "edited_at, deleted, revision "
                 "FROM {ks}.messages WHERE chat_id = ? AND bucket = ? AND time = ?",
+                read,
+            ),
+            "senders_between": (
+                "SELECT time, from_user, deleted FROM {ks}.messages "
+                "WHERE chat_id = ? AND bucket = ? AND time > ? AND time < ? LIMIT ?",
                 read,
             ),
             "buckets": (
@@ -67,12 +99,14 @@ class MessageRepository:
                 read,
             ),
             "page_before": (
-                "SELECT chat_id, time, message_id, from_user, to_user, body, client_message_id "
+                "SELECT chat_id, time, message_id, from_user, to_user, body, client_message_id, "
+                "edited_at, deleted, revision "
                 "FROM {ks}.messages WHERE chat_id = ? AND bucket = ? AND time < ? LIMIT ?",
                 read,
             ),
             "page_newest": (
-                "SELECT chat_id, time, message_id, from_user, to_user, body, client_message_id "
+                "SELECT chat_id, time, message_id, from_user, to_user, body, client_message_id, "
+                "edited_at, deleted, revision "
                 "FROM {ks}.messages WHERE chat_id = ? AND bucket = ? LIMIT ?",
                 read,
             ),
@@ -112,8 +146,36 @@ class MessageRepository:
             message.to_user,
             message.body,
             message.client_message_id,
+            write_timestamp(message.time),
         )
         await self._statements.run_together([insert, *alongside])
+
+    async def edit(self, message: ChatMessage, bucket: int, body: str, revision: uuid.UUID) -> None:
+        """Writes a new body under `revision`; an older revision arriving later loses."""
+        await self._statements.run(
+            "edit",
+            write_timestamp(revision),
+            body,
+            timeuuid_datetime(revision),
+            revision,
+            message.chat_id,
+            bucket,
+            message.time,
+        )
+
+    async def delete_body(self, message: ChatMessage, bucket: int, revision: uuid.UUID) -> None:
+        """Removes the body for good and marks the message deleted."""
+        await self._statements.run(
+            "delete_body", DELETION_TIMESTAMP, revision, message.chat_id, bucket, message.time
+        )
+
+    async def senders_between(
+        self, chat_id: uuid.UUID, bucket: int, after: uuid.UUID, before: uuid.UUID, limit: int
+    ) -> list[Sender]:
+        """Up to `limit` messages of one bucket strictly between two times, newest first:
+        only who sent each and whether it is deleted."""
+        rows = await self._statements.run("senders_between", chat_id, bucket, after, before, limit)
+        return [Sender(row["time"], row["from_user"], bool(row["deleted"])) for row in rows]
 
     async def delete(self, chat_id: uuid.UUID, bucket: int, time: uuid.UUID) -> None:
         await self._statements.run("delete", chat_id, bucket, time)
@@ -140,13 +202,24 @@ class MessageRepository:
 
 def message_from(row: Row) -> ChatMessage:
     # Rows were validated on their way in: built without validating again (a page has 100).
+    deleted, revision, edited_at = bool(row["deleted"]), row["revision"], row["edited_at"]
+    if revision is not None and not deleted:
+        # The column keeps milliseconds; the revision has the exact time of the edit, as the
+        # published change (`MessageChange.applied_to`) has it.
+        edited_at = timeuuid_datetime(revision)
+    elif edited_at is not None:
+        edited_at = edited_at.replace(tzinfo=UTC)  # the driver's timestamps are naive UTC
     return ChatMessage.model_construct(
         message_id=row["message_id"],
         chat_id=row["chat_id"],
         from_user=row["from_user"],
         to_user=row["to_user"],
-        body=row["body"],
+        # A deleted message's body cell is a tombstone: null, and "" on the wire.
+        body="" if deleted else row["body"] or "",
         time=row["time"],
         time_iso=timeuuid_datetime(row["time"]),
         client_message_id=row["client_message_id"],
+        edited_at=edited_at,
+        deleted=deleted,
+        revision=revision,
     )

@@ -4,7 +4,7 @@ import unicodedata
 import uuid
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field
 
 from chat_events import UserId, is_timeuuid
 
@@ -21,13 +21,32 @@ def _version_one(value: uuid.UUID) -> uuid.UUID:
 TimeUuid = Annotated[uuid.UUID, AfterValidator(_version_one)]
 
 
+def _clean_body(value: str) -> str:
+    body = value.strip()
+    if not body:
+        raise ValueError("body must not be empty")
+    if len(body) > MAX_BODY_LENGTH:
+        raise ValueError(f"body must be at most {MAX_BODY_LENGTH} characters")
+    if any(_forbidden(char) for char in body):
+        raise ValueError("body must not contain control characters other than newline and tab")
+    return body
+
+
+MessageBody = Annotated[
+    str,
+    AfterValidator(_clean_body),
+    Field(
+        description="1-4000 characters after trimming; no control characters "
+        "except newline and tab."
+    ),
+]
+"""The body of a message, sent or edited: trimmed, then checked."""
+
+
 class SendMessage(BaseModel):
     chat_id: uuid.UUID
     to_user: UserId
-    body: str = Field(
-        description="1-4000 characters after trimming; no control characters "
-        "except newline and tab."
-    )
+    body: MessageBody
     from_user: UserId | None = Field(None, description="If given, must be the caller.")
     client_message_id: str | None = Field(
         None,
@@ -38,17 +57,9 @@ class SendMessage(BaseModel):
         "the same message.",
     )
 
-    @field_validator("body")
-    @classmethod
-    def _clean_body(cls, value: str) -> str:
-        body = value.strip()
-        if not body:
-            raise ValueError("body must not be empty")
-        if len(body) > MAX_BODY_LENGTH:
-            raise ValueError(f"body must be at most {MAX_BODY_LENGTH} characters")
-        if any(_forbidden(char) for char in body):
-            raise ValueError("body must not contain control characters other than newline and tab")
-        return body
+
+class EditMessage(BaseModel):
+    body: MessageBody
 
 
 def _forbidden(char: str) -> bool:

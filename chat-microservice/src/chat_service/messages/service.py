@@ -5,6 +5,12 @@ check for a repeated body, store, publish, and only then acknowledge. The repeat
 comes after the claim so that retries of one message (same key) are not mistaken for spam.
 Any failure after the claim leaves a state that a retry with the same `client_message_id`
 completes, so the client ends up with exactly one message.
+
+Changing (docs/decisions/0001-messages-that-change.md, section 3): the author edits or deletes
+a message; Cassandra orders the states by write timestamps (a revision's microseconds for an
+edit, `DELETION_TIMESTAMP` for a deletion), then the state Cassandra holds is published as a
+`MessageChange` and answered. Repeating a change answers and publishes the current state
+again, so a retry after a 503 always reaches the stream.
 """
 
 import uuid
@@ -14,21 +20,32 @@ import structlog
 from cachetools import LRUCache
 
 from auth_validator import Principal
-from chat_events import ChatMessage, MessageEvent, new_timeuuid, timeuuid_datetime
+from chat_events import (
+    ChatMessage,
+    MessageChange,
+    MessageEvent,
+    new_timeuuid,
+    timeuuid_at,
+    timeuuid_datetime,
+)
 from chat_service.buckets import NEWEST_BUCKET, bucket_of, bucket_of_timeuuid
 from chat_service.chats.schemas import Chat
 from chat_service.chats.service import ChatService
-from chat_service.database import StoreUnavailable
+from chat_service.database import StoreUnavailable, write_timestamp
 from chat_service.errors import (
+    ChangeRateLimited,
     ClientMessageIdReused,
     InvalidChatRequest,
+    MessageDeleted,
+    MessageNotFound,
+    NotTheAuthor,
     NotYourIdentity,
     RepeatedBody,
     SendRateLimited,
 )
 from chat_service.messages.publisher import MessagePublisher, PublishUnavailable
 from chat_service.messages.repository import Claim, MessageRepository
-from chat_service.messages.schemas import SendMessage
+from chat_service.messages.schemas import EditMessage, SendMessage
 from chat_service.rate_limits import SendLimits, Verdict
 from chat_service.settings import ChatSettings
 
@@ -102,6 +119,59 @@ class MessageService:
             upper = buckets[-1] - 1
         return page
 
+    async def edit(
+        self, caller: Principal, chat_id: uuid.UUID, time: uuid.UUID, edit: EditMessage
+    ) -> ChatMessage:
+        """Gives the caller's message a new body and publishes the change; editing to the body
+        it already has changes nothing and publishes the current change again."""
+        chat, stored = await self._own_message(caller, chat_id, time)
+        if stored.deleted:
+            raise MessageDeleted()
+        await self._check_change_rate(caller)
+        if stored.body == edit.body:
+            if stored.revision is not None:
+                await self._publisher.publish(MessageChange.of(stored, chat.users_id))
+            return stored
+        revision = _revision_after(stored)
+        await self._repository.edit(stored, self._bucket(time), edit.body, revision)
+        return await self._publish_current(chat, stored)
+
+    async def delete(self, caller: Principal, chat_id: uuid.UUID, time: uuid.UUID) -> ChatMessage:
+        """Deletes the caller's message for good (its body leaves Cassandra) and publishes the
+        deletion; deleting it again publishes the deletion again. Returns the tombstone."""
+        chat, stored = await self._own_message(caller, chat_id, time)
+        await self._check_change_rate(caller)
+        if not stored.deleted:
+            revision = _revision_after(stored)
+            await self._repository.delete_body(stored, self._bucket(time), revision)
+            await self._chats.forget_preview(chat, stored)
+        return await self._publish_current(chat, stored)
+
+    async def _own_message(
+        self, caller: Principal, chat_id: uuid.UUID, time: uuid.UUID
+    ) -> tuple[Chat, ChatMessage]:
+        chat = await self._chats.chat_for_member(caller, chat_id)
+        stored = await self._repository.get(chat_id, self._bucket(time), time)
+        if stored is None:
+            raise MessageNotFound()
+        if stored.from_user != caller.user_id:
+            raise NotTheAuthor()
+        return chat, stored
+
+    async def _check_change_rate(self, caller: Principal) -> None:
+        verdict = await self._limits.check_change(caller.user_id)
+        if not verdict.allowed:
+            log.info("change_limited", retry_after=verdict.retry_after_seconds)
+            raise ChangeRateLimited(verdict.retry_after_seconds)
+
+    async def _publish_current(self, chat: Chat, written: ChatMessage) -> ChatMessage:
+        """Publishes the state Cassandra now holds, which may be a concurrent change that won
+        over ours: what is published is always what history shows."""
+        bucket = self._bucket(written.time)
+        current = await self._repository.get(written.chat_id, bucket, written.time) or written
+        await self._publisher.publish(MessageChange.of(current, chat.users_id))
+        return current
+
     def _bucket_of_now(self) -> int | None:
         """The bucket of now, or None so close to the next bucket that a message from a clock
         running a little ahead may already be there (the index then finds it)."""
@@ -127,21 +197,32 @@ class MessageService:
     async def _complete_repeat(
         self, chat: Chat, outgoing: SendMessage, caller: Principal, claim: Claim
     ) -> ChatMessage:
-        """Returns the message of an already used key, finishing whatever its first try left."""
+        """Returns the message of an already used key, finishing whatever its first try left.
+
+        The message may have been changed since: a deleted one is answered as the tombstone
+        and never published again as a message (it would overtake its deletion downstream),
+        and an edited one no longer has the body sent, so only its parties are compared."""
         stored = await self._repository.get(chat.chat_id, claim.bucket, claim.time)
         if stored is None:
             # The first try died between claim and write: write it now, under the claimed time.
             stored = self._message(caller, outgoing, claim.time)
             await self._store(chat, stored)
-        elif (stored.from_user, stored.to_user, stored.body) != (
-            caller.user_id,
-            outgoing.to_user,
-            outgoing.body,
-        ):
+        elif not _same_message(stored, caller, outgoing):
             raise ClientMessageIdReused()
-        if not claim.published:
-            await self._publish(chat, stored)
-        return stored
+        if claim.published or stored.deleted:
+            return stored
+        await self._publish(chat, stored)
+        return await self._publish_later_change(chat, stored)
+
+    async def _publish_later_change(self, chat: Chat, published: ChatMessage) -> ChatMessage:
+        """After a message was published again, publishes the change it went through meanwhile
+        (if any) after it, so that an older copy never overtakes an edit or a deletion."""
+        bucket = self._bucket(published.time)
+        current = await self._repository.get(published.chat_id, bucket, published.time)
+        if current is None or current.revision == published.revision:
+            return published
+        await self._publisher.publish(MessageChange.of(current, chat.users_id))
+        return current
 
     async def _store_and_publish(self, chat: Chat, message: ChatMessage) -> None:
         try:
@@ -193,6 +274,23 @@ class MessageService:
 
     def _bucket(self, time: uuid.UUID) -> int:
         return bucket_of_timeuuid(time, self._bucket_days)
+
+
+def _same_message(stored: ChatMessage, caller: Principal, outgoing: SendMessage) -> bool:
+    """Whether a stored message is the one this send with its key asks for."""
+    if (stored.from_user, stored.to_user) != (caller.user_id, outgoing.to_user):
+        return False
+    return stored.revision is not None or stored.body == outgoing.body
+
+
+def _revision_after(message: ChatMessage) -> uuid.UUID:
+    """A new revision whose write timestamp (microseconds) is strictly later than the
+    message's current one: another replica's clock may be ahead of ours."""
+    revision = new_timeuuid()
+    latest = message.revision or message.time
+    if write_timestamp(revision) <= write_timestamp(latest):
+        revision = timeuuid_at(timeuuid_datetime(latest) + timedelta(microseconds=1))
+    return revision
 
 
 def _raise_if_limited(verdict: Verdict) -> None:

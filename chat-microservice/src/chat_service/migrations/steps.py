@@ -77,4 +77,17 @@ STEPS: tuple[Step, ...] = (
             )
         ),
     ),
+    Step(
+        3,
+        "edits, deletions and read marks: the message's current state and each member's mark",
+        tuple(
+            f"ALTER TABLE {table} ADD IF NOT EXISTS {column}"
+            for table, column in (
+                ("messages", "edited_at timestamp"),
+                ("messages", "deleted boolean"),
+                ("messages", "revision timeuuid"),
+                ("chats_by_user", "read_up_to timeuuid"),
+            )
+        ),
+    ),
 )

@@ -1,0 +1,38 @@
+"""Cassandra access for read marks: `chats_by_user.read_up_to` of the reader's own entry."""
+
+import uuid
+
+from cassandra.cluster import Session
+
+from chat_service.database import Statements, write_timestamp
+from chat_service.settings import ChatSettings
+
+
+class ReadRepository:
+    def __init__(self, session: Session) -> None:
+        self._statements = Statements(session)
+
+    async def prepare(self, settings: ChatSettings) -> None:
+        read, write = settings.read_consistency, settings.write_consistency
+        queries = {
+            # The mark's own time is the write timestamp: a mark never moves back, whatever
+            # order marks arrive in (the send path writes the sender's mark the same way).
+            "write": (
+                "UPDATE {ks}.chats_by_user USING TIMESTAMP ? SET read_up_to = ? "
+                "WHERE user_id = ? AND chat_id = ?",
+                write,
+            ),
+            "get": (
+                "SELECT read_up_to FROM {ks}.chats_by_user WHERE user_id = ? AND chat_id = ?",
+                read,
+            ),
+        }
+        await self._statements.prepare(queries, settings.keyspace)
+
+    async def stored(self, user_id: str, chat_id: uuid.UUID) -> uuid.UUID | None:
+        rows = await self._statements.run("get", user_id, chat_id)
+        mark: uuid.UUID | None = rows[0]["read_up_to"] if rows else None
+        return mark
+
+    async def write(self, user_id: str, chat_id: uuid.UUID, mark: uuid.UUID) -> None:
+        await self._statements.run("write", write_timestamp(mark), mark, user_id, chat_id)
