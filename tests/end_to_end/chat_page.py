@@ -1,6 +1,7 @@
 """The browser UI as a person uses it: one `ChatPage` per browser tab, driven through the
 accessible names the UI promises (labels, roles, button texts)."""
 
+import os
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from devstack.settings import REPO_ROOT
 
 ARTIFACTS = REPO_ROOT / "test-results" / "browser"
 """Screenshots of the key screens, kept after the run."""
+DOC_SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
+"""Where `UPDATE_DOC_SCREENSHOTS=1` also writes the screenshots the docs show."""
 # Debian's Chromium; Playwright never downloads a browser of its own here. The flags keep a
 # headless browser from calling home (update checks, sync, field trials).
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -112,10 +115,38 @@ class ChatPage:
     def messages(self) -> Locator:
         return self.log.get_by_test_id("message")
 
+    @property
+    def composer(self) -> Locator:
+        return self.page.get_by_label("Message", exact=True)
+
     def send(self, body: str) -> None:
-        composer = self.page.get_by_label("Message", exact=True)
-        composer.fill(body)
-        composer.press("Enter")
+        self.composer.fill(body)
+        self.composer.press("Enter")
+
+    @property
+    def typing(self) -> Locator:
+        """The peer's "typing…" line (empty while they are not typing)."""
+        return self.page.get_by_test_id("typing")
+
+    def start_editing(self, body: str) -> Locator:
+        """Opens the editor of my message `body`; returns its text box."""
+        self.message(body).get_by_role("button", name="Edit message").click()
+        return self.log.get_by_role("textbox", name="Edited message")
+
+    def edit(self, body: str, new_body: str) -> None:
+        editor = self.start_editing(body)
+        editor.fill(new_body)
+        editor.press("Enter")
+
+    def delete(self, body: str) -> None:
+        message = self.message(body)
+        message.get_by_role("button", name="Delete message").click()
+        message.get_by_role("group", name="Delete this message?").get_by_role(
+            "button", name="Delete", exact=True
+        ).click()
+
+    def unread_badge(self, username: str) -> Locator:
+        return self.chat_item(username).get_by_test_id("unread-badge")
 
     def message(self, body: str) -> Locator:
         return self.messages.filter(
@@ -142,3 +173,9 @@ class ChatPage:
         path = folder / f"{name}.png"
         self.page.screenshot(path=str(path))
         return path
+
+    def document(self, name: str) -> None:
+        """A screenshot for the run's artifacts, and for the docs with UPDATE_DOC_SCREENSHOTS=1."""
+        self.screenshot(ARTIFACTS, name)
+        if os.environ.get("UPDATE_DOC_SCREENSHOTS") == "1":
+            self.screenshot(DOC_SCREENSHOTS, name)

@@ -13,6 +13,7 @@ import pytest
 from chat_page import ARTIFACTS, DESKTOP, PHONE, ChatPage
 from end_to_end_support import (
     Pipeline,
+    User,
     message_ids_in_firestore,
     open_chat,
     send_message,
@@ -249,3 +250,146 @@ def test_a_send_that_fails_while_the_chat_service_is_down_is_retried_into_one_me
 
     assert wait_for(lambda: message_id in in_firestore(), 10)
     assert in_firestore() == [message_id]
+
+
+# Changes, read marks and typing go through the whole pipeline (chat service, Kafka, both
+# stream stages, Firestore) or through Firestore alone; a few seconds on a busy machine.
+CHANGE_WITHIN_MS = 15_000
+# The typing document says "until now + 6 s"; the peer's line clears by itself by then.
+TYPING_CLEARS_WITHIN_MS = 10_000
+
+
+def _people_in_chats(
+    client: httpx.Client, pipeline: Pipeline, *names: str
+) -> tuple[list[User], str]:
+    """Users signed up through the API; the first two share a chat, whose id is returned."""
+    users = [sign_up_and_log_in(client, pipeline, unique_name(name)) for name in names]
+    return users, open_chat(client, pipeline, users[0], users[1])
+
+
+def _in_browser(browser: Browser, web_ui: WebUI, user: User) -> ChatPage:
+    page = ChatPage.open(browser, web_ui.url)
+    page.log_in(user.username, _password(user.username))
+    return page
+
+
+def test_edits_deletions_seen_and_typing_reach_the_other_person_live(
+    web_ui: WebUI, pipeline: Pipeline, browser: Browser
+) -> None:
+    with httpx.Client(timeout=10) as client:
+        (alice_user, bob_user, carol_user), _ = _people_in_chats(
+            client, pipeline, "alice", "bob", "carol"
+        )
+        # Carol wrote to Alice more than the list counts: her badge says 99+.
+        carol_chat = open_chat(client, pipeline, carol_user, alice_user)
+        for n in range(100):
+            send_message(client, pipeline, carol_chat, carol_user, alice_user, f"ping {n}")
+    alice, bob = _in_browser(browser, web_ui, alice_user), _in_browser(browser, web_ui, bob_user)
+    expect(alice.unread_badge(carol_user.username)).to_have_text("99+ unread")
+    alice.open_listed_chat(bob_user.username)
+    bob.open_listed_chat(alice_user.username)
+
+    # A link, an emoji and CJK text; the link opens in a new tab, without access to this one.
+    lunch = "Lunch at 12? 🍜 お昼どう Menu: https://example.org/menu."
+    alice.send(lunch)
+    expect(bob.message(lunch)).to_have_attribute("data-status", "sent", timeout=LIVE_WITHIN_MS)
+    link = bob.message(lunch).get_by_role("link", name="https://example.org/menu")
+    expect(link).to_have_attribute("href", "https://example.org/menu")
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+
+    # Bob had the chat open when it came: Alice sees "Seen" under it.
+    expect(alice.message(lunch).get_by_test_id("seen")).to_have_text(
+        "Seen", timeout=CHANGE_WITHIN_MS
+    )
+
+    # Typing shows while Bob writes and clears when he sends.
+    reply = "Sure! 好的 👍"
+    bob.composer.fill(reply)
+    expect(alice.typing).to_contain_text("typing…", timeout=LIVE_WITHIN_MS)
+    bob.composer.press("Enter")
+    expect(alice.typing).to_have_text("", timeout=LIVE_WITHIN_MS)
+    expect(alice.message(reply)).to_be_visible(timeout=LIVE_WITHIN_MS)
+
+    # An edit: Esc leaves the message alone, Enter saves; Bob sees it without a reload.
+    slides = "I'll bring the slides"
+    fixed = "I'll bring the slides and the 资料 📎"
+    alice.send(slides)
+    expect(bob.message(slides)).to_be_visible(timeout=LIVE_WITHIN_MS)
+    editor = alice.start_editing(slides)
+    editor.fill("never saved")
+    editor.press("Escape")
+    expect(alice.message(slides)).to_be_visible()
+    alice.edit(slides, fixed)
+    expect(alice.message(fixed).get_by_test_id("edited")).to_be_visible()
+    expect(bob.message(fixed).get_by_test_id("edited")).to_be_visible(timeout=CHANGE_WITHIN_MS)
+    expect(bob.message(slides)).to_have_count(0)
+
+    # A deletion: both see the tombstone, nobody the body.
+    oops = "Oops, wrong chat"
+    alice.send(oops)
+    expect(bob.message(oops)).to_be_visible(timeout=LIVE_WITHIN_MS)
+    alice.delete(oops)
+    expect(alice.message("Message deleted")).to_have_count(1)
+    expect(bob.message("Message deleted")).to_have_count(1, timeout=CHANGE_WITHIN_MS)
+    expect(bob.message(oops)).to_have_count(0)
+    expect(bob.message("Message deleted").get_by_role("button")).to_have_count(0)
+
+    # "Seen" moves to Alice's newest message once Bob has it on screen.
+    noon = "See you at noon 👋"
+    alice.send(noon)
+    expect(alice.message(noon).get_by_test_id("seen")).to_be_visible(timeout=CHANGE_WITHIN_MS)
+    expect(alice.log.get_by_test_id("seen")).to_have_count(1)
+
+    # Typing without sending clears by itself.
+    bob.composer.fill("Also")
+    expect(alice.typing).to_contain_text("typing…", timeout=LIVE_WITHIN_MS)
+    expect(alice.typing).to_have_text("", timeout=TYPING_CLEARS_WITHIN_MS)
+
+    # Composed screenshots: every new state at once, at both widths.
+    bob.composer.fill("Also, the room is 4F")
+    expect(alice.typing).to_contain_text("typing…", timeout=LIVE_WITHIN_MS)
+    alice.document("changes-desktop")
+    alice.start_editing(fixed)
+    alice.message(noon).get_by_role("button", name="Delete message").click()
+    alice.document("editing-desktop")
+    alice.page.keyboard.press("Escape")
+    alice.page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    alice.page.reload()
+    alice.expect_conversation_with(bob_user.username)
+    expect(alice.message(noon).get_by_test_id("seen")).to_be_visible(timeout=CHANGE_WITHIN_MS)
+    bob.composer.fill("Also, the room is 4F, by the lifts")
+    expect(alice.typing).to_contain_text("typing…", timeout=LIVE_WITHIN_MS)
+    alice.document("changes-phone")
+    alice.page.get_by_role("button", name="Back to chats").click()
+    expect(alice.unread_badge(carol_user.username)).to_have_text("99+ unread")
+    alice.document("chat-list-unread-phone")
+    assert alice.console_errors == []
+    assert bob.console_errors == []
+
+
+def test_unread_counts_survive_a_reload_and_clear_once_the_chat_is_opened(
+    web_ui: WebUI, pipeline: Pipeline, browser: Browser
+) -> None:
+    with httpx.Client(timeout=10) as client:
+        (alice_user, bob_user), chat = _people_in_chats(client, pipeline, "alice", "bob")
+        for body in ("one", "two", "three"):
+            send_message(client, pipeline, chat, alice_user, bob_user, body)
+        bob = _in_browser(browser, web_ui, bob_user)
+        badge = bob.unread_badge(alice_user.username)
+        expect(badge).to_have_text("3 unread")
+        bob.page.reload()
+        bob.expect_signed_in(bob_user.username)
+        expect(badge).to_have_text("3 unread")
+
+        bob.open_listed_chat(alice_user.username)
+        expect(badge).to_have_count(0)
+        expect(bob.message("three")).to_be_visible()
+        bob.page.goto(web_ui.url)  # the list again, with no chat open
+        bob.expect_signed_in(bob_user.username)
+        expect(bob.chat_item(alice_user.username)).to_contain_text("three")
+        expect(badge).to_have_count(0)
+
+        send_message(client, pipeline, chat, alice_user, bob_user, "four")
+        expect(badge).to_have_text("1 unread", timeout=CHANGE_WITHIN_MS)
+    assert bob.console_errors == []
