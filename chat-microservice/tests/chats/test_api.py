@@ -192,7 +192,15 @@ async def test_my_chats_show_their_latest_message_to_both_members(
         assert entry["last_activity"] == newest["time_iso"]
         assert entry["last_message"] == {
             key: newest[key]
-            for key in ("message_id", "from_user", "body", "time", "time_iso", "edited_at", "deleted")
+            for key in (
+                "message_id",
+                "from_user",
+                "body",
+                "time",
+                "time_iso",
+                "edited_at",
+                "deleted",
+            )
         }
     # Each sender has read up to its own newest message; the peer has "third" unread.
     [mine] = (await client.get("/v1/chat/", headers=me.headers)).json()
