@@ -7,10 +7,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 
-from chat_events import Burst, MessageEvent, burst_from_messages
+from chat_events import (
+    Burst,
+    ChatMessage,
+    MessageChange,
+    MessageEvent,
+    ReadMark,
+    burst_from_messages,
+)
 from devstack.testing import free_port
 
 
@@ -69,3 +77,55 @@ async def wait_until(predicate: Callable[[], bool], within: float, interval: flo
             return True
         await asyncio.sleep(interval)
     return False
+
+
+def change_of(
+    message: ChatMessage, users_id: list[str], kind: str = "edit", body: str | None = None
+) -> MessageChange:
+    """An edit (to `body`, default "<old> (edited)") or a deletion of `message`, revised now."""
+    if kind == "edit" and body is None:
+        body = f"{message.body} (edited)"
+    return MessageChange(
+        kind=kind,  # type: ignore[arg-type]
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        time=message.time,
+        from_user=message.from_user,
+        users_id=users_id,
+        revision=uuid.uuid1(),
+        body=body if kind == "edit" else None,
+    )
+
+
+def read_mark_of(burst: Burst, reader: str) -> ReadMark:
+    last = burst.list_of_messages[-1]
+    return ReadMark(
+        chat_id=burst.chat_id,
+        reader=reader,
+        users_id=burst.users_id,
+        up_to=last.time,
+        up_to_iso=last.time_iso,
+    )
+
+
+def metric_value(metrics: str, line_start: str) -> float:
+    """The value of the sample whose line starts with `line_start` (0 if absent)."""
+    for line in metrics.splitlines():
+        if line.startswith(line_start + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def dead_letters(bootstrap: str, topic: str, expected: int, within: float = 30) -> list[Any]:
+    """The first `expected` records of the dead-letter topic (fewer if the time is up)."""
+    reader = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await reader.start()
+    records: list[Any] = []
+    try:
+        deadline = time.monotonic() + within
+        while len(records) < expected and time.monotonic() < deadline:
+            for batch in (await reader.getmany(timeout_ms=500)).values():
+                records.extend(batch)
+    finally:
+        await reader.stop()
+    return records

@@ -3,20 +3,19 @@
 import asyncio
 import random
 import re
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from consumer_testing import (
     all_aggregates,
     consumer_env,
+    dead_letters,
     firestore_client,
     free_port,
     make_burst,
@@ -115,20 +114,6 @@ async def test_replayed_burst_rewrites_its_document_instead_of_adding_one(
     assert len(all_aggregates(firestore_client(firestore_project))) == 1
 
 
-async def _dead_letters(bootstrap: str, topic: str, expected: int, within: float = 30) -> list[Any]:
-    reader = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await reader.start()
-    records: list[Any] = []
-    try:
-        deadline = time.monotonic() + within
-        while len(records) < expected and time.monotonic() < deadline:
-            for batch in (await reader.getmany(timeout_ms=500)).values():
-                records.extend(batch)
-    finally:
-        await reader.stop()
-    return records
-
-
 async def test_poison_and_refused_records_go_to_dead_letter_and_the_partition_keeps_flowing(
     stack: Endpoints, topics: dict[str, str], firestore_project: str, consumer: ServiceProcess
 ) -> None:
@@ -150,9 +135,7 @@ async def test_poison_and_refused_records_go_to_dead_letter_and_the_partition_ke
         before.aggregate_id,
         after.aggregate_id,
     }
-    dead = await _dead_letters(
-        stack.kafka_bootstrap_servers, topics["chat_messages_grouped_dlq"], 3
-    )
+    dead = await dead_letters(stack.kafka_bootstrap_servers, topics["chat_messages_grouped_dlq"], 3)
     assert [r.value for r in dead] == values[1:4]
     headers = [dict(r.headers) for r in dead]
     assert [h["error_reason"] for h in headers] == [b"unparsable", b"unparsable", b"firestore"]
@@ -242,7 +225,7 @@ async def test_unreachable_firestore_makes_it_unready_and_its_bursts_wait_uncomm
         assert retried is not None, metrics
         assert float(retried.group(1)) > 2, metrics  # many times past max_attempts
         assert (
-            await _dead_letters(
+            await dead_letters(
                 stack.kafka_bootstrap_servers, topics["chat_messages_grouped_dlq"], 1, within=2
             )
             == []

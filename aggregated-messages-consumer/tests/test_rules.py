@@ -7,6 +7,7 @@ The emulator evaluates unsigned Firebase ID tokens (`alg: none`) as real sign-in
 import base64
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,12 @@ class Emulator:
             f"{self.base}/{path}", headers=self.headers(uid), json=body
         ).status_code
 
+    def write_fields(self, path: str, uid: str | None, fields: dict[str, Any]) -> int:
+        """Creates or replaces a document with these REST-encoded fields."""
+        return self.http.patch(
+            f"{self.base}/{path}", headers=self.headers(uid), json={"fields": fields}
+        ).status_code
+
     def delete(self, path: str, uid: str | None) -> int:
         return self.http.delete(f"{self.base}/{path}", headers=self.headers(uid)).status_code
 
@@ -130,3 +137,104 @@ def test_nobody_writes_from_a_client(emulator: Emulator, uid: str | None) -> Non
 def test_documents_outside_chat_aggregates_are_closed(emulator: Emulator) -> None:
     assert emulator.write("chats/c1", "owner", MEMBERS) == 200
     assert emulator.get("chats/c1", "11") == 403
+
+
+READ_MARK = "chats/c1/reads/22"
+
+
+def _members(*uids: str) -> dict[str, Any]:
+    return {"arrayValue": {"values": [{"stringValue": u} for u in uids]}}
+
+
+def _in(seconds: float) -> dict[str, Any]:
+    moment = datetime.now(UTC) + timedelta(seconds=seconds)
+    return {"timestampValue": moment.isoformat().replace("+00:00", "Z")}
+
+
+def _typing(members: tuple[str, ...] = ("11", "22"), ahead: float = 6) -> dict[str, Any]:
+    return {"members": _members(*members), "until": _in(ahead)}
+
+
+def test_members_read_the_read_marks_of_their_chat(emulator: Emulator) -> None:
+    assert emulator.write(READ_MARK, "owner", MEMBERS) == 200
+    assert emulator.get(READ_MARK, "11") == 200
+    assert emulator.get(READ_MARK, "22") == 200
+
+
+@pytest.mark.parametrize("uid", ["33", None], ids=["outsider", "anonymous"])
+def test_outsiders_and_anonymous_cannot_read_a_read_mark(
+    emulator: Emulator, uid: str | None
+) -> None:
+    assert emulator.write(READ_MARK, "owner", MEMBERS) == 200
+    assert emulator.get(READ_MARK, uid) == 403
+
+
+def test_a_read_mark_not_written_yet_may_be_listened_to_when_signed_in(
+    emulator: Emulator,
+) -> None:
+    assert emulator.get("chats/c1/reads/11", "11") == 404  # allowed, and not there
+    assert emulator.get("chats/c1/reads/11", "33") == 404
+    assert emulator.get("chats/c1/reads/11", None) == 403
+
+
+@pytest.mark.parametrize("uid", ["11", "22", "33", None])
+def test_nobody_writes_a_read_mark_from_a_client(emulator: Emulator, uid: str | None) -> None:
+    assert emulator.write(READ_MARK, "owner", MEMBERS) == 200
+    assert emulator.write(READ_MARK, uid, MEMBERS) == 403
+    assert emulator.write(f"chats/c1/reads/{uid}", uid, MEMBERS) == 403
+    assert emulator.delete(READ_MARK, uid) == 403
+
+
+def test_a_member_creates_and_updates_their_own_typing_document(emulator: Emulator) -> None:
+    assert emulator.write_fields("chats/c1/typing/11", "11", _typing()) == 200
+    assert emulator.write_fields("chats/c1/typing/11", "11", _typing(ahead=0)) == 200
+    assert emulator.write_fields("chats/c1/typing/11", "11", _typing(ahead=-60)) == 200
+    assert emulator.write_fields("chats/c1/typing/11", "11", _typing(ahead=9)) == 200
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param({**_typing(), "body": {"stringValue": "x"}}, id="an_extra_field"),
+        pytest.param({"members": _members("11", "22")}, id="no_until"),
+        pytest.param({"until": _in(5)}, id="no_members"),
+        pytest.param(_typing(("11", "22", "33")), id="three_members"),
+        pytest.param(_typing(("11",)), id="one_member"),
+        pytest.param(_typing(("22", "33")), id="members_without_the_writer"),
+        pytest.param({"members": {"stringValue": "11"}, "until": _in(5)}, id="members_not_a_list"),
+        pytest.param(
+            {"members": _members("11", "22"), "until": {"stringValue": "soon"}},
+            id="until_not_a_timestamp",
+        ),
+        pytest.param(_typing(ahead=60), id="until_more_than_10_s_ahead"),
+    ],
+)
+def test_a_typing_document_must_have_exactly_its_two_fields_in_shape(
+    emulator: Emulator, fields: dict[str, Any]
+) -> None:
+    assert emulator.write_fields("chats/c1/typing/11", "11", fields) == 403
+    assert emulator.write_fields("chats/c1/typing/11", "11", _typing()) == 200
+    assert emulator.write_fields("chats/c1/typing/11", "11", fields) == 403  # nor an update
+
+
+@pytest.mark.parametrize("uid", ["22", "33", None], ids=["the_peer", "outsider", "anonymous"])
+def test_nobody_writes_another_users_typing_document(emulator: Emulator, uid: str | None) -> None:
+    assert emulator.write_fields("chats/c1/typing/11", uid, _typing()) == 403
+    assert emulator.write_fields("chats/c1/typing/11", "11", _typing()) == 200
+    assert emulator.write_fields("chats/c1/typing/11", uid, _typing()) == 403
+
+
+def test_a_typing_document_is_never_deleted_from_a_client(emulator: Emulator) -> None:
+    assert emulator.write_fields("chats/c1/typing/11", "11", _typing()) == 200
+    assert emulator.delete("chats/c1/typing/11", "11") == 403
+    assert emulator.delete("chats/c1/typing/11", "22") == 403
+
+
+def test_members_read_typing_documents_and_others_do_not(emulator: Emulator) -> None:
+    assert emulator.write_fields("chats/c1/typing/11", "11", _typing()) == 200
+    assert emulator.get("chats/c1/typing/11", "22") == 200
+    assert emulator.get("chats/c1/typing/11", "11") == 200
+    assert emulator.get("chats/c1/typing/11", "33") == 403
+    assert emulator.get("chats/c1/typing/11", None) == 403
+    assert emulator.get("chats/c1/typing/22", "11") == 404  # not typing yet: allowed, absent
+    assert emulator.get("chats/c1/typing/22", None) == 403

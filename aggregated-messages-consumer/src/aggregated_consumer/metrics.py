@@ -14,7 +14,9 @@ class ConsumerMetrics(StageMetrics):
         super().__post_init__()
         self._documents = 0
         self._messages = 0
-        self.bursts_in = self.counter("bursts_in_total", "Records read from the bursts topic.")
+        self.records_in = self.counter(
+            "records_in_total", "Records read from the grouped topic, by kind.", ["kind"]
+        )
         self.documents_written = self.counter(
             "documents_written_total", "Firestore documents written (one per burst)."
         )
@@ -30,6 +32,23 @@ class ConsumerMetrics(StageMetrics):
         )
         self.dead_letters = self.counter(
             "dead_letters_total", "Records sent to the dead-letter topic.", ["reason"]
+        )
+        self.firestore_writes = self.counter(
+            "firestore_writes_total",
+            "Firestore document writes, by the kind of record that caused them.",
+            ["kind"],
+        )
+        self.firestore_reads = self.counter(
+            "firestore_reads_total",
+            "Firestore document reads as billed (a query that matches nothing costs one), "
+            "by the kind of record that caused them.",
+            ["kind"],
+        )
+        self.changes = self.counter(
+            "changes_total",
+            "Edits and deletions by outcome: applied (a document changed), not_winning "
+            "(every copy already held a state that wins), unmatched (no document holds it).",
+            ["outcome"],
         )
 
     def record_written(self, documents: int, messages: int) -> None:

@@ -1,19 +1,23 @@
-"""Bursts from Kafka to Firestore: the batch is the unit of work.
+"""Records from Kafka to Firestore: the batch is the unit of work.
 
-Read a batch, write its bursts in one Firestore commit, and only then commit the Kafka offsets.
-A crash in between replays the batch, and the deterministic document ids turn the replay into
-overwrites of the same documents: at-least-once delivery, exactly one document per burst.
+Read a batch, write it to Firestore in partition order, and only then commit the Kafka
+offsets. Consecutive bursts and read marks go in one batched commit; an edit or a deletion is
+applied after the records read before it are written (so it finds the burst that holds its
+message), to every document holding the message, and only where its state wins. A crash
+before the offsets are committed replays the batch: deterministic document ids turn the bursts
+into overwrites of the same documents, and a replayed change applies again after them or, if
+nothing was overwritten, writes nothing. At-least-once delivery, exactly one document per burst.
 """
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 from google.api_core.exceptions import InvalidArgument
-from pydantic import ValidationError
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -22,11 +26,13 @@ from tenacity import (
 )
 
 from aggregated_consumer.metrics import ConsumerMetrics
-from aggregated_consumer.repository import AggregateRepository
+from aggregated_consumer.repository import AggregateRepository, DocumentCounts
 from aggregated_consumer.settings import ConsumerSettings
-from chat_events import Burst
+from chat_events import Burst, EventRejected, MessageChange, ReadMark, decode_grouped_record
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 
 def is_refusal(error: BaseException | None) -> bool:
@@ -38,8 +44,10 @@ def is_refusal(error: BaseException | None) -> bool:
 
 @dataclass(frozen=True)
 class _Parsed:
+    """A burst or a read mark: a document written whole, in a batch with its neighbours."""
+
     record: ConsumerRecord
-    burst: Burst
+    value: Burst | ReadMark
 
 
 @dataclass
@@ -55,24 +63,34 @@ class BurstWriter:
     """Set on SIGTERM/SIGINT: a write waiting out an outage gives up, uncommitted."""
 
     async def process(self, records: Sequence[ConsumerRecord]) -> None:
-        """Writes one batch of records, dead-letters what cannot be written, commits offsets."""
+        """Writes one batch of records in partition order, dead-letters what cannot be
+        written, then commits the offsets."""
         if not records:
             return
-        self.metrics.bursts_in.inc(len(records))
-        parsed: list[_Parsed] = []
+        pending: list[_Parsed] = []
         for record in records:
             try:
-                parsed.append(_Parsed(record, Burst.model_validate_json(record.value or b"")))
-            except ValidationError as error:
-                await self._dead_letter(record, "unparsable", str(error))
-        await self._write(parsed)
+                value = decode_grouped_record(record.value)
+            except EventRejected as rejected:
+                self.metrics.records_in.labels("rejected").inc()
+                await self._dead_letter(record, rejected.reason, str(rejected))
+                continue
+            self.metrics.records_in.labels(value.kind).inc()
+            if isinstance(value, MessageChange):
+                # The bursts read before a change may hold its message: they are written first.
+                await self._write(pending)
+                pending = []
+                await self._apply(record, value)
+            else:
+                pending.append(_Parsed(record, value))
+        await self._write(pending)
         await self._commit(records)
 
     async def _write(self, items: list[_Parsed]) -> None:
         if not items:
             return
         try:
-            await self._write_through_outages([i.burst for i in items])
+            await self._through_outages(lambda: self.repository.write([i.value for i in items]))
         except Exception as error:
             if not is_refusal(error):
                 raise  # shutting down during an outage: the batch is replayed after a restart
@@ -80,18 +98,36 @@ class BurstWriter:
                 await self._dead_letter(items[0].record, "firestore", repr(error))
                 return
             # One bad document fails its whole batch: write one by one to find the culprit.
-            log.warning("batch_write_failed_splitting", bursts=len(items), error=repr(error))
+            log.warning("batch_write_failed_splitting", records=len(items), error=repr(error))
             for item in items:
                 await self._write([item])
             return
         self.metrics.batch_commits.labels("committed").inc()
-        self.metrics.record_written(len(items), sum(i.burst.count for i in items))
-        self.metrics.observe_lag(m.time_iso for i in items for m in i.burst.list_of_messages)
-        log.debug("bursts_written", bursts=len(items))
+        bursts = [i.value for i in items if isinstance(i.value, Burst)]
+        for item in items:
+            self.metrics.firestore_writes.labels(item.value.kind).inc()
+        self.metrics.record_written(len(bursts), sum(b.count for b in bursts))
+        self.metrics.observe_lag(m.time_iso for b in bursts for m in b.list_of_messages)
+        log.debug("documents_written", documents=len(items))
 
-    async def _write_through_outages(self, bursts: list[Burst]) -> None:
-        """Retries a refused batch `max_attempts` times, and an unavailable Firestore for as
-        long as it takes (unready meanwhile): an outage must delay bursts, never dead-letter
+    async def _apply(self, record: ConsumerRecord, change: MessageChange) -> None:
+        """An edit or a deletion, applied to every document holding its message."""
+        try:
+            counts = await self._through_outages(lambda: self.repository.apply_change(change))
+        except Exception as error:
+            if not is_refusal(error):
+                raise
+            await self._dead_letter(record, "firestore", repr(error))
+            return
+        self.metrics.firestore_reads.labels(change.kind).inc(counts.read)
+        self.metrics.firestore_writes.labels(change.kind).inc(counts.written)
+        outcome = _change_outcome(counts)
+        self.metrics.changes.labels(outcome).inc()
+        log.debug("change_applied", kind=change.kind, outcome=outcome, documents=counts.written)
+
+    async def _through_outages(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Retries a refused write `max_attempts` times, and an unavailable Firestore for as
+        long as it takes (unready meanwhile): an outage must delay records, never dead-letter
         them. Only a shutdown ends the wait; the offsets stay uncommitted then."""
 
         def give_up(state: RetryCallState) -> bool:
@@ -105,10 +141,11 @@ class BurstWriter:
         )
         async for attempt in retrying:
             with attempt:
-                await self.repository.write(bursts)
+                result = await call()
         if self.firestore_failing:
-            log.info("firestore_writes_resumed", bursts=len(bursts))
+            log.info("firestore_writes_resumed")
         self.firestore_failing = False
+        return result
 
     async def check_firestore(self) -> None:
         """Readiness is false while Firestore does not answer; the writes retry on their own."""
@@ -178,3 +215,9 @@ class BurstWriter:
             # The partitions moved to another member during the write: it replays the batch,
             # which rewrites the same documents. Nothing is lost, nothing is doubled.
             log.warning("offset_commit_failed_after_rebalance", error=repr(error))
+
+
+def _change_outcome(counts: DocumentCounts) -> str:
+    if counts.written:
+        return "applied"
+    return "not_winning" if counts.matched else "unmatched"
