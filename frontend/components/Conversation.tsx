@@ -73,10 +73,12 @@ export default function Conversation({ api, me, chat, firebaseState, onMessages,
         <button type="button" className="back" onClick={onBack}>
           <span aria-hidden="true">←</span> Back to chats
         </button>
-        <h2>{other.username}</h2>
-        <p className="typing" data-testid="typing" role="status" aria-live="polite">
-          {typing.peerTyping ? `${other.username} is typing…` : ""}
-        </p>
+        <div className="conversation-title">
+          <h2>{other.username}</h2>
+          <p className="typing" data-testid="typing" role="status" aria-live="polite">
+            {typing.peerTyping ? "typing…" : ""}
+          </p>
+        </div>
       </header>
       {phase === "loading" ? <p className="muted center">Loading messages…</p> : null}
       {phase === "error" ? (

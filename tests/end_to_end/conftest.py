@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from devstack import stack as runner
@@ -28,13 +29,31 @@ from playwright.sync_api import Browser, sync_playwright
 
 
 @pytest.fixture
+def current_rules(stack: Endpoints, firestore_project: str) -> str:
+    """The test's Firestore project, under the repository's security rules as they are now.
+
+    The shared emulator read `firestore.rules` when it started; the browser tests must check
+    the rules of the source under test (who may read read marks, write typing documents)."""
+    rules = (REPO_ROOT / "firestore.rules").read_text()
+    response = httpx.put(
+        f"http://{stack.firestore_emulator_host}/emulator/v1/projects/{firestore_project}"
+        ":securityRules",
+        json={"rules": {"files": [{"name": "firestore.rules", "content": rules}]}},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return firestore_project
+
+
+@pytest.fixture
 def pipeline(
     stack: Endpoints,
     fresh_database_url: str,
     fresh_keyspace: str,
-    firestore_project: str,
+    current_rules: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Pipeline]:
+    firestore_project = current_rules
     bootstrap = stack.kafka_bootstrap_servers
     topics = {name: unique_name(name) for name in ("messages", "grouped", "dead_letters")}
     asyncio.run(create_topics(bootstrap, topics.values(), partitions=3))

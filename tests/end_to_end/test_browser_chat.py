@@ -298,11 +298,6 @@ def test_edits_deletions_seen_and_typing_reach_the_other_person_live(
     expect(link).to_have_attribute("target", "_blank")
     expect(link).to_have_attribute("rel", "noopener noreferrer")
 
-    # Bob had the chat open when it came: Alice sees "Seen" under it.
-    expect(alice.message(lunch).get_by_test_id("seen")).to_have_text(
-        "Seen", timeout=CHANGE_WITHIN_MS
-    )
-
     # Typing shows while Bob writes and clears when he sends.
     reply = "Sure! 好的 👍"
     bob.composer.fill(reply)
@@ -310,6 +305,11 @@ def test_edits_deletions_seen_and_typing_reach_the_other_person_live(
     bob.composer.press("Enter")
     expect(alice.typing).to_have_text("", timeout=LIVE_WITHIN_MS)
     expect(alice.message(reply)).to_be_visible(timeout=LIVE_WITHIN_MS)
+
+    # Bob had the chat open when it came: Alice sees "Seen" under it.
+    expect(alice.message(lunch).get_by_test_id("seen")).to_have_text(
+        "Seen", timeout=CHANGE_WITHIN_MS
+    )
 
     # An edit: Esc leaves the message alone, Enter saves; Bob sees it without a reload.
     slides = "I'll bring the slides"
