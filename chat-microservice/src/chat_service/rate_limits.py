@@ -7,8 +7,8 @@ process, for a single-process service.
 
 When Redis does not answer (down, or slower than `CHAT_RATE_LIMIT_TIMEOUT`), sends are
 counted in this process's memory until it answers again: a spammer is still limited, per
-process rather than overall, and chat keeps working. Redis holds counters only, so losing it
-never loses a message.
+process rather than overall, and chat keeps working. Redis holds counters (and pending read
+marks) only, so losing it never loses a message.
 
 The token bucket of the spec (rate r, burst b) is approximated by a moving window of b
 messages per b/r seconds: a full burst is allowed at once, and the sustained rate cannot

@@ -207,4 +207,5 @@ async def test_my_chats_show_their_latest_message_to_both_members(
     [theirs] = (await client.get("/v1/chat/", headers=peer.headers)).json()
     assert (mine["read_up_to"], mine["unread_count"]) == (sent[2]["time"], 0)
     assert (theirs["read_up_to"], theirs["unread_count"]) == (sent[1]["time"], 1)
-    assert not mine["unread_count_capped"] and not theirs["unread_count_capped"]
+    assert not mine["unread_count_capped"]
+    assert not theirs["unread_count_capped"]

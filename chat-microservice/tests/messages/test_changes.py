@@ -121,7 +121,8 @@ async def test_a_deletion_removes_the_legacy_preview_copy_of_the_body(
     sent = await _send(client, chat, alice, bob, "secret")
     for user in (alice, bob):  # as entries written before the list read the message's row
         cql.execute(
-            "UPDATE chats_by_user SET last_message_body = 'secret' WHERE user_id = %s AND chat_id = %s",
+            "UPDATE chats_by_user SET last_message_body = 'secret' "
+            "WHERE user_id = %s AND chat_id = %s",
             (user.id, uuid.UUID(chat["chat_id"])),
         )
     assert (await client.delete(_path(chat, sent), headers=alice.headers)).status_code == 200

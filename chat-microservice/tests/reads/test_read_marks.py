@@ -79,7 +79,7 @@ async def _until(condition: Callable[[], Awaitable[bool]], seconds: float = 10) 
 async def test_a_mark_is_stored_published_and_listed(
     client: httpx.AsyncClient, make_user: MakeUser, kafka_records: Records
 ) -> None:
-    async with _chat_with_messages(client, make_user, 2) as (alice, bob, chat, sent):
+    async with _chat_with_messages(client, make_user, 2) as (_alice, bob, chat, sent):
         assert (await _entry(client, bob))["unread_count"] == 2
         response = await _mark(client, chat, bob, sent[0]["time"])
         assert response.status_code == 200, response.text
