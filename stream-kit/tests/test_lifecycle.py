@@ -1,5 +1,6 @@
 """Run until a signal: the stage finishes its batch, everything closes, probes answer meanwhile."""
 
+import argparse
 import asyncio
 import os
 import signal
@@ -10,7 +11,14 @@ from prometheus_client import CollectorRegistry
 from pydantic_settings import SettingsConfigDict
 
 from devstack.testing import free_port
-from stream_kit import Port, StreamSettings, close_all, run_command, run_until_signal
+from stream_kit import (
+    Command,
+    Port,
+    StreamSettings,
+    close_all,
+    run_command,
+    run_until_signal,
+)
 from stream_kit.lifecycle import stop_on_signals
 
 
@@ -115,4 +123,34 @@ def test_run_command_without_the_run_subcommand_exits_with_usage() -> None:
         run_command(
             [], prog="stage", description=None, command_help="h", settings=StageSettings, run=run
         )
+    assert exited.value.code == 2
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_a_one_off_command_gets_the_settings_and_its_own_options(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LIFECYCLE_GROUP_ID", "from-env")
+    ran: list[tuple[str, int]] = []
+
+    async def run(settings: StageSettings) -> None:
+        raise AssertionError("the stage must not run")
+
+    async def tidy(settings: StageSettings, options: argparse.Namespace) -> None:
+        ran.append((settings.group_id, options.size))
+
+    def arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--size", type=int, default=1)
+
+    tidy_up = Command[StageSettings]("tidy up", tidy, arguments)
+    run_command(
+        ["tidy", "--size", "7"], prog="stage", description=None, command_help="h",
+        settings=StageSettings, run=run, more={"tidy": tidy_up},
+    )  # fmt: skip
+    assert ran == [("from-env", 7)]
+    with pytest.raises(SystemExit) as exited:
+        run_command(
+            ["tidy", "--size", "x"], prog="stage", description=None, command_help="h",
+            settings=StageSettings, run=run, more={"tidy": tidy_up},
+        )  # fmt: skip
     assert exited.value.code == 2

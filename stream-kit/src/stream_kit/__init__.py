@@ -1,6 +1,6 @@
 """What every stream stage shares: Kafka settings, run-until-signal, probes, metrics shape."""
 
-from stream_kit.cli import run_command
+from stream_kit.cli import Command, run_command
 from stream_kit.lifecycle import close_all, run_until_signal, stop_on_signals
 from stream_kit.metrics import LAG_BUCKETS, StageMetrics
 from stream_kit.probes import ProbeServer, Readiness, ReadinessCheck
@@ -8,6 +8,7 @@ from stream_kit.settings import Port, StreamSettings, milliseconds
 
 __all__ = [
     "LAG_BUCKETS",
+    "Command",
     "Port",
     "ProbeServer",
     "Readiness",
