@@ -1,6 +1,6 @@
 "use client";
 
-import { type KeyboardEvent, useState } from "react";
+import { type KeyboardEvent, useEffect, useRef, useState } from "react";
 import type { TimelineEntry } from "@/lib/timeline";
 import { formatFullTime } from "@/lib/time-format";
 import MessageEditor from "./MessageEditor";
@@ -27,12 +27,27 @@ export default function MessageBubble({ entry, mine, senderName, seen, onRetry, 
   const [error, setError] = useState<string | null>(null);
   const changeable = mine && entry.status === "sent" && !entry.deleted && entry.time !== null;
   const shownMode: Mode = changeable ? mode : "view";
+  // Back from the editor or the confirmation, the keyboard continues from "Edit message".
+  const editButton = useRef<HTMLButtonElement>(null);
+  const returnFocus = useRef(false);
+  useEffect(() => {
+    if (shownMode !== "view" || !returnFocus.current) return;
+    returnFocus.current = false;
+    editButton.current?.focus();
+  }, [shownMode]);
+
+  const close = () => {
+    returnFocus.current = true;
+    setMode("view");
+    setError(null);
+  };
 
   const run = async (change: () => Promise<void>) => {
     setBusy(true);
     setError(null);
     try {
       await change();
+      returnFocus.current = true;
       setMode("view");
     } catch (failure) {
       setError(failure instanceof Error ? failure.message : String(failure));
@@ -42,12 +57,12 @@ export default function MessageBubble({ entry, mine, senderName, seen, onRetry, 
   };
 
   const save = (body: string) => {
-    if (body === entry.body) setMode("view");
+    if (body === entry.body) close();
     else if (entry.time) void run(() => onEdit(entry.time as string, body));
   };
 
   const confirmKeyDown = (event: KeyboardEvent) => {
-    if (event.key === "Escape") setMode("view");
+    if (event.key === "Escape") close();
   };
 
   return (
@@ -70,10 +85,7 @@ export default function MessageBubble({ entry, mine, senderName, seen, onRetry, 
           initial={entry.body}
           saving={busy}
           onSave={save}
-          onCancel={() => {
-            setMode("view");
-            setError(null);
-          }}
+          onCancel={close}
         />
       ) : (
         <p className="message-body" data-testid="message-body">
@@ -102,7 +114,14 @@ export default function MessageBubble({ entry, mine, senderName, seen, onRetry, 
         ) : null}
         {changeable && shownMode === "view" ? (
           <span className="message-actions">
-            <button type="button" className="icon" aria-label="Edit message" title="Edit" onClick={() => setMode("editing")}>
+            <button
+              ref={editButton}
+              type="button"
+              className="icon"
+              aria-label="Edit message"
+              title="Edit"
+              onClick={() => setMode("editing")}
+            >
               <span aria-hidden="true">✎</span>
             </button>
             <button
@@ -128,7 +147,7 @@ export default function MessageBubble({ entry, mine, senderName, seen, onRetry, 
           >
             {busy ? "Deleting…" : "Delete"}
           </button>
-          <button type="button" className="small" autoFocus disabled={busy} onClick={() => setMode("view")}>
+          <button type="button" className="small" autoFocus disabled={busy} onClick={close}>
             Cancel
           </button>
         </div>
