@@ -61,7 +61,11 @@ export function useTyping({ chatId, myId, peerId, members, enabled }: Options) {
   const write = useCallback((until: number) => {
     const typingDoc = target.current;
     if (!typingDoc) return;
-    writeTyping(typingDoc, until).catch(() => undefined);
+    try {
+      writeTyping(typingDoc, until).catch(() => undefined);
+    } catch {
+      // Refused before it was sent (e.g. the client is shutting down): typing is a nicety.
+    }
   }, []);
 
   const noteTyping = useCallback(() => {
