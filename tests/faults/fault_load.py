@@ -1,5 +1,6 @@
 """A steady conversation load with the retrying client the API asks for, and the audit of
-what it left behind: every acknowledged message in history exactly once and in Firestore."""
+what it left behind: every acknowledged message in history exactly once and in Firestore, and,
+where the load also edits and deletes, every message in its last acknowledged state in both."""
 
 import asyncio
 import os
@@ -7,8 +8,9 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from end_to_end_support import (
@@ -31,6 +33,15 @@ REQUEST_TIMEOUT = 20.0
 still open after this long is a hang, and the load counts it as one."""
 
 
+@dataclass(frozen=True)
+class ExpectedState:
+    """A message's state after its last acknowledged change."""
+
+    chat_id: str
+    body: str
+    deleted: bool
+
+
 @dataclass
 class LoadRecord:
     """What the clients saw: acknowledged message ids and every answer that was not one."""
@@ -42,6 +53,10 @@ class LoadRecord:
     unexpected: list[str] = field(default_factory=list)
     """Answers a client must never get: 5xx other than 503, a 503 without Retry-After."""
     hangs: int = 0
+    final_states: dict[str, ExpectedState] = field(default_factory=dict)
+    """Per changed message, the state its last acknowledged edit or deletion left."""
+    changes: int = 0
+    """Acknowledged edits and deletions."""
     fault_after: int = 0
     enough_sent: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once `fault_after` messages are acknowledged: the moment to inject the fault."""
@@ -84,18 +99,46 @@ def open_conversations(pipeline: Pipeline, count: int) -> list[Conversation]:
 
 async def send_until_acknowledged(
     client: httpx.AsyncClient, url: str, sender: User, payload: dict[str, str], record: LoadRecord
-) -> None:
+) -> dict[str, str]:
     """Retries one message with the same client_message_id until it is acknowledged (201, or
-    200 for a repeat), as the API asks clients to."""
+    200 for a repeat), as the API asks clients to; returns the message."""
     body = {**payload, "client_message_id": uuid.uuid4().hex}
+    message = await until_acknowledged(
+        record, lambda: client.post(url, headers=sender.headers, json=body)
+    )
+    record.acknowledge(message["message_id"], message["retried"] == "yes")
+    return message
+
+
+async def change_until_acknowledged(
+    client: httpx.AsyncClient, url: str, author: User, edit: str | None, record: LoadRecord
+) -> dict[str, str]:
+    """Retries one edit (`edit` is the new body) or deletion (None) until it is acknowledged
+    (200); both are idempotent, so a retry of an edit that did land changes nothing."""
+    if edit is None:
+        message = await until_acknowledged(
+            record, lambda: client.delete(url, headers=author.headers)
+        )
+    else:
+        message = await until_acknowledged(
+            record, lambda: client.patch(url, headers=author.headers, json={"body": edit})
+        )
+    record.changes += 1
+    return message
+
+
+async def until_acknowledged(
+    record: LoadRecord, attempt: Callable[[], Awaitable[httpx.Response]]
+) -> dict[str, str]:
+    """Repeats `attempt` until it answers 200 or 201; the answer's JSON, with `retried` set to
+    "yes" when an attempt failed first."""
     failed, deadline = False, time.monotonic() + 180
     while True:
         try:
-            response = await client.post(url, headers=sender.headers, json=body)
+            response = await attempt()
             record.count(response)
             if response.status_code in (200, 201):
-                record.acknowledge(str(response.json()["message_id"]), failed)
-                return
+                return {**response.json(), "retried": "yes" if failed else "no"}
         except httpx.TimeoutException:
             record.hangs += 1
         except httpx.TransportError:
@@ -106,17 +149,19 @@ async def send_until_acknowledged(
 
 
 async def converse(
-    pipeline: Pipeline, conversation: Conversation, record: LoadRecord, pace: float, tail: int,
+    pipeline: Pipeline, conversation: Conversation, record: LoadRecord, shape: "LoadShape",
     seed: int,
 ) -> None:  # fmt: skip
-    """Sends one message every `pace` seconds (waiting for each acknowledgement) until `tail`
-    more were acknowledged after the fault was over."""
+    """Sends one message every `shape.pace` seconds (waiting for each acknowledgement) until
+    `shape.tail` more were acknowledged after the fault was over; after a share of the sends
+    (`shape.change_share`) the sender edits or deletes one of its earlier messages."""
     rng = random.Random(seed)
     sender, receiver = conversation.alice, conversation.bob
     url = f"{pipeline.chat_url}/v1/messaging/"
+    sent: dict[str, list[dict[str, str]]] = {sender.id: [], receiver.id: []}
     number, after_fault = 0, 0
     async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT) as client:
-        while after_fault < tail:
+        while after_fault < shape.tail:
             if rng.random() < 0.3:
                 sender, receiver = receiver, sender
             payload = {
@@ -124,10 +169,36 @@ async def converse(
                 "to_user": receiver.id,
                 "body": f"message {number} of {conversation.chat_id[:8]}",
             }
-            await send_until_acknowledged(client, url, sender, payload, record)
+            sent[sender.id].append(
+                await send_until_acknowledged(client, url, sender, payload, record)
+            )
+            if rng.random() < shape.change_share:
+                await change_one(pipeline, client, sender, sent[sender.id], record, rng, number)
             number += 1
             after_fault += record.fault_over.is_set()
-            await asyncio.sleep(pace)
+            await asyncio.sleep(shape.pace)
+
+
+async def change_one(
+    pipeline: Pipeline, client: httpx.AsyncClient, author: User, sent: list[dict[str, str]],
+    record: LoadRecord, rng: random.Random, number: int,
+) -> None:  # fmt: skip
+    """Edits (three times in four) or deletes one of the author's messages not yet deleted,
+    and notes the state its acknowledgement promises."""
+    living = [m for m in sent if not record.final_states.get(m["message_id"], _ALIVE).deleted]
+    if not living:
+        return
+    message = rng.choice(living)
+    url = f"{pipeline.chat_url}/v1/chat/{message['chat_id']}/messages/{message['time']}"
+    edit = f"edit {number} of {message['message_id'][:8]}" if rng.random() < 0.75 else None
+    changed = await change_until_acknowledged(client, url, author, edit, record)
+    assert (changed["body"], changed["deleted"]) == (edit or "", edit is None), changed
+    record.final_states[message["message_id"]] = ExpectedState(
+        message["chat_id"], edit or "", edit is None
+    )
+
+
+_ALIVE = ExpectedState("", "", False)
 
 
 @dataclass(frozen=True)
@@ -139,6 +210,8 @@ class LoadShape:
     """Seconds between two sends of one conversation."""
     tail: int
     """Messages each conversation sends once the fault is over."""
+    change_share: float = 0.0
+    """Share of sends after which the sender also edits or deletes an earlier message."""
 
 
 @dataclass(frozen=True)
@@ -158,7 +231,7 @@ async def run_under_load(
     conversations = await asyncio.to_thread(open_conversations, pipeline, shape.conversations)
     record = LoadRecord(fault_after=shape.fault_after)
     load = asyncio.gather(
-        *(converse(pipeline, conversation, record, shape.pace, shape.tail, seed)
+        *(converse(pipeline, conversation, record, shape, seed)
           for seed, conversation in enumerate(conversations))
     )  # fmt: skip
     await record.enough_sent.wait()
@@ -207,7 +280,12 @@ def every_service_ready(pipeline: Pipeline) -> bool:
 
 def history_ids(pipeline: Pipeline, conversation: Conversation) -> list[str]:
     """Every message id of the chat's history, newest first, one entry per row returned."""
-    ids: list[str] = []
+    return [message["message_id"] for message in history_messages(pipeline, conversation)]
+
+
+def history_messages(pipeline: Pipeline, conversation: Conversation) -> list[dict[str, Any]]:
+    """Every message of the chat's history, newest first, one entry per row returned."""
+    messages: list[dict[str, Any]] = []
     cursor: str | None = None
     with httpx.Client(timeout=REQUEST_TIMEOUT) as client:
         while True:
@@ -219,8 +297,8 @@ def history_ids(pipeline: Pipeline, conversation: Conversation) -> list[str]:
             assert response.status_code == 200, response.text
             page = response.json()
             if not page:
-                return ids
-            ids.extend(message["message_id"] for message in page)
+                return messages
+            messages.extend(page)
             cursor = page[-1]["time"]
 
 
@@ -266,4 +344,51 @@ def audit(pipeline: Pipeline, run: FaultRun, within: float = 90) -> Audit:
         missing_from_firestore=acknowledged - set(shown),
         duplicated={m for m, n in history.items() if n > 1} | (twice_shown - record.retried),
         republished=twice_shown & record.retried,
+    )
+
+
+@dataclass(frozen=True)
+class ChangeAudit:
+    """Where a changed message is not in the state its last acknowledged change promised."""
+
+    changed: int
+    wrong_in_history: set[str]
+    """An older body than the last acknowledged edit, or a deleted message with a body."""
+    wrong_in_firestore: set[str]
+    """The same, in any burst document holding the message."""
+
+    @property
+    def lost(self) -> set[str]:
+        return self.wrong_in_history | self.wrong_in_firestore
+
+
+def audit_changes(pipeline: Pipeline, run: FaultRun, within: float = 60) -> ChangeAudit:
+    expected = run.record.final_states
+
+    def wrong_in_firestore() -> set[str]:
+        wrong: set[str] = set()
+        for conversation in run.conversations:
+            for document in pipeline.aggregates(conversation.chat_id):
+                for message in document["list_of_messages"]:  # type: ignore[attr-defined]
+                    state = expected.get(message["message_id"])
+                    if state and (message["body"], message.get("deleted")) != (
+                        state.body, state.deleted,
+                    ):  # fmt: skip
+                        wrong.add(message["message_id"])
+        return wrong
+
+    # Changes reach Firestore a moment after their acknowledgement: wait, then judge.
+    wait_for(lambda: not wrong_in_firestore(), within)
+    in_history = {
+        m["message_id"]: m for c in run.conversations for m in history_messages(pipeline, c)
+    }
+    return ChangeAudit(
+        changed=len(expected),
+        wrong_in_history={
+            message_id
+            for message_id, state in expected.items()
+            if (in_history[message_id]["body"], in_history[message_id]["deleted"])
+            != (state.body, state.deleted)
+        },
+        wrong_in_firestore=wrong_in_firestore(),
     )

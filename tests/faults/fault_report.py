@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from end_to_end_support import Pipeline
-from fault_load import REQUEST_TIMEOUT, Audit, FaultRun, audit
+from fault_load import REQUEST_TIMEOUT, Audit, ChangeAudit, FaultRun, audit, audit_changes
 
 
 @dataclass(frozen=True)
@@ -20,13 +20,17 @@ class FaultRow:
     answered_503: int
     unexpected: int
     """5xx other than 503, 503 without Retry-After, requests that hung."""
+    changes: int
+    """Acknowledged edits and deletions (0 where the load sends only)."""
+    changes_lost: int
+    """Changed messages not in their last acknowledged state in history or in Firestore."""
     down_seconds: float
     """From the fault until the failed piece answered again."""
     ready_again_seconds: float
     """From the piece's return until every service reported ready."""
 
     @classmethod
-    def of(cls, fault: str, run: FaultRun, audit: Audit) -> "FaultRow":
+    def of(cls, fault: str, run: FaultRun, audit: Audit, changes: ChangeAudit | None) -> "FaultRow":
         record = run.record
         return cls(
             fault=fault,
@@ -36,6 +40,8 @@ class FaultRow:
             republished=len(audit.republished),
             answered_503=record.statuses[503],
             unexpected=len(record.unexpected) + record.hangs,
+            changes=record.changes,
+            changes_lost=len(changes.lost) if changes else 0,
             down_seconds=round(run.down_seconds, 1),
             ready_again_seconds=round(run.ready_again_seconds, 1),
         )
@@ -43,7 +49,7 @@ class FaultRow:
 
 HEADERS = (
     "fault", "acknowledged", "lost", "duplicated", "republished", "503s", "unexpected",
-    "down s", "ready again s",
+    "changes", "changes lost", "down s", "ready again s",
 )  # fmt: skip
 
 
@@ -72,10 +78,14 @@ def check_and_record(
 ) -> Audit:
     """The promise every fault keeps, with its row in the table."""
     found = audit(pipeline, run)
-    fault_table(FaultRow.of(fault, run, found))
+    changes = audit_changes(pipeline, run) if run.record.final_states else None
+    fault_table(FaultRow.of(fault, run, found, changes))
     assert found.missing_from_history == set(), f"{fault}: acknowledged, not in the history"
     assert found.missing_from_firestore == set(), f"{fault}: acknowledged, not in Firestore"
     assert found.duplicated == set(), f"{fault}: duplicated"
     assert run.record.unexpected == [], f"{fault}: answers a client must never get"
     assert run.record.hangs == 0, f"{fault}: requests hung past {REQUEST_TIMEOUT} s"
+    if changes is not None:
+        assert changes.wrong_in_history == set(), f"{fault}: a change lost in the history"
+        assert changes.wrong_in_firestore == set(), f"{fault}: a change lost in Firestore"
     return found
