@@ -8,15 +8,18 @@ the query on the chat's burst documents (`members array-contains me`, ordered by
 
 - writes: the consumer's Firestore writes by kind (`consumer_firestore_writes_total`), and the
   typing documents' writes seen by a listener of their own;
-- listener reads: every document a listener receives (added or modified), which is what
-  Firestore bills a listener for.
+- reads: every document a listener receives (added or modified), which is what Firestore
+  bills a listener for, plus the consumer's own reads (`consumer_firestore_reads_total`: an
+  edit's query for the documents that hold the message).
 
 Scenarios, one after the other:
 1. messages: `--chats` conversations at once, members taking turns, 1-4 messages a turn; every
    member marks the chat read whenever a message of the other one reaches its listener, as the
-   UI does while the conversation is open (that traffic is also scenario 3);
+   UI does while the conversation is open (mostly a no-op: a reply already moved the mark);
 2. edits: a third of the messages edited after their bursts were written;
-3. reading each other: the read marks of scenario 1, per hour of two members chatting;
+3. reading each other: for `--read-seconds`, in every chat one member sends a message a second
+   and the other marks the chat read up to each one as soon as it is acknowledged (the most a
+   reader can ask for), the roles swapped half-way; per hour of two members;
 4. typing (`--ui URL`, the UI of the running stack): one member types into the real UI in
    Chromium for `--typing-seconds`, a key every 150 ms; its typing document's writes are counted.
 
@@ -32,6 +35,7 @@ Needs the running stack (`make up`). Prints a table and writes bench/results/cha
 
 import argparse
 import asyncio
+import os
 import random
 import threading
 import time
@@ -164,6 +168,35 @@ async def converse(
     return sent, posted
 
 
+async def read_each_other(chat_url: str, pairs: list[dict[str, Any]], seconds: float) -> int:
+    """Per chat, a message a second from one member, each marked read by the other at once;
+    the roles swap half-way. Returns the read marks posted."""
+    posted = 0
+
+    async def chat(a: dict[str, Any], b: dict[str, Any]) -> None:
+        nonlocal posted
+        started = time.monotonic()
+        async with httpx.AsyncClient(base_url=chat_url, timeout=30) as client:
+            while (elapsed := time.monotonic() - started) < seconds:
+                sender, reader = (a, b) if elapsed < seconds / 2 else (b, a)
+                body = {"chat_id": sender["chat_id"], "to_user": sender["to"], "body": "read me"}
+                sent = await client.post(
+                    "/chat/api/v1/messaging/", json=body, headers=sender["headers"]
+                )
+                sent.raise_for_status()
+                read = await client.post(
+                    f"/chat/api/v1/chat/{reader['chat_id']}/read",
+                    json={"up_to": sent.json()["time"]},
+                    headers=reader["headers"],
+                )
+                read.raise_for_status()
+                posted += 1
+                await asyncio.sleep(1.0)
+
+    await asyncio.gather(*(chat(a, b) for a, b in zip(pairs[::2], pairs[1::2], strict=True)))
+    return posted
+
+
 async def edit_some(chat_url: str, sent: list[dict[str, Any]], share: float) -> int:
     """Edits `share` of the sent messages, each by its author; returns how many."""
     chosen = sent[:: round(1 / share)]
@@ -177,8 +210,16 @@ async def edit_some(chat_url: str, sent: list[dict[str, Any]], share: float) -> 
     return len(chosen)
 
 
-def writes(consumer_metrics: str, kind: str) -> float:
-    return metric_sum(consumer_metrics, "consumer_firestore_writes_total", kind=kind)
+def writes(consumer_metrics: str, *kinds: str) -> float:
+    return sum(
+        metric_sum(consumer_metrics, "consumer_firestore_writes_total", kind=kind) for kind in kinds
+    )
+
+
+def consumer_reads(consumer_metrics: str, *kinds: str) -> float:
+    return sum(
+        metric_sum(consumer_metrics, "consumer_firestore_reads_total", kind=kind) for kind in kinds
+    )
 
 
 def settle(condition: Any, within: float = 60) -> None:
@@ -218,10 +259,12 @@ def before_pipeline(env: dict[str, str], before_bin: Path) -> Iterator[str]:
 
 def measure_pipeline(args: argparse.Namespace) -> dict[str, Any]:
     stack = StackSettings().endpoints
+    # This process's own Firestore clients (the listeners) talk to the emulator too.
+    os.environ["FIRESTORE_EMULATOR_HOST"] = stack.firestore_emulator_host
     rng = random.Random(7)
     with ExitStack() as running:
         env = running.enter_context(scratch_environment(stack))
-        env["CHAT_CHANGE_RATE_PER_MINUTE"] = "100000"
+        env["CHAT_CHANGE_RATE_PER_MINUTE"] = "1000000"
         auth_url, chats = running.enter_context(
             auth_and_chats(env, {"current": str(BIN / "chat-service")})
         )
@@ -259,21 +302,28 @@ def measure_pipeline(args: argparse.Namespace) -> dict[str, Any]:
             "before_reads": then.received["bursts"] if then else None,
             "listeners": 2,
         }
+        del chatting_s, posted
+        marks_before = (writes(consumer, "read"), now.received["reads"])
+        started = time.monotonic()
+        posted = asyncio.run(read_each_other(chat_url, pairs, args.read_seconds))
+        reading_s = time.monotonic() - started
+        settle(lambda: _quiet(now, 6.0))
         marks = {
             "events": posted,
-            "writes": writes(consumer, "read"),
-            "reads": now.received["reads"],
+            "writes": writes(consumer, "read") - marks_before[0],
+            "reads": now.received["reads"] - marks_before[1],
             "listeners": 1,
-            "seconds": chatting_s,
+            "seconds": reading_s,
             "pairs": args.chats,
         }
         bursts_before = now.received["bursts"]
         edited = asyncio.run(edit_some(chat_url, sent, 1 / 3))
-        settle(lambda: writes(consumer, "change") >= edited and _quiet(now))
+        settle(lambda: writes(consumer, "edit") >= edited and _quiet(now))
         edits = {
             "events": edited,
-            "writes": writes(consumer, "change"),
-            "reads": now.received["bursts"] - bursts_before,
+            "writes": writes(consumer, "edit"),
+            "reads": now.received["bursts"] - bursts_before + consumer_reads(consumer, "edit"),
+            "consumer_reads": consumer_reads(consumer, "edit"),
             "listeners": 2,
         }
     return {"messages": messages, "read marks": marks, "edits": edits}
@@ -297,6 +347,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--chats", type=int, default=6)
     parser.add_argument("--turns", type=int, default=12)
+    parser.add_argument("--read-seconds", type=float, default=60)
     parser.add_argument("--before-bin", help="folder of the previous build's stage scripts")
     parser.add_argument("--ui", help="the running stack's UI, for the typing scenario")
     parser.add_argument("--typing-seconds", type=float, default=60)

@@ -3,6 +3,7 @@ into the composer of the running stack's UI, a key every 150 ms, while a listene
 counts the writes of its typing document (each one is also one read of the other member's
 listener). Used by change_costs.py (`--ui`)."""
 
+import os
 import secrets
 import shutil
 import threading
@@ -37,7 +38,9 @@ def _open_chat(page: Page, other: str) -> None:
 
 
 def measure_typing(ui: str, seconds: float) -> dict[str, Any]:
-    project = StackSettings().firebase_project
+    stack = StackSettings()
+    project = stack.firebase_project
+    os.environ["FIRESTORE_EMULATOR_HOST"] = stack.endpoints.firestore_emulator_host
     client = firestore.Client(project=project, credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
     writes: list[float] = []
     lock = threading.Lock()
