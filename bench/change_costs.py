@@ -353,6 +353,7 @@ def main() -> None:
     parser.add_argument("--typing-seconds", type=float, default=60)
     args = parser.parse_args()
     figures = measure_pipeline(args)
+    print_costs(figures)
     if args.ui:
         from typing_costs import measure_typing
 

@@ -27,14 +27,14 @@ def _sign_up(page: Page, ui: str, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill("typing-bench-password")
     page.get_by_role("button", name="Sign up").click()
-    page.get_by_text(f"Signed in as {username}").wait_for(timeout=30_000)
+    page.get_by_text(f"Signed in as {username}").wait_for(timeout=120_000)
 
 
 def _open_chat(page: Page, other: str) -> None:
     page.get_by_label("Search people").fill(other)
     results = page.get_by_role("list", name="Search results")
     results.get_by_role("button", name=other, exact=True).click()
-    page.get_by_role("region", name=f"Conversation with {other}").wait_for(timeout=30_000)
+    page.get_by_role("region", name=f"Conversation with {other}").wait_for(timeout=120_000)
 
 
 def measure_typing(ui: str, seconds: float) -> dict[str, Any]:
