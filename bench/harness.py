@@ -140,10 +140,12 @@ def scratch_environment(stack: Endpoints) -> Iterator[dict[str, str]]:
 def serving(
     script: Path, env: dict[str, str], prefix: str
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`script serve` on a spare port until the block ends; yields its base URL and process."""
+    """`script serve` on a spare port until the block ends; yields its base URL and process.
+    A `.py` script (the floor of `bench/floor/`) runs under this interpreter."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [str(script), "serve", "--port", str(port)]
+    launcher = [sys.executable] if script.suffix == ".py" else []
+    command = [*launcher, str(script), "serve", "--port", str(port)]
     with running(command, env, f"{url}{prefix}/health/") as process:
         yield url, process
 

@@ -13,7 +13,10 @@ After each round the benchmark waits until the consumer has written every accept
 (`drain s`: how far the pipeline fell behind) before it reads the CPU counters, so each
 process's CPU milliseconds per send include the work a send causes downstream. The same run
 measures wrk on GET health (the ceiling of the load generator and the HTTP layer) and sends
-over one connection (the cost of a lone request).
+over one connection (the cost of a lone request), and the same load against the floor
+(`bench/floor/floor_service.py`: the smallest honest implementation of the send's promise on
+the same stack; its docstring says what it keeps and what it leaves out), so the table shows
+the distance to what this stack can do, not only to the previous build (`--no-floor` skips it).
 
     uv run python bench/send_wrk.py [--variant before=../old/.venv/bin/chat-service] \\
         [--variant after=.venv/bin/chat-service] [--seconds 20] [--rounds 3]
@@ -43,6 +46,9 @@ from harness import (
 from load_generator import RESULT_LUA, measured, median_of, print_table, require_wrk, wrk
 
 from devstack.settings import StackSettings
+
+FLOOR = Path(__file__).parent / "floor" / "floor_service.py"
+"""The smallest honest implementation of the same promise, served beside every build."""
 
 _SEND_LUA = """
 local senders = {%(senders)s}
@@ -112,9 +118,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--users", type=int, default=400)
+    parser.add_argument(
+        "--no-floor", action="store_true", help="leave out the floor (bench/floor/) this time"
+    )
     args = parser.parse_args()
     require_wrk()
     variants = chat_variants(args.variant)
+    if not args.no_floor:
+        variants["floor"] = str(FLOOR)
     summary = run_all(variants, {name: stack_pid(name) for name in _INFRA}, args)
     print_table(summary, baseline=f"send x{args.connections}, {next(iter(variants))}")
     write_result(

@@ -1,0 +1,181 @@
+"""The floor of a send: the smallest honest implementation of the send's promise on the same
+stack, served beside the real chat service in every `send_wrk.py` run, so its table shows how
+far the service is from what this stack can do, not only from the previous build.
+
+What it keeps of the promise: the same JWT check, the sender must be a member of the chat and
+the recipient the other member (the chat read once, then cached), the message is stored in
+Cassandra (one prepared INSERT into `messages`, in its bucket, with the message's own time as
+write timestamp) and published to `chat_messages` as a `MessageEvent` by an idempotent producer
+with acks from all in-sync replicas, and only then answered 201. So an acknowledged message is
+durable, in history and reaches Firestore through the same aggregator and consumer.
+
+What it leaves out, and the service pays for: the idempotency claim of `client_message_id`
+(a repeat is a second message here), the rate and repeated-body limits (Redis), the chat list's
+latest message and read mark, the bucket index row, FastAPI's routing, validation, dependency
+injection and middlewares (request metrics, size caps), OpenAPI-shaped errors.
+
+    python bench/floor/floor_service.py serve --port 9200   (the chat service's environment)
+"""
+
+import argparse
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import uvicorn
+from aiokafka import AIOKafkaProducer
+
+from auth_validator import InvalidToken, JwtSettings, TokenVerifier
+from chat_events import ChatMessage, MessageEvent, new_timeuuid, timeuuid_datetime
+from chat_service.buckets import bucket_of_timeuuid
+from chat_service.database import Statements, connect, write_timestamp
+from chat_service.settings import ChatSettings
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+_SEND_PATH = "/chat/api/v1/messaging/"
+_HEALTH_PATH = "/chat/api/health/"
+
+
+class Floor:
+    """A bare ASGI app: the lifespan connects, each POST is one INSERT and one publish."""
+
+    def __init__(self) -> None:
+        self.settings = ChatSettings()
+        self.verifier = TokenVerifier(JwtSettings())
+        self.members: dict[uuid.UUID, list[str]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["path"] == _SEND_PATH and scope["method"] == "POST":
+            status, answer = await self._send_message(scope, await _body(receive))
+            await _answer(send, status, answer)
+        elif scope["path"] == _HEALTH_PATH:
+            await _answer(send, 200, {"status": "ok"})
+        else:
+            await _answer(send, 404, {"detail": "Not found.", "code": "not_found"})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        await receive()
+        self.cluster, session = connect(self.settings)
+        self.statements = Statements(session)
+        await self.statements.prepare(
+            {
+                "insert": (
+                    "INSERT INTO {ks}.messages (bucket, chat_id, time, message_id, from_user, "
+                    "to_user, body, client_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                    "USING TIMESTAMP ?",
+                    self.settings.write_consistency,
+                ),
+                "chat": (
+                    "SELECT users_id FROM {ks}.chats WHERE chat_id = ?",
+                    self.settings.read_consistency,
+                ),
+            },
+            self.settings.keyspace,
+        )
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=int(self.settings.kafka_linger.total_seconds() * 1000),
+        )
+        await self.producer.start()
+        await send({"type": "lifespan.startup.complete"})
+        await receive()
+        await self.producer.stop()
+        self.cluster.shutdown()
+        await send({"type": "lifespan.shutdown.complete"})
+
+    async def _send_message(self, scope: Scope, raw: bytes) -> tuple[int, dict[str, Any]]:
+        headers = dict(scope["headers"])
+        try:
+            caller = self.verifier.verify(
+                headers.get(b"authorization", b"").decode().removeprefix("Bearer ")
+            )
+            request = json.loads(raw)
+            chat_id = uuid.UUID(request["chat_id"])
+            body = str(request["body"]).strip()
+        except InvalidToken:
+            return 401, {"detail": "Invalid token.", "code": "invalid_token"}
+        except (ValueError, KeyError, TypeError):
+            return 422, {"detail": "Malformed message.", "code": "invalid_request"}
+        if not 0 < len(body) <= 4000:
+            return 422, {"detail": "body must be 1-4000 characters.", "code": "invalid_request"}
+        members = await self._members(chat_id)
+        if members is None or caller.user_id not in members:
+            return 403, {"detail": "Not a member.", "code": "not_a_member"}
+        to_user = members[1] if members[0] == caller.user_id else members[0]
+        if str(request.get("to_user")) != to_user:
+            return 422, {"detail": "to_user must be the other member.", "code": "invalid_request"}
+        message = _message(chat_id, caller.user_id, to_user, body, request.get("client_message_id"))
+        bucket = bucket_of_timeuuid(message.time, self.settings.bucket_days)
+        await self.statements.run(
+            "insert", bucket, chat_id, message.time, message.message_id, message.from_user,
+            message.to_user, message.body, message.client_message_id,
+            write_timestamp(message.time),
+        )  # fmt: skip
+        event = MessageEvent.of(message, members)
+        await self.producer.send_and_wait(
+            self.settings.messages_topic,
+            key=str(chat_id).encode(),
+            value=event.model_dump_json().encode(),
+        )
+        return 201, message.model_dump(mode="json")
+
+    async def _members(self, chat_id: uuid.UUID) -> list[str] | None:
+        if chat_id not in self.members:
+            rows = await self.statements.run("chat", chat_id)
+            if not rows:
+                return None
+            self.members[chat_id] = list(rows[0]["users_id"])
+        return self.members[chat_id]
+
+
+def _message(
+    chat_id: uuid.UUID, sender: str, to_user: str, body: str, client_message_id: object
+) -> ChatMessage:
+    time = new_timeuuid()
+    return ChatMessage(
+        message_id=uuid.uuid5(time, "message"),
+        chat_id=chat_id,
+        from_user=sender,
+        to_user=to_user,
+        body=body,
+        time=time,
+        time_iso=timeuuid_datetime(time),
+        client_message_id=None if client_message_id is None else str(client_message_id),
+    )
+
+
+async def _body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        event = await receive()
+        chunks.append(event.get("body", b""))
+        if not event.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _answer(send: Send, status: int, document: dict[str, Any]) -> None:
+    payload = json.dumps(document).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(payload))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve until SIGTERM")
+    serve.add_argument("--port", type=int, required=True)
+    options = parser.parse_args()
+    uvicorn.run(Floor(), host="127.0.0.1", port=options.port, log_level="warning", lifespan="on")
+
+
+if __name__ == "__main__":
+    main()
