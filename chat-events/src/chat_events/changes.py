@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chat_events.payloads import ChatMessage, IsoTime
-from chat_events.timeuuid import timeuuid_datetime
+from chat_events.timeuuid import timeuuid_datetime, timeuuid_sort_key
 from chat_events.versions import EVENT_VERSION
 
 
@@ -49,7 +49,8 @@ class MessageChange(BaseModel):
         )
 
     def change_order(self) -> tuple[bool, tuple[int, bytes]]:
-        return self.applied_to_stub().change_order()
+        """Where the state this change makes stands: `ChatMessage.change_order` of it."""
+        return (self.kind == "delete", timeuuid_sort_key(self.revision))
 
     def applied_to(self, message: ChatMessage) -> ChatMessage:
         """The message after this change, or the message itself if its state already wins."""
@@ -66,22 +67,6 @@ class MessageChange(BaseModel):
                 "revision": self.revision,
             }
         return message.model_copy(update=update)
-
-    def applied_to_stub(self) -> ChatMessage:
-        """The message's state as far as this change alone tells it."""
-        return ChatMessage.model_construct(
-            message_id=self.message_id,
-            chat_id=self.chat_id,
-            from_user=self.from_user,
-            to_user="",
-            body=self.body or "",
-            time=self.time,
-            time_iso=timeuuid_datetime(self.time),
-            client_message_id=None,
-            edited_at=None if self.kind == "delete" else timeuuid_datetime(self.revision),
-            deleted=self.kind == "delete",
-            revision=self.revision,
-        )
 
 
 class ReadMark(BaseModel):

@@ -7,7 +7,7 @@ or version this code does not know is rejected with a reason, for the dead-lette
 """
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
 
@@ -46,14 +46,12 @@ class EventRejected(ValueError):
 
 def decode_chat_event(raw: bytes | None) -> ChatEvent:
     """A record of `chat_messages`, or `EventRejected`."""
-    event: ChatEvent = _decode(raw, _EVENT_KINDS, legacy_kind="message")  # type: ignore[assignment]
-    return event
+    return cast(ChatEvent, _decode(raw, _EVENT_KINDS, legacy_kind="message"))
 
 
 def decode_grouped_record(raw: bytes | None) -> GroupedRecord:
     """A record of `chat_messages_grouped`, or `EventRejected`."""
-    record: GroupedRecord = _decode(raw, _GROUPED_KINDS, legacy_kind="burst")  # type: ignore[assignment]
-    return record
+    return cast(GroupedRecord, _decode(raw, _GROUPED_KINDS, legacy_kind="burst"))
 
 
 def _decode(raw: bytes | None, kinds: dict[str, type[BaseModel]], legacy_kind: str) -> BaseModel:
