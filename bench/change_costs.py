@@ -13,9 +13,7 @@ the query on the chat's burst documents (`members array-contains me`, ordered by
   edit's query for the documents that hold the message).
 
 Scenarios, one after the other:
-1. messages: `--chats` conversations at once, members taking turns, 1-4 messages a turn; every
-   member marks the chat read whenever a message of the other one reaches its listener, as the
-   UI does while the conversation is open (mostly a no-op: a reply already moved the mark);
+1. messages: `--chats` conversations at once, members taking turns, 1-4 messages a turn;
 2. edits: a third of the messages edited after their bursts were written;
 3. reading each other: for `--read-seconds`, in every chat one member sends a message a second
    and the other marks the chat read up to each one as soon as it is acknowledged (the most a
@@ -41,7 +39,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -74,8 +72,6 @@ class Listeners:
     client: Any
     query_field: str
     received: Counter[str] = field(default_factory=Counter)
-    newest_from: dict[tuple[str, str], str] = field(default_factory=dict)
-    """(chat, member) -> TimeUUID of the newest message of the *other* member received."""
     watches: list[Any] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -89,13 +85,7 @@ class Listeners:
 
         def on_bursts(_docs: Any, changes: Any, _at: Any) -> None:
             with self.lock:
-                for change in changes:
-                    if change.type.name == "REMOVED":
-                        continue
-                    self.received["bursts"] += 1
-                    for message in change.document.to_dict()["list_of_messages"]:
-                        if message["from_user"] != member:
-                            self.newest_from[(chat_id, member)] = message["time"]
+                self.received["bursts"] += sum(1 for c in changes if c.type.name != "REMOVED")
 
         self.watches.append(bursts.on_snapshot(on_bursts))
 
@@ -124,25 +114,11 @@ def listeners(project: str, query_field: str) -> Iterator[Listeners]:
 
 
 async def converse(
-    chat_url: str, pairs: list[dict[str, Any]], turns: int, seen: Listeners, rng: random.Random
-) -> tuple[list[dict[str, Any]], int]:
-    """Every chat at once: members take turns of 1-4 messages; between messages each member
-    marks the chat read up to the other's newest message its listener received. Returns the
-    messages sent and the number of read marks posted."""
+    chat_url: str, pairs: list[dict[str, Any]], turns: int, rng: random.Random
+) -> list[dict[str, Any]]:
+    """Every chat at once: members take turns of 1-4 messages, 0.3 s apart, 1-2 s between
+    turns. Returns the messages sent, each with its author's headers."""
     sent: list[dict[str, Any]] = []
-    marked: dict[tuple[str, str], str] = {}
-    posted = 0
-
-    async def mark_read(client: httpx.AsyncClient, user: dict[str, Any]) -> None:
-        key = (user["chat_id"], user["id"])
-        newest = seen.newest_from.get(key)
-        nonlocal posted
-        if newest and marked.get(key) != newest:
-            marked[key] = newest
-            posted += 1
-            url = f"/chat/api/v1/chat/{user['chat_id']}/read"
-            response = await client.post(url, json={"up_to": newest}, headers=user["headers"])
-            response.raise_for_status()
 
     async def chat(a: dict[str, Any], b: dict[str, Any]) -> None:
         async with httpx.AsyncClient(base_url=chat_url, timeout=30) as client:
@@ -160,12 +136,10 @@ async def converse(
                     response.raise_for_status()
                     sent.append({**response.json(), "headers": sender["headers"]})
                     await asyncio.sleep(0.3)
-                    await mark_read(client, a)
-                    await mark_read(client, b)
                 await asyncio.sleep(rng.uniform(1.0, 2.0))
 
     await asyncio.gather(*(chat(a, b) for a, b in zip(pairs[::2], pairs[1::2], strict=True)))
-    return sent, posted
+    return sent
 
 
 async def read_each_other(chat_url: str, pairs: list[dict[str, Any]], seconds: float) -> int:
@@ -222,7 +196,8 @@ def consumer_reads(consumer_metrics: str, *kinds: str) -> float:
     )
 
 
-def settle(condition: Any, within: float = 60) -> None:
+def settle(condition: Callable[[], bool], within: float = 60) -> None:
+    """Waits until `condition` holds, or `within` seconds."""
     deadline = time.monotonic() + within
     while not condition() and time.monotonic() < deadline:
         time.sleep(0.25)
@@ -290,9 +265,7 @@ def measure_pipeline(args: argparse.Namespace) -> dict[str, Any]:
             if then:
                 then.watch_chat(user["chat_id"], user["id"], since)
 
-        started = time.monotonic()
-        sent, posted = asyncio.run(converse(chat_url, pairs, args.turns, now, rng))
-        chatting_s = time.monotonic() - started
+        sent = asyncio.run(converse(chat_url, pairs, args.turns, rng))
         settle(lambda: writes(consumer, "burst") > 0 and _quiet(now))
         messages = {
             "events": len(sent),
@@ -302,7 +275,6 @@ def measure_pipeline(args: argparse.Namespace) -> dict[str, Any]:
             "before_reads": then.received["bursts"] if then else None,
             "listeners": 2,
         }
-        del chatting_s, posted
         marks_before = (writes(consumer, "read"), now.received["reads"])
         started = time.monotonic()
         posted = asyncio.run(read_each_other(chat_url, pairs, args.read_seconds))

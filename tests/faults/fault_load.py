@@ -103,10 +103,10 @@ async def send_until_acknowledged(
     """Retries one message with the same client_message_id until it is acknowledged (201, or
     200 for a repeat), as the API asks clients to; returns the message."""
     body = {**payload, "client_message_id": uuid.uuid4().hex}
-    message = await until_acknowledged(
+    message, retried = await until_acknowledged(
         record, lambda: client.post(url, headers=sender.headers, json=body)
     )
-    record.acknowledge(message["message_id"], message["retried"] == "yes")
+    record.acknowledge(message["message_id"], retried)
     return message
 
 
@@ -116,11 +116,11 @@ async def change_until_acknowledged(
     """Retries one edit (`edit` is the new body) or deletion (None) until it is acknowledged
     (200); both are idempotent, so a retry of an edit that did land changes nothing."""
     if edit is None:
-        message = await until_acknowledged(
+        message, _ = await until_acknowledged(
             record, lambda: client.delete(url, headers=author.headers)
         )
     else:
-        message = await until_acknowledged(
+        message, _ = await until_acknowledged(
             record, lambda: client.patch(url, headers=author.headers, json={"body": edit})
         )
     record.changes += 1
@@ -129,16 +129,16 @@ async def change_until_acknowledged(
 
 async def until_acknowledged(
     record: LoadRecord, attempt: Callable[[], Awaitable[httpx.Response]]
-) -> dict[str, str]:
-    """Repeats `attempt` until it answers 200 or 201; the answer's JSON, with `retried` set to
-    "yes" when an attempt failed first."""
+) -> tuple[dict[str, str], bool]:
+    """Repeats `attempt` until it answers 200 or 201; the answer's JSON, and whether an attempt
+    failed first."""
     failed, deadline = False, time.monotonic() + 180
     while True:
         try:
             response = await attempt()
             record.count(response)
             if response.status_code in (200, 201):
-                return {**response.json(), "retried": "yes" if failed else "no"}
+                return response.json(), failed
         except httpx.TimeoutException:
             record.hangs += 1
         except httpx.TransportError:
