@@ -7,6 +7,7 @@ The emulator evaluates unsigned Firebase ID tokens (`alg: none`) as real sign-in
 import base64
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -192,26 +193,31 @@ def test_a_member_creates_and_updates_their_own_typing_document(emulator: Emulat
     assert emulator.write_fields("chats/c1/typing/11", "11", _typing(ahead=9)) == 200
 
 
+# Built when each test runs, not when the module is collected: a suite can reach this file
+# minutes after collection, and an `until` made then would no longer be ahead.
 @pytest.mark.parametrize(
-    "fields",
+    "make_fields",
     [
-        pytest.param({**_typing(), "body": {"stringValue": "x"}}, id="an_extra_field"),
-        pytest.param({"members": _members("11", "22")}, id="no_until"),
-        pytest.param({"until": _in(5)}, id="no_members"),
-        pytest.param(_typing(("11", "22", "33")), id="three_members"),
-        pytest.param(_typing(("11",)), id="one_member"),
-        pytest.param(_typing(("22", "33")), id="members_without_the_writer"),
-        pytest.param({"members": {"stringValue": "11"}, "until": _in(5)}, id="members_not_a_list"),
+        pytest.param(lambda: {**_typing(), "body": {"stringValue": "x"}}, id="an_extra_field"),
+        pytest.param(lambda: {"members": _members("11", "22")}, id="no_until"),
+        pytest.param(lambda: {"until": _in(5)}, id="no_members"),
+        pytest.param(lambda: _typing(("11", "22", "33")), id="three_members"),
+        pytest.param(lambda: _typing(("11",)), id="one_member"),
+        pytest.param(lambda: _typing(("22", "33")), id="members_without_the_writer"),
         pytest.param(
-            {"members": _members("11", "22"), "until": {"stringValue": "soon"}},
+            lambda: {"members": {"stringValue": "11"}, "until": _in(5)}, id="members_not_a_list"
+        ),
+        pytest.param(
+            lambda: {"members": _members("11", "22"), "until": {"stringValue": "soon"}},
             id="until_not_a_timestamp",
         ),
-        pytest.param(_typing(ahead=60), id="until_more_than_10_s_ahead"),
+        pytest.param(lambda: _typing(ahead=60), id="until_more_than_10_s_ahead"),
     ],
 )
 def test_a_typing_document_must_have_exactly_its_two_fields_in_shape(
-    emulator: Emulator, fields: dict[str, Any]
+    emulator: Emulator, make_fields: Callable[[], dict[str, Any]]
 ) -> None:
+    fields = make_fields()
     assert emulator.write_fields("chats/c1/typing/11", "11", fields) == 403
     assert emulator.write_fields("chats/c1/typing/11", "11", _typing()) == 200
     assert emulator.write_fields("chats/c1/typing/11", "11", fields) == 403  # nor an update
