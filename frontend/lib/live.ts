@@ -76,8 +76,14 @@ export function messagesOfBurst(data: DocumentData): Message[] {
   return messages;
 }
 
-/** Listens until the returned function is called; re-subscribes by itself after an error. */
-export function watchBursts(watch: BurstWatch): () => void {
+/** Subscribes with the callbacks it is given and returns its unsubscribe (an `onSnapshot` call). */
+type Listen = (received: (fromCache: boolean) => void, failed: () => void) => () => void;
+
+/**
+ * Keeps a listener until the returned function is called: after an error it subscribes again
+ * with back-off (`onError` first), the back-off starting over once a snapshot came from the server.
+ */
+function keepListening(listen: Listen, onError: () => void = () => undefined): () => void {
   let stopped = false;
   let unsubscribe: (() => void) | null = null;
   let retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -85,31 +91,14 @@ export function watchBursts(watch: BurstWatch): () => void {
 
   const subscribe = () => {
     if (stopped) return;
-    watch.onState("connecting");
-    const since = watch.since();
-    const constraints: QueryConstraint[] = [where("members", "array-contains", watch.uid)];
-    // changed_iso moves forward with every edit or deletion, so a changed burst comes again.
-    if (since) constraints.push(where("changed_iso", ">=", since));
-    constraints.push(orderBy("changed_iso"));
-    const bursts = query(collection(watch.db, "chats", watch.chatId, "aggregates"), ...constraints);
-    unsubscribe = onSnapshot(
-      bursts,
-      { includeMetadataChanges: true },
-      (snapshot) => {
-        const messages: Message[] = [];
-        // "added" and "modified" alike: a modified burst carries edited or deleted states.
-        for (const change of snapshot.docChanges()) {
-          if (change.type === "removed") continue; // expired bursts: their messages stay shown
-          messages.push(...messagesOfBurst(change.doc.data()));
-        }
-        if (messages.length > 0) watch.onMessages(messages);
-        if (!snapshot.metadata.fromCache) failures = 0;
-        watch.onState(snapshot.metadata.fromCache ? "connecting" : "live");
+    unsubscribe = listen(
+      (fromCache) => {
+        if (!fromCache) failures = 0;
       },
       () => {
         unsubscribe = null;
         if (stopped) return;
-        watch.onState("error");
+        onError();
         retryTimer = setTimeout(subscribe, retryDelay(failures));
         failures += 1;
       },
@@ -124,39 +113,53 @@ export function watchBursts(watch: BurstWatch): () => void {
   };
 }
 
+/** Listens until the returned function is called; re-subscribes by itself after an error. */
+export function watchBursts(watch: BurstWatch): () => void {
+  return keepListening(
+    (received, failed) => {
+      watch.onState("connecting");
+      const since = watch.since();
+      const constraints: QueryConstraint[] = [where("members", "array-contains", watch.uid)];
+      // changed_iso moves forward with every edit or deletion, so a changed burst comes again.
+      if (since) constraints.push(where("changed_iso", ">=", since));
+      constraints.push(orderBy("changed_iso"));
+      const bursts = query(collection(watch.db, "chats", watch.chatId, "aggregates"), ...constraints);
+      return onSnapshot(
+        bursts,
+        { includeMetadataChanges: true },
+        (snapshot) => {
+          const messages: Message[] = [];
+          // "added" and "modified" alike: a modified burst carries edited or deleted states.
+          for (const change of snapshot.docChanges()) {
+            if (change.type === "removed") continue; // expired bursts: their messages stay shown
+            messages.push(...messagesOfBurst(change.doc.data()));
+          }
+          if (messages.length > 0) watch.onMessages(messages);
+          received(snapshot.metadata.fromCache);
+          watch.onState(snapshot.metadata.fromCache ? "connecting" : "live");
+        },
+        failed,
+      );
+    },
+    () => watch.onState("error"),
+  );
+}
+
 /**
  * Listens to one document until the returned function is called, re-subscribing after an
  * error with the same back-off; `onData` gets null while the document does not exist.
  */
 export function watchDocument(ref: DocumentReference, onData: (data: DocumentData | null) => void): () => void {
-  let stopped = false;
-  let unsubscribe: (() => void) | null = null;
-  let retryTimer: ReturnType<typeof setTimeout> | null = null;
-  let failures = 0;
-
-  const subscribe = () => {
-    if (stopped) return;
-    unsubscribe = onSnapshot(
+  return keepListening((received, failed) =>
+    onSnapshot(
       ref,
       (snapshot) => {
-        if (!snapshot.metadata.fromCache) failures = 0;
+        received(snapshot.metadata.fromCache);
         onData(snapshot.exists() ? snapshot.data() : null);
       },
-      () => {
-        unsubscribe = null;
-        if (stopped) return;
-        retryTimer = setTimeout(subscribe, retryDelay(failures));
-        failures += 1;
-      },
-    );
-  };
-
-  subscribe();
-  return () => {
-    stopped = true;
-    if (retryTimer) clearTimeout(retryTimer);
-    unsubscribe?.();
-  };
+      failed,
+    ),
+  );
 }
 
 /** The TimeUUID up to which `reader` has read the chat, from their read-mark document. */
