@@ -29,6 +29,7 @@ from aggregated_consumer.metrics import ConsumerMetrics
 from aggregated_consumer.repository import AggregateRepository, DocumentCounts
 from aggregated_consumer.settings import ConsumerSettings
 from chat_events import Burst, EventRejected, MessageChange, ReadMark, decode_grouped_record
+from stream_kit import dead_letter_headers, log_dead_letter
 
 log = structlog.get_logger(__name__)
 
@@ -182,26 +183,14 @@ class BurstWriter:
     async def _dead_letter(self, record: ConsumerRecord, reason: str, error: str) -> None:
         """The original bytes, with where they came from and why they failed, so they can be
         inspected and replayed; the partition then moves on."""
-        headers = [
-            ("error", error[:2000].encode()),
-            ("error_reason", reason.encode()),
-            ("source_topic", record.topic.encode()),
-            ("source_partition", str(record.partition).encode()),
-            ("source_offset", str(record.offset).encode()),
-        ]
+        headers = dead_letter_headers(record, reason, error)
         await self._with_retries(
             lambda: self.dead_letters.send_and_wait(
                 self.settings.dead_letter_topic, value=record.value, key=record.key, headers=headers
             )
         )
         self.metrics.dead_letters.labels(reason).inc()
-        log.error(
-            "record_dead_lettered",
-            reason=reason,
-            partition=record.partition,
-            offset=record.offset,
-            error=error.splitlines()[0][:300] if error else "",
-        )
+        log_dead_letter(record, reason, error)
 
     async def _commit(self, records: Sequence[ConsumerRecord]) -> None:
         offsets: dict[TopicPartition, int] = {}

@@ -32,6 +32,7 @@ from aggregator.metrics import AggregatorMetrics
 from aggregator.settings import AggregatorSettings
 from aggregator.window import BufferKey, BurstWindow, ClosedBurst
 from chat_events import ChatEvent, EventRejected, MessageChange, ReadMark, decode_chat_event
+from stream_kit import dead_letter_headers, log_dead_letter
 
 log = structlog.get_logger(__name__)
 
@@ -158,7 +159,7 @@ class Aggregator:
             if replay is not None and record.offset < replay.read_up_to:
                 self.metrics.replay_skipped.inc()
                 return []  # dead-lettered before the checkpoint was written
-            _log_rejected(record, rejected)
+            log_dead_letter(record, rejected.reason, rejected.detail)
             return [DeadLetter(record, rejected)]
         verdict = Replay.NEW if replay is None else replay.verdict(_key(event), record.offset)
         if verdict is Replay.LEFT:
@@ -227,7 +228,7 @@ class Aggregator:
                 self.settings.dead_letter_topic,
                 key=record.key,
                 value=record.value,
-                headers=_dead_letter_headers(record, item.rejected),
+                headers=dead_letter_headers(record, item.rejected.reason, str(item.rejected)),
             )
             return
         event = item.burst if isinstance(item, ClosedBurst) else item.event
@@ -362,26 +363,3 @@ def _key(event: ChatEvent) -> BufferKey:
     if isinstance(event, ReadMark):
         return (event.chat_id, event.reader)
     return (event.chat_id, event.from_user)
-
-
-def _dead_letter_headers(
-    record: ConsumerRecord, rejected: EventRejected
-) -> list[tuple[str, bytes]]:
-    """The consumer's dead-letter headers: why, and where the original bytes came from."""
-    return [
-        ("error", str(rejected)[:2000].encode()),
-        ("error_reason", rejected.reason.encode()),
-        ("source_topic", record.topic.encode()),
-        ("source_partition", str(record.partition).encode()),
-        ("source_offset", str(record.offset).encode()),
-    ]
-
-
-def _log_rejected(record: ConsumerRecord, rejected: EventRejected) -> None:
-    log.error(
-        "record_dead_lettered",
-        reason=rejected.reason,
-        partition=record.partition,
-        offset=record.offset,
-        error=rejected.detail.splitlines()[0][:300] if rejected.detail else "",
-    )

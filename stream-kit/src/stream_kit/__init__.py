@@ -1,6 +1,7 @@
 """What every stream stage shares: Kafka settings, run-until-signal, probes, metrics shape."""
 
 from stream_kit.cli import Command, run_command
+from stream_kit.dead_letters import dead_letter_headers, log_dead_letter
 from stream_kit.lifecycle import close_all, run_until_signal, stop_on_signals
 from stream_kit.metrics import LAG_BUCKETS, StageMetrics
 from stream_kit.probes import ProbeServer, Readiness, ReadinessCheck
@@ -16,6 +17,8 @@ __all__ = [
     "StageMetrics",
     "StreamSettings",
     "close_all",
+    "dead_letter_headers",
+    "log_dead_letter",
     "milliseconds",
     "run_command",
     "run_until_signal",
