@@ -13,6 +13,8 @@ from chat_events import Burst, ChatMessage, MessageChange, MessageEvent
 KEY_A = (uuid.UUID(int=1), "1")
 KEY_B = (uuid.UUID(int=2), "1")
 
+Record = MessageEvent | MessageChange
+
 
 def test_checkpoint_round_trips_through_text() -> None:
     checkpoint = Checkpoint(
@@ -41,12 +43,12 @@ def test_the_largest_allowed_checkpoint_fits_in_the_brokers_metadata_limit() -> 
     assert len(checkpoint.encode().encode()) < 4096
 
 
-def test_already_emitted_skips_closed_keys_and_earlier_bursts_of_open_keys() -> None:
+def test_a_replayed_message_left_if_its_key_was_closed_or_it_was_an_earlier_burst() -> None:
     checkpoint = Checkpoint(read_up_to=20, open_from={key_digest(KEY_A): 15})
-    assert checkpoint.already_emitted(KEY_B, 12)  # closed key below the mark
-    assert checkpoint.already_emitted(KEY_A, 14)  # an earlier burst of an open key
-    assert not checkpoint.already_emitted(KEY_A, 15)  # still held when committed
-    assert not checkpoint.already_emitted(KEY_B, 20)  # never read before
+    assert checkpoint.verdict(KEY_B, 12) is Replay.LEFT  # closed key below the mark
+    assert checkpoint.verdict(KEY_A, 14) is Replay.LEFT  # an earlier burst of an open key
+    assert checkpoint.verdict(KEY_A, 15) is not Replay.LEFT  # still held when committed
+    assert checkpoint.verdict(KEY_B, 20) is not Replay.LEFT  # never read before
 
 
 def test_verdict_tells_new_rebuilt_and_left_records_apart() -> None:
@@ -55,6 +57,9 @@ def test_verdict_tells_new_rebuilt_and_left_records_apart() -> None:
     assert checkpoint.verdict(KEY_A, 15) is Replay.REBUILT  # its buffer is being rebuilt
     assert checkpoint.verdict(KEY_A, 14) is Replay.LEFT
     assert checkpoint.verdict(KEY_B, 19) is Replay.LEFT
+    # A read mark or a rejected record belongs to no buffer: below the mark it has left.
+    assert checkpoint.verdict(None, 15) is Replay.LEFT
+    assert checkpoint.verdict(None, 20) is Replay.NEW
 
 
 def test_commit_during_replay_keeps_the_verdict_on_unread_messages() -> None:
@@ -62,56 +67,23 @@ def test_commit_during_replay_keeps_the_verdict_on_unread_messages() -> None:
     # Re-read up to 40; A's replayed buffer closed, nothing open now.
     merged = next_checkpoint(40, {}, previous)
     assert merged.read_up_to == 50
-    assert merged.already_emitted(KEY_A, 35)  # left in the burst just committed
-    assert not merged.already_emitted(KEY_A, 42)  # still unread, was held
-    assert not merged.already_emitted(KEY_B, 46)
-    assert merged.already_emitted((uuid.UUID(int=3), "1"), 44)
-
-
-def _run_with_crashes(seed: int) -> list[list[int]]:
-    """A partition read by a process that crashes at random moments, each time resuming from
-    the last commit exactly as the pipeline does. Returns the offsets of every emitted burst."""
-    rng = random.Random(seed)
-    chats = [uuid.uuid4() for _ in range(5)]
-    log = [message(rng.choice(chats), rng.choice("12"), body=str(i)) for i in range(300)]
-    committed_offset, committed_meta = 0, ""
-    emitted: list[list[int]] = []
-    while True:
-        clock = FakeClock()
-        window = BurstWindow(WindowPolicy(max_messages=4, idle_timeout=3, max_latency=5), clock)
-        replay = Checkpoint.decode(committed_meta)
-        position, pending = committed_offset, []
-        crash_at = rng.randint(position, len(log) + 20)
-        while position < len(log) and position < crash_at:
-            clock.advance(rng.choice([0.1, 0.5, 2.0, 4.0]))
-            msg = log[position]
-            key = (msg.chat_id, msg.from_user)
-            if replay is None or not replay.already_emitted(key, position):
-                pending += window.add(msg, position, 0)
-            if replay is not None and position + 1 >= replay.read_up_to:
-                replay = None
-            position += 1
-            pending += window.close_due()
-            if pending and rng.random() < 0.5:  # a transaction commits
-                emitted += [[int(m.body) for m in c.burst.list_of_messages] for c in pending]
-                pending = []
-                committed_offset = min(window.earliest_offsets().get(0, position), position)
-                open_keys = window.open_keys().get(0, {})
-                committed_meta = next_checkpoint(position, open_keys, replay).encode()
-        if position >= len(log) and position < crash_at:
-            emitted += [[int(m.body) for m in c.burst.list_of_messages] for c in pending]
-            emitted += [[int(m.body) for m in c.burst.list_of_messages] for c in window.flush_all()]
-            return emitted
+    assert merged.verdict(KEY_A, 35) is Replay.LEFT  # left in the burst just committed
+    assert merged.verdict(KEY_A, 42) is not Replay.LEFT  # still unread, was held
+    assert merged.verdict(KEY_B, 46) is not Replay.LEFT
+    assert merged.verdict((uuid.UUID(int=3), "1"), 44) is Replay.LEFT
 
 
 def test_crashes_at_random_moments_emit_every_message_exactly_once() -> None:
     for seed in range(30):
-        emitted = _run_with_crashes(seed)
-        offsets = sorted(o for burst in emitted for o in burst)
+        rng = random.Random(seed)
+        chats = [uuid.uuid4() for _ in range(5)]
+        log: list[Record] = [
+            message(rng.choice(chats), rng.choice("12"), body=str(i)) for i in range(300)
+        ]
+        emitted = _run_with_crashes(seed, log)
+        bursts = [item for item in emitted if isinstance(item, Burst)]
+        offsets = sorted(int(m.body) for burst in bursts for m in burst.list_of_messages)
         assert offsets == list(range(300)), f"seed {seed}"
-
-
-Record = MessageEvent | MessageChange
 
 
 def _log_with_changes(rng: random.Random, size: int) -> list[Record]:
@@ -130,9 +102,11 @@ def _log_with_changes(rng: random.Random, size: int) -> list[Record]:
     return log
 
 
-def _run_with_crashes_and_changes(seed: int, log: list[Record]) -> list[Burst | MessageChange]:
-    """As `_run_with_crashes`, with the pipeline's rules for changes: a change is applied to a
-    buffer holding its message, and passed on unless a rebuilt buffer holds it on a replay."""
+def _run_with_crashes(seed: int, log: list[Record]) -> list[Burst | MessageChange]:
+    """A partition read by a process that crashes at random moments, each time resuming from
+    the last commit with the pipeline's rules: a message below the mark is taken again only if
+    its buffer was open; a change is applied to a buffer holding its message, and passed on
+    unless a rebuilt buffer holds it. Returns every burst and change emitted, in order."""
     rng = random.Random(seed)
     committed_offset, committed_meta = 0, ""
     emitted: list[Burst | MessageChange] = []
@@ -194,7 +168,7 @@ def test_crashes_between_messages_and_their_changes_leave_every_message_in_its_f
                 final[record.message_id] = record.message()
             else:
                 final[record.message_id] = record.applied_to(final[record.message_id])
-        documents = _documents_after(_run_with_crashes_and_changes(seed, log))
+        documents = _documents_after(_run_with_crashes(seed, log))
         held = [m for document in documents.values() for m in document.values()]
         assert sorted(str(m.message_id) for m in held) == sorted(str(m) for m in final)
         wrong = [m.body for m in held if m.change_order() != final[m.message_id].change_order()]

@@ -7,10 +7,11 @@ sender). Re-reading them would put them in a second burst. The checkpoint record
 offset, how far the partition had been read and where each still-open buffer started: on the
 replay a message below that mark is taken again only if its buffer was still open.
 
-The other records below the mark (edits, deletions, read marks, rejected records) left in the
-transaction of the commit that wrote the mark, or an earlier one: they are not passed on again.
-An edit or a deletion is keyed like the messages of its author, (chat, author): if that key's
-buffer was open at it, the buffer is being rebuilt and the change is applied to it again.
+The other records below the mark left in the transaction of the commit that wrote the mark, or
+an earlier one. An edit or a deletion is keyed like the messages of its author, (chat, author):
+if that key's buffer was open at it, the buffer is being rebuilt and the change is applied to
+it again. A read mark or a rejected record belongs to no buffer (key None): below the mark it
+has always left.
 """
 
 import hashlib
@@ -73,15 +74,11 @@ class Checkpoint:
         except ValueError:
             return None
 
-    def already_emitted(self, key: BufferKey, offset: int) -> bool:
-        """True for a replayed message that already left in a committed burst."""
-        return self.verdict(key, offset) is Replay.LEFT
-
-    def verdict(self, key: BufferKey, offset: int) -> Replay:
-        """Where a record of `key` read again at `offset` stands (see `Replay`)."""
+    def verdict(self, key: BufferKey | None, offset: int) -> Replay:
+        """Where a record of `key` (None: of no buffer) read again at `offset` stands."""
         if offset >= self.read_up_to:
             return Replay.NEW
-        first = self.open_from.get(key_digest(key))
+        first = None if key is None else self.open_from.get(key_digest(key))
         return Replay.LEFT if first is None or offset < first else Replay.REBUILT
 
 

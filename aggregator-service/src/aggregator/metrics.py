@@ -15,7 +15,7 @@ class AggregatorMetrics(StageMetrics):
         self.messages_in = self.counter("messages_in_total", "Messages read from the input topic.")
         self.replay_skipped = self.counter(
             "replay_skipped_total",
-            "Re-read messages skipped because a committed burst already holds them.",
+            "Re-read records skipped because they left in a committed transaction already.",
         )
         self.changes_applied = self.counter(
             "changes_applied_total",

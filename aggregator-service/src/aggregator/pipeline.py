@@ -154,25 +154,23 @@ class Aggregator:
         if replay is not None and record.offset + 1 >= replay.read_up_to:
             progress.replay = None
         try:
-            event = decode_chat_event(record.value)
+            event: ChatEvent | EventRejected = decode_chat_event(record.value)
         except EventRejected as rejected:
-            if replay is not None and record.offset < replay.read_up_to:
-                self.metrics.replay_skipped.inc()
-                return []  # dead-lettered before the checkpoint was written
-            log_dead_letter(record, rejected.reason, rejected.detail)
-            return [DeadLetter(record, rejected)]
+            event = rejected
         verdict = Replay.NEW if replay is None else replay.verdict(_key(event), record.offset)
         if verdict is Replay.LEFT:
             self.metrics.replay_skipped.inc()
             return []
+        if isinstance(event, EventRejected):
+            log_dead_letter(record, event.reason, event.detail)
+            return [DeadLetter(record, event)]
         return self._take_event(event, verdict, record.offset, partition)
 
     def _take_event(
         self, event: ChatEvent, verdict: Replay, offset: int, partition: int
     ) -> Sequence[Outgoing]:
         if isinstance(event, ReadMark):
-            # Below the mark a read mark has left already, whatever its key's buffer did.
-            return [PassedOn(event)] if verdict is Replay.NEW else []
+            return [PassedOn(event)]  # never rebuilt: it belongs to no buffer
         if isinstance(event, MessageChange):
             held = self.window.apply(event)
             if held:
@@ -357,9 +355,10 @@ class RebalanceHandler(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._aggregator.on_assigned(sorted(tp.partition for tp in assigned))
 
 
-def _key(event: ChatEvent) -> BufferKey:
+def _key(event: ChatEvent | EventRejected) -> BufferKey | None:
     """The checkpoint's key of a record: (chat, sender) of a message, (chat, author) of a
-    change, so that it follows its message's buffer; (chat, reader) of a read mark."""
-    if isinstance(event, ReadMark):
-        return (event.chat_id, event.reader)
+    change, so that it follows its message's buffer; None of a read mark or a rejected record,
+    which belong to no buffer."""
+    if isinstance(event, ReadMark | EventRejected):
+        return None
     return (event.chat_id, event.from_user)
