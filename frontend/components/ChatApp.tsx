@@ -5,11 +5,10 @@ import { useChatListLive } from "@/hooks/useChatListLive";
 import { useOnline } from "@/hooks/useOnline";
 import type { ChatApi } from "@/lib/api";
 import type { Chat, Message, User } from "@/lib/api-types";
-import { mergeChatLists, sortChats, withLatest } from "@/lib/chats";
+import { mergeChatLists, sortChats, withLatest, withReadMark } from "@/lib/chats";
 import { formatApiError } from "@/lib/errors";
 import type { LiveState } from "@/lib/live";
 import type { Session } from "@/lib/session";
-import { compareTimeUuid } from "@/lib/timeuuid";
 import ChatList from "./ChatList";
 import Conversation from "./Conversation";
 import LiveStatus from "./LiveStatus";
@@ -45,8 +44,6 @@ export default function ChatApp({ session, api, firebaseState, onLogOut }: Props
   const [chatsLoaded, setChatsLoaded] = useState(false);
   const [listError, setListError] = useState<string | null>(null);
   const [selectedId, setSelectedId] = useState<string | null>(chatFromUrl);
-  // How far this tab has read each chat (TimeUUID), ahead of the service's coalesced mark.
-  const [readMarks, setReadMarks] = useState<Readonly<Record<string, string>>>({});
   const [conversationLive, setConversationLive] = useState<LiveState | null>(null);
   // What the callbacks below read between renders; kept in step after each render.
   const chatsRef = useRef(chats);
@@ -106,25 +103,25 @@ export default function ChatApp({ session, api, firebaseState, onLogOut }: Props
     [refreshChats],
   );
 
+  /** This tab marked a chat read: its badge clears now, ahead of the service's coalesced mark. */
   const noteRead = useCallback((chatId: string, upTo: string) => {
-    setReadMarks((current) => {
-      const known = current[chatId];
-      return known && compareTimeUuid(known, upTo) >= 0 ? current : { ...current, [chatId]: upTo };
+    setChats((current) => {
+      const index = current.findIndex((known) => known.chat_id === chatId);
+      const chat = current[index];
+      if (!chat || withReadMark(chat, upTo) === chat) return current;
+      const next = [...current];
+      next[index] = withReadMark(chat, upTo);
+      return next;
     });
   }, []);
 
   const listLive = useChatListLive({ chats, myId: session.userId, enabled: firebaseState === "ready", onMessages });
 
-  const select = useCallback(
-    (chatId: string | null) => {
-      setSelectedId(chatId);
-      showChatInUrl(chatId);
-      // Opening a chat reads it: its badge clears now, before the conversation marks it.
-      const latest = chatsRef.current.find((chat) => chat.chat_id === chatId)?.last_message;
-      if (chatId && latest) noteRead(chatId, latest.time);
-    },
-    [noteRead],
-  );
+  // The open chat shows no badge (ChatList); once its messages are shown it is marked read.
+  const select = useCallback((chatId: string | null) => {
+    setSelectedId(chatId);
+    showChatInUrl(chatId);
+  }, []);
 
   const openWith = useCallback(
     async (user: User) => {
@@ -177,7 +174,6 @@ export default function ChatApp({ session, api, firebaseState, onLogOut }: Props
           chats={chats}
           myId={session.userId}
           selectedId={selectedId}
-          readMarks={readMarks}
           loading={!chatsLoaded}
           onSelect={select}
         />

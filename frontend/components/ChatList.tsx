@@ -8,13 +8,11 @@ interface Props {
   chats: readonly Chat[];
   myId: string;
   selectedId: string | null;
-  /** How far this tab has read each chat (TimeUUID), ahead of the service's marks. */
-  readMarks: Readonly<Record<string, string>>;
   loading: boolean;
   onSelect: (chatId: string) => void;
 }
 
-export default function ChatList({ chats, myId, selectedId, readMarks, loading, onSelect }: Props) {
+export default function ChatList({ chats, myId, selectedId, loading, onSelect }: Props) {
   return (
     <nav aria-label="Chats" className="chat-list">
       <h2 className="section-title">Chats</h2>
@@ -25,7 +23,7 @@ export default function ChatList({ chats, myId, selectedId, readMarks, loading, 
         {chats.map((chat) => {
           const other = otherMember(chat, myId);
           // The open chat is being read: no badge while it is open.
-          const unread = chat.chat_id === selectedId ? null : unreadOf(chat, readMarks[chat.chat_id] ?? null);
+          const unread = chat.chat_id === selectedId ? null : unreadOf(chat);
           const isUnread = !!unread && unread.count > 0;
           const when = chat.last_message?.time_iso ?? null;
           return (

@@ -21,7 +21,7 @@ interface Props {
   chat: Chat;
   firebaseState: FirebaseState;
   onMessages: (chatId: string, messages: Message[]) => void;
-  /** This tab marked the chat read up to a message (the list clears its badge). */
+  /** The service holds this tab's mark of the chat up to a message (the list clears its badge). */
   onRead: (chatId: string, upTo: string) => void;
   onLiveState: (state: LiveState | null) => void;
   onBack: () => void;
@@ -40,6 +40,7 @@ export default function Conversation({ api, me, chat, firebaseState, onMessages,
     api,
     chatId,
     upTo: newestMessageFrom(timeline, other.id)?.time ?? null,
+    readUpTo: chat.read_up_to ?? null,
     enabled: phase === "ready",
     onMarked: onRead,
   });

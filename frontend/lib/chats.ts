@@ -56,13 +56,24 @@ export function withLatest(chat: Chat, messages: readonly Message[]): Chat {
   return { ...chat, last_activity: newest.time_iso, last_message: preview(newest) };
 }
 
-/** A fresh server list, keeping any newer preview learnt live meanwhile. */
+/**
+ * The chat read up to `upTo` (a TimeUUID) by this tab: its `read_up_to` moved forward, never
+ * back. The service's own mark may lag behind it for a while (it coalesces marks).
+ */
+export function withReadMark(chat: Chat, upTo: string | null | undefined): Chat {
+  if (!upTo || (chat.read_up_to && compareTimeUuid(chat.read_up_to, upTo) >= 0)) return chat;
+  return { ...chat, read_up_to: upTo };
+}
+
+/** A fresh server list, keeping any newer preview and any further read mark learnt meanwhile. */
 export function mergeChatLists(fresh: readonly Chat[], known: readonly Chat[]): Chat[] {
   const byId = new Map(known.map((chat) => [chat.chat_id, chat]));
   return sortChats(
     fresh.map((chat) => {
-      const seen = byId.get(chat.chat_id)?.last_message;
-      if (!seen) return chat;
+      const before = byId.get(chat.chat_id);
+      const marked = withReadMark(chat, before?.read_up_to);
+      const seen = before?.last_message;
+      if (!seen) return marked;
       const message: Message = {
         ...seen,
         chat_id: chat.chat_id,
@@ -71,7 +82,7 @@ export function mergeChatLists(fresh: readonly Chat[], known: readonly Chat[]): 
         deleted: seen.deleted === true,
         revision: null,
       };
-      return withLatest(chat, [message]);
+      return withLatest(marked, [message]);
     }),
   );
 }
@@ -85,17 +96,13 @@ export interface Unread {
 const NONE: Unread = { count: 0, capped: false };
 
 /**
- * The chat's unread count for the badge: the service's, unless this tab marked the chat read
- * further than the service's mark says yet (it coalesces marks): then none while the chat's
- * latest message is not newer than this tab's mark.
+ * The chat's unread count for the badge: the service's, unless the chat's latest message is
+ * not newer than its read mark (this tab's mark may be ahead of the one the count came with).
  */
-export function unreadOf(chat: Chat, localMark: string | null): Unread {
-  const server: Unread = { count: chat.unread_count ?? 0, capped: chat.unread_count_capped === true };
-  if (!localMark) return server;
-  if (chat.read_up_to && compareTimeUuid(chat.read_up_to, localMark) >= 0) return server;
+export function unreadOf(chat: Chat): Unread {
   const last = chat.last_message;
-  if (!last || compareTimeUuid(last.time, localMark) <= 0) return NONE;
-  return server;
+  if (last && chat.read_up_to && compareTimeUuid(last.time, chat.read_up_to) <= 0) return NONE;
+  return { count: chat.unread_count ?? 0, capped: chat.unread_count_capped === true };
 }
 
 export function unreadText({ count, capped }: Unread): string {

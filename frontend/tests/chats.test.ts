@@ -8,6 +8,7 @@ import {
   unreadOf,
   unreadText,
   withLatest,
+  withReadMark,
 } from "@/lib/chats";
 import { isNewerIso, isoToMicros, newestIso } from "@/lib/iso-time";
 import { deleted, edited, message } from "./fixtures";
@@ -70,20 +71,30 @@ describe("unread counts and previews", () => {
   const withCount = (overrides: Partial<Chat>): Chat => ({ ...chat("c", null), ...overrides });
 
   it("shows the service's count, 99+ when capped", () => {
-    expect(unreadText(unreadOf(withCount({ unread_count: 3 }), null))).toBe("3");
-    expect(unreadText(unreadOf(withCount({ unread_count: 99, unread_count_capped: true }), null))).toBe("99+");
-    expect(unreadOf(withCount({}), null).count).toBe(0);
+    expect(unreadText(unreadOf(withCount({ unread_count: 3 })))).toBe("3");
+    expect(unreadText(unreadOf(withCount({ unread_count: 99, unread_count_capped: true })))).toBe("99+");
+    expect(unreadOf(withCount({})).count).toBe(0);
   });
 
   it("clears at once when this tab read past the service's (coalesced) mark", () => {
     const [older, latest] = [message(1, { from_user: "2" }), message(2, { from_user: "2" })];
     const last = { ...latest, edited_at: null, deleted: false };
     const stale = withCount({ unread_count: 2, read_up_to: older.time, last_message: last });
-    expect(unreadOf(stale, latest.time).count).toBe(0);
-    expect(unreadOf(stale, older.time).count).toBe(2); // the service knows as much as we do
+    expect(unreadOf(withReadMark(stale, latest.time)).count).toBe(0);
+    expect(unreadOf(withReadMark(stale, older.time)).count).toBe(2); // the service knows as much as we do
     const newer = message(3, { from_user: "2" });
     const moved = withCount({ unread_count: 1, read_up_to: null, last_message: { ...newer } });
-    expect(unreadOf(moved, latest.time).count).toBe(1); // a message after our mark
+    expect(unreadOf(withReadMark(moved, latest.time)).count).toBe(1); // a message after our mark
+  });
+
+  it("keeps this tab's mark over a fresh list whose (coalesced) mark is behind it", () => {
+    const [older, latest] = [message(1, { from_user: "2" }), message(2, { from_user: "2" })];
+    const last = { ...latest, edited_at: null, deleted: false };
+    const fresh = withCount({ unread_count: 2, read_up_to: older.time, last_message: last });
+    const [merged] = mergeChatLists([fresh], [withReadMark(fresh, latest.time)]);
+    expect(merged?.read_up_to).toBe(latest.time);
+    expect(unreadOf(merged!).count).toBe(0);
+    expect(withReadMark(fresh, older.time)).toBe(fresh); // a mark never moves back
   });
 
   it("previews a deleted message without its body, and follows edits of the previewed one", () => {
