@@ -10,7 +10,7 @@ import type { ChatApi } from "@/lib/api";
 import { otherMember } from "@/lib/chats";
 import type { LiveState } from "@/lib/live";
 import { loadDraft, saveDraft } from "@/lib/local-state";
-import { lastSeenMessageId, newestMessageFrom, timelineEntries } from "@/lib/timeline";
+import { lastSeenMessageId, newestMessageFrom, peerReadUpTo, timelineEntries } from "@/lib/timeline";
 import type { FirebaseState } from "./SessionProvider";
 import Composer from "./Composer";
 import MessageList from "./MessageList";
@@ -35,7 +35,7 @@ export default function Conversation({ api, me, chat, firebaseState, onMessages,
   const [draft, setDraft] = useState(() => loadDraft(me.id, chatId));
   const firebaseReady = firebaseState === "ready";
   const typing = useTyping({ chatId, myId: me.id, peerId: other.id, members: chat.users_id, enabled: firebaseReady });
-  const peerReadUpTo = usePeerReadMark(chatId, other.id, firebaseReady);
+  const peerMark = usePeerReadMark(chatId, other.id, firebaseReady);
   useMarkRead({
     api,
     chatId,
@@ -66,7 +66,10 @@ export default function Conversation({ api, me, chat, firebaseState, onMessages,
   };
 
   const entries = useMemo(() => timelineEntries(timeline), [timeline]);
-  const seenId = useMemo(() => lastSeenMessageId(timeline, me.id, peerReadUpTo), [timeline, me.id, peerReadUpTo]);
+  const seenId = useMemo(
+    () => lastSeenMessageId(timeline, me.id, peerReadUpTo(timeline, other.id, peerMark)),
+    [timeline, me.id, other.id, peerMark],
+  );
 
   return (
     <section aria-label={`Conversation with ${other.username}`} className="conversation">

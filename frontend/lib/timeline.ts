@@ -151,6 +151,17 @@ export function lastSeenMessageId(timeline: Timeline, myId: string, peerReadUpTo
   return null;
 }
 
+/**
+ * How far the peer has surely read: their read mark, or their newest message in the timeline
+ * when it is later (a reply is written with the chat open; the service moves the sender's
+ * stored mark with a send but publishes no read mark for it). Null when neither exists.
+ */
+export function peerReadUpTo(timeline: Timeline, peerId: string, peerMark: string | null): string | null {
+  const reply = newestMessageFrom(timeline, peerId)?.time ?? null;
+  if (!reply) return peerMark;
+  return peerMark && compareTimeUuid(peerMark, reply) >= 0 ? peerMark : reply;
+}
+
 /** What the message list renders: server messages in time order, then pending ones. */
 export function timelineEntries(timeline: Timeline): TimelineEntry[] {
   const sent: TimelineEntry[] = timeline.messages.map((message) => ({

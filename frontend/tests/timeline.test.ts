@@ -10,6 +10,7 @@ import {
   newestMessage,
   newestMessageFrom,
   oldestMessage,
+  peerReadUpTo,
   timelineEntries,
   winsOver,
 } from "@/lib/timeline";
@@ -185,5 +186,19 @@ describe("read marks", () => {
     expect(lastSeenMessageId(timeline, "2", mine3.time)).toBe(theirs.message_id);
     expect(newestMessageFrom(timeline, "2")).toBe(theirs);
     expect(newestMessageFrom(timeline, "3")).toBeUndefined();
+  });
+
+  it("counts the peer's reply as read up to it, when it is later than their mark", () => {
+    const mine1 = message(1, { from_user: "1" });
+    const theirs = message(2, { from_user: "2" });
+    const mine2 = message(3, { from_user: "1" });
+    const timeline = mergeMessages(EMPTY_TIMELINE, [mine1, theirs, mine2]);
+    expect(peerReadUpTo(timeline, "2", null)).toBe(theirs.time);
+    expect(peerReadUpTo(timeline, "2", mine1.time)).toBe(theirs.time);
+    expect(peerReadUpTo(timeline, "2", mine2.time)).toBe(mine2.time);
+    expect(peerReadUpTo(timeline, "3", null)).toBeNull();
+    expect(peerReadUpTo(timeline, "3", mine1.time)).toBe(mine1.time);
+    // Answered without a mark written: "Seen" under the message the reply came after.
+    expect(lastSeenMessageId(timeline, "1", peerReadUpTo(timeline, "2", null))).toBe(mine1.message_id);
   });
 });
