@@ -100,7 +100,8 @@ async def test_changes_reach_every_document_holding_the_message_and_only_winning
     edit = change_of(changed, members, body="fixed")
     unmatched = change_of(make_burst(1).list_of_messages[0], members, "delete")
     seen = read_mark_of(first, "2")
-    records = [first, second, edit, edit, deletion, older_edit, unmatched, seen]
+    late = seen.model_copy(update={"up_to": kept.time, "up_to_iso": kept.time_iso})
+    records = [first, second, edit, edit, deletion, older_edit, unmatched, seen, late]
     await _produce(stack.kafka_bootstrap_servers, topics["chat_messages_grouped"], records)
     consumer.start()
     group, topic = consumer.env["CONSUMER_GROUP_ID"], topics["chat_messages_grouped"]
@@ -119,7 +120,7 @@ async def test_changes_reach_every_document_holding_the_message_and_only_winning
         assert data.to_dict()["changed_iso"] > burst.latest_message_time_iso.isoformat()
     read = client.document(f"chats/{first.chat_id}/reads/2").get().to_dict()
     assert read["members"] == members
-    assert read["up_to"] == str(changed.time)
+    assert read["up_to"] == str(changed.time)  # the late, older mark did not move it back
 
     metrics = await _metrics(consumer)
     expected = {
@@ -127,6 +128,7 @@ async def test_changes_reach_every_document_holding_the_message_and_only_winning
         'consumer_firestore_writes_total{kind="edit"}': 2,  # one edit, two documents
         'consumer_firestore_writes_total{kind="delete"}': 2,
         'consumer_firestore_writes_total{kind="read"}': 1,
+        "consumer_read_marks_behind_total": 1,
         'consumer_changes_total{outcome="applied"}': 2,
         'consumer_changes_total{outcome="not_winning"}': 2,  # the replayed edit, the older one
         'consumer_changes_total{outcome="unmatched"}': 1,

@@ -44,6 +44,10 @@ class ConsumerMetrics(StageMetrics):
             "by the kind of record that caused them.",
             ["kind"],
         )
+        self.read_marks_behind = self.counter(
+            "read_marks_behind_total",
+            "Read marks not written: this process already wrote a later mark of that reader.",
+        )
         self.changes = self.counter(
             "changes_total",
             "Edits and deletions by outcome: applied (a document changed), not_winning "

@@ -26,6 +26,7 @@ from tenacity import (
 )
 
 from aggregated_consumer.metrics import ConsumerMetrics
+from aggregated_consumer.read_marks import WrittenMarks
 from aggregated_consumer.repository import AggregateRepository, DocumentCounts
 from aggregated_consumer.settings import ConsumerSettings
 from chat_events import Burst, EventRejected, MessageChange, ReadMark, decode_grouped_record
@@ -62,6 +63,9 @@ class BurstWriter:
     """True from a failed Firestore commit until the next successful one (readiness)."""
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     """Set on SIGTERM/SIGINT: a write waiting out an outage gives up, uncommitted."""
+    read_marks: WrittenMarks = field(default_factory=WrittenMarks)
+    """A read mark behind one already written for its reader is not written: "Seen" never
+    moves back."""
 
     async def process(self, records: Sequence[ConsumerRecord]) -> None:
         """Writes one batch of records in partition order, dead-letters what cannot be
@@ -77,6 +81,9 @@ class BurstWriter:
                 await self._dead_letter(record, rejected.reason, str(rejected))
                 continue
             self.metrics.records_in.labels(value.kind).inc()
+            if isinstance(value, ReadMark) and not self.read_marks.admit(value):
+                self.metrics.read_marks_behind.inc()
+                continue
             if isinstance(value, MessageChange):
                 # The bursts read before a change may hold its message: they are written first.
                 await self._write(pending)
