@@ -2,7 +2,7 @@
 
 import { useEffect, useRef, useState } from "react";
 import type { Chat, Message } from "@/lib/api-types";
-import { firebase } from "@/lib/firebase";
+import { listenWhenLoaded } from "@/lib/firebase";
 import { type LiveState, watchBursts } from "@/lib/live";
 
 /** At most this many chats of the list are watched for previews and unread counts. */
@@ -39,38 +39,28 @@ export function useChatListLive({ chats, myId, enabled, onMessages }: Options): 
   useEffect(() => {
     if (!enabled || watchedIds === "") return;
     const ids = watchedIds.split(",");
-    const stops: (() => void)[] = [];
-    let cancelled = false;
     // States of an earlier set of watched chats are dropped by their key.
     const report = (chatId: string, state: LiveState) =>
       setStates((current) => ({
         key,
         byChat: { ...(current.key === key ? current.byChat : {}), [chatId]: state },
       }));
-    firebase().then(
-      ({ db }) => {
-        if (cancelled) return;
-        for (const chatId of ids) {
-          stops.push(
-            watchBursts({
-              db,
-              chatId,
-              uid: myId,
-              since: () => chatsRef.current.find((chat) => chat.chat_id === chatId)?.last_activity ?? null,
-              onMessages: (messages) => onMessagesRef.current(chatId, messages),
-              onState: (state) => report(chatId, state),
-            }),
-          );
-        }
+    return listenWhenLoaded(
+      (db) => {
+        const stops = ids.map((chatId) =>
+          watchBursts({
+            db,
+            chatId,
+            uid: myId,
+            since: () => chatsRef.current.find((chat) => chat.chat_id === chatId)?.last_activity ?? null,
+            onMessages: (messages) => onMessagesRef.current(chatId, messages),
+            onState: (state) => report(chatId, state),
+          }),
+        );
+        return () => stops.forEach((stop) => stop());
       },
-      () => {
-        if (!cancelled) report("config", "error");
-      },
+      () => report("config", "error"),
     );
-    return () => {
-      cancelled = true;
-      stops.forEach((stop) => stop());
-    };
   }, [enabled, watchedIds, myId, key]);
 
   if (!enabled) return null;

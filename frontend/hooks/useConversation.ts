@@ -6,7 +6,7 @@ import type { Message } from "@/lib/api-types";
 import { newClientMessageId } from "@/lib/client-id";
 import { INITIAL_CONVERSATION, conversationReducer } from "@/lib/conversation-state";
 import { ApiError, formatApiError } from "@/lib/errors";
-import { firebase } from "@/lib/firebase";
+import { listenWhenLoaded } from "@/lib/firebase";
 import { type LiveState, watchBursts } from "@/lib/live";
 import { type Timeline, findPending, newestMessage, oldestMessage } from "@/lib/timeline";
 import type { FirebaseState } from "@/components/SessionProvider";
@@ -86,25 +86,20 @@ export function useConversation({ api, chatId, me, other, firebaseState, onMessa
   const liveWanted = ready && firebaseState === "ready";
   useEffect(() => {
     if (!liveWanted) return;
-    let stop: (() => void) | null = null;
-    let cancelled = false;
-    firebase().then(
-      ({ db }) => {
-        if (cancelled) return;
-        stop = watchBursts({
+    const stop = listenWhenLoaded(
+      (db) =>
+        watchBursts({
           db,
           chatId,
           uid: me.id,
           since: () => newestMessage(timelineRef.current)?.time_iso ?? null,
           onMessages: merge,
           onState: setLiveState,
-        });
-      },
-      () => !cancelled && setLiveState("error"),
+        }),
+      () => setLiveState("error"),
     );
     return () => {
-      cancelled = true;
-      stop?.();
+      stop();
       setLiveState(null);
     };
   }, [liveWanted, chatId, me.id, merge]);

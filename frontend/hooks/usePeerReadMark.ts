@@ -1,7 +1,7 @@
 "use client";
 
 import { useEffect, useState } from "react";
-import { firebase } from "@/lib/firebase";
+import { listenWhenLoaded } from "@/lib/firebase";
 import { watchReadMark } from "@/lib/live";
 import { compareTimeUuid } from "@/lib/timeuuid";
 
@@ -10,22 +10,13 @@ export function usePeerReadMark(chatId: string, peerId: string, enabled: boolean
   const [mark, setMark] = useState<string | null>(null);
   useEffect(() => {
     if (!enabled || !peerId) return;
-    let stop: (() => void) | null = null;
-    let cancelled = false;
-    firebase().then(
-      ({ db }) => {
-        if (cancelled) return;
-        stop = watchReadMark(db, chatId, peerId, (upTo) => {
-          // A mark never moves back; a snapshot from cache may be older than one already shown.
-          if (upTo) setMark((current) => (current && compareTimeUuid(current, upTo) >= 0 ? current : upTo));
-        });
-      },
-      () => undefined, // without Firebase there is no "Seen", and nothing else is affected
+    // Without Firebase there is no mark, and nothing else is affected.
+    return listenWhenLoaded((db) =>
+      watchReadMark(db, chatId, peerId, (upTo) => {
+        // A mark never moves back; a snapshot from cache may be older than one already shown.
+        if (upTo) setMark((current) => (current && compareTimeUuid(current, upTo) >= 0 ? current : upTo));
+      }),
     );
-    return () => {
-      cancelled = true;
-      stop?.();
-    };
   }, [chatId, peerId, enabled]);
   return mark;
 }

@@ -1,7 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useRef, useState } from "react";
-import { firebase } from "@/lib/firebase";
+import { listenWhenLoaded } from "@/lib/firebase";
 import {
   TYPING_FOR_MS,
   type TypingDoc,
@@ -34,25 +34,18 @@ export function useTyping({ chatId, myId, peerId, members, enabled }: Options) {
 
   useEffect(() => {
     if (!enabled || !peerId) return;
-    let stop: (() => void) | null = null;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    let cancelled = false;
-    firebase().then(
-      ({ db }) => {
-        if (cancelled) return;
-        target.current = { db, chatId, uid: myId, members: membersKey.split(",") };
-        stop = watchTyping(db, chatId, peerId, (until) => {
-          clearTimeout(timer);
-          const left = typingShownFor(until, Date.now());
-          setPeerTyping(left > 0);
-          if (left > 0) timer = setTimeout(() => setPeerTyping(false), left);
-        });
-      },
-      () => undefined,
-    );
+    const stop = listenWhenLoaded((db) => {
+      target.current = { db, chatId, uid: myId, members: membersKey.split(",") };
+      return watchTyping(db, chatId, peerId, (until) => {
+        clearTimeout(timer);
+        const left = typingShownFor(until, Date.now());
+        setPeerTyping(left > 0);
+        if (left > 0) timer = setTimeout(() => setPeerTyping(false), left);
+      });
+    });
     return () => {
-      cancelled = true;
-      stop?.();
+      stop();
       clearTimeout(timer);
       target.current = null;
     };

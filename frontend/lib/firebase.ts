@@ -58,6 +58,28 @@ export function firebase(): Promise<FirebaseHandles> {
   return handles;
 }
 
+/**
+ * Starts listeners once Firebase is loaded; the returned function stops them, or keeps them
+ * from starting when Firebase is still loading (an effect's cleanup). `onUnavailable` runs if
+ * Firebase cannot be loaded and nothing was stopped meanwhile.
+ */
+export function listenWhenLoaded(start: (db: Firestore) => () => void, onUnavailable?: () => void): () => void {
+  let stop: (() => void) | null = null;
+  let cancelled = false;
+  firebase().then(
+    ({ db }) => {
+      if (!cancelled) stop = start(db);
+    },
+    () => {
+      if (!cancelled) onUnavailable?.();
+    },
+  );
+  return () => {
+    cancelled = true;
+    stop?.();
+  };
+}
+
 /** Signs this tab in to Firebase as the user, reusing a kept Firebase session if it matches. */
 export async function signInToFirebase(userId: string, customToken: string): Promise<void> {
   const { auth } = await firebase();
