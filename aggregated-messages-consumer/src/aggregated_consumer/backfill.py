@@ -23,13 +23,18 @@ PAGE_SIZE = 500
 
 
 async def backfill(settings: ConsumerSettings, page_size: int = PAGE_SIZE) -> tuple[int, int]:
-    """Runs the pass to the end; returns (documents read, documents updated)."""
+    """Runs the pass to the end; returns (documents read, documents updated). firebase-admin
+    is synchronous and nothing else runs meanwhile, so the whole pass is one worker thread."""
+    return await asyncio.to_thread(_backfill, settings, page_size)
+
+
+def _backfill(settings: ConsumerSettings, page_size: int) -> tuple[int, int]:
     repository = build_repository(settings)
     read = updated = 0
     after: str | None = None
     try:
         while True:
-            counts, after = await asyncio.to_thread(repository.backfill_page, after, page_size)
+            counts, after = repository.backfill_page(after, page_size)
             read += counts.matched
             updated += counts.written
             if after is None:

@@ -76,5 +76,5 @@ async def run(settings: ConsumerSettings) -> None:
             stop=writer.stopping,
         )
     finally:
-        repository.close()
+        await asyncio.to_thread(repository.close)  # closes the gRPC channel: blocking
         log.info("consumer_stopped")
