@@ -3,13 +3,16 @@
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
+from pydantic import BaseModel
 
 from chat_events import (
     Burst,
@@ -19,7 +22,7 @@ from chat_events import (
     ReadMark,
     burst_from_messages,
 )
-from devstack.testing import free_port
+from devstack.testing import ServiceProcess, free_port
 
 
 def consumer_env(
@@ -129,3 +132,33 @@ async def dead_letters(bootstrap: str, topic: str, expected: int, within: float 
     finally:
         await reader.stop()
     return records
+
+
+async def produce(bootstrap: str, topic: str, values: Sequence[bytes | BaseModel]) -> None:
+    """Publishes raw bytes, or a record's JSON, in order on one key."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for value in values:
+            raw = value if isinstance(value, bytes) else value.model_dump_json().encode()
+            await producer.send_and_wait(topic, value=raw, key=b"k")
+    finally:
+        await producer.stop()
+
+
+async def committed_offset(bootstrap: str, group: str, topic: str) -> int:
+    """The group's committed offset of partition 0 (-1 when nothing is committed)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        tp = TopicPartition(topic, 0)
+        offsets = await admin.list_consumer_group_offsets(group, partitions=[tp])
+        return int(offsets[tp].offset)
+    finally:
+        await admin.close()
+
+
+async def metrics_text(service: ServiceProcess) -> str:
+    async with httpx.AsyncClient() as http:
+        port = service.env["CONSUMER_HTTP_PORT"]
+        return (await http.get(f"http://127.0.0.1:{port}/metrics")).text

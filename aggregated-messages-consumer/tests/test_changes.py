@@ -3,23 +3,20 @@ Firestore emulator; the one-off backfill of documents written before changes exi
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from consumer_testing import (
     all_aggregates,
     change_of,
-    consumer_env,
+    committed_offset,
     dead_letters,
     firestore_client,
     free_port,
     make_burst,
     metric_value,
+    metrics_text,
+    produce,
     read_mark_of,
     wait_until,
 )
@@ -31,55 +28,13 @@ from devstack.settings import Endpoints
 from devstack.testing import ServiceProcess
 
 
-@pytest.fixture
-def topics(kafka_topics: Callable[..., dict[str, str]]) -> dict[str, str]:
-    return kafka_topics("chat_messages_grouped", "chat_messages_grouped_dlq", partitions=1)
-
-
-@pytest.fixture
-def consumer(
-    stack: Endpoints, topics: dict[str, str], firestore_project: str, tmp_path: Path
-) -> Iterator[ServiceProcess]:
-    env = consumer_env(stack.kafka_bootstrap_servers, topics, firestore_project)
-    service = ServiceProcess("aggregated-consumer", env, tmp_path / "consumer.log")
-    yield service
-    service.stop_quietly()
-
-
-async def _produce(bootstrap: str, topic: str, values: list[Any]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
-    await producer.start()
-    try:
-        for value in values:
-            raw = value if isinstance(value, bytes) else value.model_dump_json().encode()
-            await producer.send_and_wait(topic, value=raw, key=b"k")
-    finally:
-        await producer.stop()
-
-
-def _committed(bootstrap: str, group: str, topic: str) -> int:
-    async def read() -> int:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        await admin.start()
-        try:
-            tp = TopicPartition(topic, 0)
-            offsets = await admin.list_consumer_group_offsets(group, partitions=[tp])
-            return int(offsets[tp].offset)
-        finally:
-            await admin.close()
-
-    return asyncio.run(read())
-
-
-async def _metrics(service: ServiceProcess) -> str:
-    async with httpx.AsyncClient() as http:
-        port = service.env["CONSUMER_HTTP_PORT"]
-        return (await http.get(f"http://127.0.0.1:{port}/metrics")).text
-
-
-def _entries(client: Any, burst: Burst) -> dict[str, dict[str, Any]]:
+def _document(client: Any, burst: Burst) -> dict[str, Any]:
     data = client.document(f"chats/{burst.chat_id}/aggregates/{burst.aggregate_id}").get()
-    return {m["message_id"]: m for m in data.to_dict()["list_of_messages"]}
+    return data.to_dict()  # type: ignore[no-any-return]
+
+
+def _entries(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {m["message_id"]: m for m in document["list_of_messages"]}
 
 
 def _republished(burst: Burst) -> Burst:
@@ -102,27 +57,31 @@ async def test_changes_reach_every_document_holding_the_message_and_only_winning
     seen = read_mark_of(first, "2")
     late = seen.model_copy(update={"up_to": kept.time, "up_to_iso": kept.time_iso})
     records = [first, second, edit, edit, deletion, older_edit, unmatched, seen, late]
-    await _produce(stack.kafka_bootstrap_servers, topics["chat_messages_grouped"], records)
+    await produce(stack.kafka_bootstrap_servers, topics["chat_messages_grouped"], records)
     consumer.start()
     group, topic = consumer.env["CONSUMER_GROUP_ID"], topics["chat_messages_grouped"]
     assert await wait_until(
-        lambda: _committed(stack.kafka_bootstrap_servers, group, topic) == len(records), 30
+        lambda: (
+            asyncio.run(committed_offset(stack.kafka_bootstrap_servers, group, topic))
+            == len(records)
+        ),
+        30,
     ), consumer.output()
 
     client = firestore_client(firestore_project)
     for burst in (first, second):
-        entries = _entries(client, burst)
+        document = _document(client, burst)
+        entries = _entries(document)
         assert entries[str(changed.message_id)]["body"] == "fixed"
         assert entries[str(changed.message_id)]["revision"] == str(edit.revision)
         assert entries[str(kept.message_id)]["deleted"] is True  # the older edit lost
         assert entries[str(kept.message_id)]["body"] == ""
-        data = client.document(f"chats/{burst.chat_id}/aggregates/{burst.aggregate_id}").get()
-        assert data.to_dict()["changed_iso"] > burst.latest_message_time_iso.isoformat()
+        assert document["changed_iso"] > burst.latest_message_time_iso.isoformat()
     read = client.document(f"chats/{first.chat_id}/reads/2").get().to_dict()
     assert read["members"] == members
     assert read["up_to"] == str(changed.time)  # the late, older mark did not move it back
 
-    metrics = await _metrics(consumer)
+    metrics = await metrics_text(consumer)
     expected = {
         'consumer_firestore_writes_total{kind="burst"}': 2,
         'consumer_firestore_writes_total{kind="edit"}': 2,  # one edit, two documents
@@ -149,7 +108,7 @@ async def test_rejected_kinds_and_versions_are_dead_lettered_and_a_legacy_burst_
         make_burst(1).model_dump_json().replace('"v":2', '"v":3').encode(),
         legacy.model_dump_json(exclude={"kind", "v"}).encode(),
     ]
-    await _produce(stack.kafka_bootstrap_servers, topics["chat_messages_grouped"], values)
+    await produce(stack.kafka_bootstrap_servers, topics["chat_messages_grouped"], values)
     consumer.start()
     client = firestore_client(firestore_project)
     assert await wait_until(lambda: len(all_aggregates(client)) == 1, 30), consumer.output()
@@ -161,7 +120,7 @@ async def test_rejected_kinds_and_versions_are_dead_lettered_and_a_legacy_burst_
     assert [r.value for r in dead] == values[:2]
     reasons = [dict(r.headers)["error_reason"] for r in dead]
     assert reasons == [b"unknown_kind", b"unsupported_version"]
-    metrics = await _metrics(consumer)
+    metrics = await metrics_text(consumer)
     assert metric_value(metrics, 'consumer_dead_letters_total{reason="unknown_kind"}') == 1
     assert metric_value(metrics, 'consumer_dead_letters_total{reason="unsupported_version"}') == 1
 
@@ -173,16 +132,16 @@ async def test_killed_between_a_burst_and_its_change_the_document_ends_changed_e
     target = burst.list_of_messages[0]
     edit = change_of(target, burst.users_id, body="fixed")
     bootstrap, topic = stack.kafka_bootstrap_servers, topics["chat_messages_grouped"]
-    await _produce(bootstrap, topic, [burst])
+    await produce(bootstrap, topic, [burst])
     consumer.start()
     client = firestore_client(firestore_project)
     assert await wait_until(lambda: len(all_aggregates(client)) == 1, 30), consumer.output()
     consumer.kill()
-    await _produce(bootstrap, topic, [edit])
+    await produce(bootstrap, topic, [edit])
     consumer.start()
 
     def edited() -> bool:
-        return _entries(client, burst)[str(target.message_id)]["body"] == "fixed"
+        return _entries(_document(client, burst))[str(target.message_id)]["body"] == "fixed"
 
     assert await wait_until(edited, 30), consumer.output()
     assert consumer.terminate() == 0
@@ -199,7 +158,9 @@ async def test_killed_between_a_burst_and_its_change_the_document_ends_changed_e
     ).start()
     try:
         group = replay.env["CONSUMER_GROUP_ID"]
-        assert await wait_until(lambda: _committed(bootstrap, group, topic) == 2, 30)
+        assert await wait_until(
+            lambda: asyncio.run(committed_offset(bootstrap, group, topic)) == 2, 30
+        )
         assert edited()
         assert len(all_aggregates(client)) == 1
     finally:

@@ -4,21 +4,20 @@ import asyncio
 import random
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from consumer_testing import (
     all_aggregates,
+    committed_offset,
     consumer_env,
     dead_letters,
     firestore_client,
     free_port,
     make_burst,
+    produce,
     wait_until,
 )
 
@@ -27,48 +26,11 @@ from devstack.settings import Endpoints
 from devstack.testing import ServiceProcess
 
 
-@pytest.fixture
-def topics(kafka_topics: Callable[..., dict[str, str]]) -> dict[str, str]:
-    return kafka_topics("chat_messages_grouped", "chat_messages_grouped_dlq", partitions=1)
-
-
-@pytest.fixture
-def consumer(
-    stack: Endpoints, topics: dict[str, str], firestore_project: str, tmp_path: Path
-) -> Iterator[ServiceProcess]:
-    env = consumer_env(stack.kafka_bootstrap_servers, topics, firestore_project)
-    service = ServiceProcess("aggregated-consumer", env, tmp_path / "consumer.log")
-    yield service
-    service.stop_quietly()
-
-
-async def _produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
-    await producer.start()
-    try:
-        for value in values:
-            await producer.send_and_wait(topic, value=value, key=b"k")
-    finally:
-        await producer.stop()
-
-
-async def _committed(bootstrap: str, group: str, topic: str) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        offsets = await admin.list_consumer_group_offsets(
-            group, partitions=[TopicPartition(topic, 0)]
-        )
-        return int(offsets[TopicPartition(topic, 0)].offset)
-    finally:
-        await admin.close()
-
-
 async def test_bursts_become_documents_with_members_and_expiry(
     stack: Endpoints, topics: dict[str, str], firestore_project: str, consumer: ServiceProcess
 ) -> None:
     bursts = [make_burst(size) for size in (1, 3, 10)]
-    await _produce(
+    await produce(
         stack.kafka_bootstrap_servers,
         topics["chat_messages_grouped"],
         [b.model_dump_json().encode() for b in bursts],
@@ -104,12 +66,12 @@ async def test_replayed_burst_rewrites_its_document_instead_of_adding_one(
 ) -> None:
     burst = make_burst(4)
     value = burst.model_dump_json().encode()
-    await _produce(stack.kafka_bootstrap_servers, topics["chat_messages_grouped"], [value, value])
+    await produce(stack.kafka_bootstrap_servers, topics["chat_messages_grouped"], [value, value])
     consumer.start()
     group = consumer.env["CONSUMER_GROUP_ID"]
     topic = topics["chat_messages_grouped"]
     assert await wait_until(
-        lambda: asyncio.run(_committed(stack.kafka_bootstrap_servers, group, topic)) == 2, 30
+        lambda: asyncio.run(committed_offset(stack.kafka_bootstrap_servers, group, topic)) == 2, 30
     ), consumer.output()
     assert len(all_aggregates(firestore_client(firestore_project))) == 1
 
@@ -127,7 +89,7 @@ async def test_poison_and_refused_records_go_to_dead_letter_and_the_partition_ke
         refused.model_dump_json().encode(),
         after.model_dump_json().encode(),
     ]
-    await _produce(stack.kafka_bootstrap_servers, topics["chat_messages_grouped"], values)
+    await produce(stack.kafka_bootstrap_servers, topics["chat_messages_grouped"], values)
     consumer.start()
     client = firestore_client(firestore_project)
     assert await wait_until(lambda: len(all_aggregates(client)) == 2, 40), consumer.output()
@@ -144,7 +106,7 @@ async def test_poison_and_refused_records_go_to_dead_letter_and_the_partition_ke
     group = consumer.env["CONSUMER_GROUP_ID"]
     topic = topics["chat_messages_grouped"]
     assert await wait_until(
-        lambda: asyncio.run(_committed(stack.kafka_bootstrap_servers, group, topic)) == 5, 10
+        lambda: asyncio.run(committed_offset(stack.kafka_bootstrap_servers, group, topic)) == 5, 10
     )
     assert consumer.process is not None
     assert consumer.process.poll() is None
@@ -160,7 +122,7 @@ async def test_kill_minus_nine_five_times_writes_every_burst_exactly_once(
     async def feed() -> None:
         chunks = [bursts[i : i + 16] for i in range(0, len(bursts), 16)]
         for chunk in chunks:
-            await _produce(
+            await produce(
                 stack.kafka_bootstrap_servers,
                 topics["chat_messages_grouped"],
                 [b.model_dump_json().encode() for b in chunk],
@@ -207,7 +169,7 @@ async def test_unreachable_firestore_makes_it_unready_and_its_bursts_wait_uncomm
             make_burst(2).model_dump_json().encode(),
             make_burst(3).model_dump_json().encode(),
         ]
-        await _produce(stack.kafka_bootstrap_servers, topics["chat_messages_grouped"], values)
+        await produce(stack.kafka_bootstrap_servers, topics["chat_messages_grouped"], values)
         port = env["CONSUMER_HTTP_PORT"]
 
         def unready() -> bool:
@@ -231,7 +193,7 @@ async def test_unreachable_firestore_makes_it_unready_and_its_bursts_wait_uncomm
             == []
         )
         group, topic = env["CONSUMER_GROUP_ID"], topics["chat_messages_grouped"]
-        assert await _committed(stack.kafka_bootstrap_servers, group, topic) in (-1, 0)
+        assert await committed_offset(stack.kafka_bootstrap_servers, group, topic) in (-1, 0)
         assert service.terminate(timeout=15) == 0, service.output()
     finally:
         service.stop_quietly()
