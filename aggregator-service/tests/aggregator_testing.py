@@ -88,27 +88,12 @@ async def read_bursts(
 ) -> list[Burst]:
     """Every committed burst of the topic, read until they hold `expected_messages` messages
     (or the time is up), plus one more second to catch any duplicate arriving late."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        isolation_level="read_committed",
-        auto_offset_reset="earliest",
-        group_id=None,
-    )
-    await consumer.start()
-    bursts: list[Burst] = []
-    try:
-        deadline = time.monotonic() + within
-        settle_until: float | None = None
-        while time.monotonic() < (settle_until or deadline):
-            batches = await consumer.getmany(timeout_ms=300)
-            for records in batches.values():
-                bursts.extend(Burst.model_validate_json(r.value) for r in records)
-            if settle_until is None and sum(b.count for b in bursts) >= expected_messages:
-                settle_until = time.monotonic() + 1.0
-    finally:
-        await consumer.stop()
-    return bursts
+
+    def enough(records: list[ConsumerRecord]) -> bool:
+        return sum(Burst.model_validate_json(r.value).count for r in records) >= expected_messages
+
+    records = await read_topic(bootstrap, topic, enough, within, settle=1.0)
+    return [Burst.model_validate_json(r.value) for r in records]
 
 
 async def wait_until(predicate: Any, within: float, interval: float = 0.2) -> bool:
@@ -121,10 +106,14 @@ async def wait_until(predicate: Any, within: float, interval: float = 0.2) -> bo
 
 
 async def read_topic(
-    bootstrap: str, topic: str, done: Callable[[list[ConsumerRecord]], bool], within: float
+    bootstrap: str,
+    topic: str,
+    done: Callable[[list[ConsumerRecord]], bool],
+    within: float,
+    settle: float = 0.0,
 ) -> list[ConsumerRecord]:
     """The committed records of every partition of `topic`, read until `done` says they are
-    all there (or the time is up)."""
+    all there (or the time is up), then for `settle` seconds more."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -136,7 +125,12 @@ async def read_topic(
     records: list[ConsumerRecord] = []
     try:
         deadline = time.monotonic() + within
-        while not done(records) and time.monotonic() < deadline:
+        settle_until: float | None = None
+        while time.monotonic() < (settle_until or deadline):
+            if settle_until is None and done(records):
+                if settle <= 0:
+                    break
+                settle_until = time.monotonic() + settle
             for batch in (await consumer.getmany(timeout_ms=200)).values():
                 records.extend(batch)
     finally:
@@ -174,6 +168,15 @@ async def steady_load(
     finally:
         await producer.stop()
     return sent
+
+
+async def start_aggregator(
+    services: ServiceFactory, env: dict[str, str], name: str = "aggregator"
+) -> ServiceProcess:
+    """An aggregator process, started and ready."""
+    aggregator = services("aggregator", env, name).start()
+    await wait_ready(env["AGGREGATOR_HTTP_PORT"], aggregator)
+    return aggregator
 
 
 async def wait_ready(port: str, service: ServiceProcess, within: float = 30) -> None:

@@ -17,6 +17,7 @@ from aggregator_testing import (
     new_message,
     read_bursts,
     send_messages,
+    start_aggregator,
     start_producer,
     steady_load,
     wait_ready,
@@ -53,10 +54,9 @@ async def _start_pipeline(
     stack: Endpoints, topics: dict[str, str], project: str, services: ServiceFactory
 ) -> tuple[Any, Any]:
     agg_env = aggregator_env(stack.kafka_bootstrap_servers, topics, replica="a")
-    aggregator = services("aggregator", agg_env, "aggregator").start()
     con_env = consumer_env(stack.kafka_bootstrap_servers, topics, project)
     consumer = services("aggregated-consumer", con_env, "consumer").start()
-    await wait_ready(agg_env["AGGREGATOR_HTTP_PORT"], aggregator)
+    aggregator = await start_aggregator(services, agg_env)
     await wait_ready(con_env["CONSUMER_HTTP_PORT"], consumer)
     return aggregator, consumer
 

@@ -19,9 +19,9 @@ from aggregator_testing import (
     read_topic,
     send_events,
     send_messages,
+    start_aggregator,
     start_producer,
     steady_load,
-    wait_ready,
 )
 
 from chat_events import Burst, timeuuid_sort_key
@@ -32,8 +32,7 @@ async def test_bursts_group_per_sender_and_close_on_each_trigger(
     stack: Endpoints, topics: dict[str, str], services: ServiceFactory
 ) -> None:
     env = aggregator_env(stack.kafka_bootstrap_servers, topics, replica="a")
-    aggregator = services("aggregator", env, "aggregator").start()
-    await wait_ready(env["AGGREGATOR_HTTP_PORT"], aggregator)
+    aggregator = await start_aggregator(services, env)
     chat_a, chat_b = uuid.uuid4(), uuid.uuid4()
     producer = start_producer(stack.kafka_bootstrap_servers)
     await producer.start()
@@ -139,8 +138,7 @@ async def test_every_kind_leaves_in_order_and_rejected_records_are_dead_lettered
     stack: Endpoints, topics: dict[str, str], services: ServiceFactory
 ) -> None:
     env = aggregator_env(stack.kafka_bootstrap_servers, topics, replica="a")
-    aggregator = services("aggregator", env, "aggregator").start()
-    await wait_ready(env["AGGREGATOR_HTTP_PORT"], aggregator)
+    aggregator = await start_aggregator(services, env)
     chat = uuid.uuid4()
     legacy, sent = new_message(chat, "1", "2", "legacy"), new_message(chat, "1", "2", "typo")
     edit = change_of(sent, body="fixed")
@@ -213,8 +211,7 @@ async def test_killed_between_a_message_and_its_edit_the_rebuilt_burst_carries_t
         AGGREGATOR_IDLE_TIMEOUT="60",
         AGGREGATOR_MAX_LATENCY="0",
     )
-    aggregator = services("aggregator", env, "aggregator").start()
-    await wait_ready(env["AGGREGATOR_HTTP_PORT"], aggregator)
+    aggregator = await start_aggregator(services, env)
     sent = new_message(uuid.uuid4(), "1", "2", "typo")
     edit = change_of(sent, body="fixed")
     producer = start_producer(stack.kafka_bootstrap_servers)
