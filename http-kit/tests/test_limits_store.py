@@ -5,10 +5,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from http_kit.limits_store import redis_limits_options
+from http_kit.limits_store import redis_connection_options, redis_limits_options
 
 
 def options(*, asynchronous: bool) -> dict[str, Any]:
@@ -56,3 +57,11 @@ def test_the_timeout_bounds_connecting_and_every_reply() -> None:
     # limits' asynchronous Redis storage defaults to coredis, which takes no redis-py Retry.
     assert asynchronous["implementation"] == "redispy"
     assert "implementation" not in sync  # the synchronous storage is redis-py only
+
+
+def test_a_client_of_its_own_gets_the_same_timeouts_and_retry_without_the_storage_options() -> None:
+    connection = redis_connection_options(timeout=timedelta(milliseconds=250), asynchronous=True)
+    # What `Redis.from_url` accepts: `key_prefix` and `implementation` are `limits`' own.
+    assert set(connection) == {"socket_timeout", "socket_connect_timeout", "retry"}
+    assert (connection["socket_timeout"], connection["socket_connect_timeout"]) == (0.25, 0.25)
+    assert isinstance(connection["retry"], AsyncRetry)

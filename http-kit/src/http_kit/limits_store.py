@@ -1,7 +1,8 @@
-"""How the HTTP services reach the Redis that holds their rate-limit counters.
+"""How the HTTP services reach the Redis that holds their rate-limit counters, through
+`limits` or through a redis-py client of their own (for other short-lived state kept there).
 
 Not exported from `http_kit`: it imports the Redis client, which the package's other users
-(auth-validator, the routers) have no use for; only the services' rate-limit modules need it.
+(auth-validator, the routers) have no use for; only the services' modules that use Redis need it.
 """
 
 from datetime import timedelta
@@ -13,27 +14,31 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
 
 
-def redis_limits_options(
-    *, key_prefix: str, timeout: timedelta, asynchronous: bool
-) -> dict[str, Any]:
-    """The options of a `limits` Redis storage (`storage_from_string(uri, **options)`): keys
-    under `key_prefix`, and `timeout` for connecting and for every reply.
+def redis_connection_options(*, timeout: timedelta, asynchronous: bool) -> dict[str, Any]:
+    """The options of a redis-py client of that Redis (`Redis.from_url(uri, **options)`):
+    `timeout` for connecting and for every reply.
 
     One immediate retry on a dropped connection (a restarted Redis leaves every pooled one
     dead), none on a timeout: redis-py's default of retries with back-off would hold a
     request for seconds before the service could refuse it or count elsewhere.
-    `asynchronous` is for an `async+redis://` storage, which must then use redis-py (the
-    client this asyncio `Retry` belongs to) rather than its default, coredis."""
+    `asynchronous` picks the `Retry` of the asyncio client rather than the synchronous one."""
     seconds = timeout.total_seconds()
     retry = (AsyncRetry if asynchronous else Retry)(
         NoBackoff(), 1, supported_errors=(RedisConnectionError,)
     )
-    options: dict[str, Any] = {
-        "key_prefix": key_prefix,
-        "socket_timeout": seconds,
-        "socket_connect_timeout": seconds,
-        "retry": retry,
-    }
+    return {"socket_timeout": seconds, "socket_connect_timeout": seconds, "retry": retry}
+
+
+def redis_limits_options(
+    *, key_prefix: str, timeout: timedelta, asynchronous: bool
+) -> dict[str, Any]:
+    """The options of a `limits` Redis storage (`storage_from_string(uri, **options)`): keys
+    under `key_prefix`, and the connection options above.
+
+    `asynchronous` is for an `async+redis://` storage, which must then use redis-py (the
+    client the asyncio `Retry` belongs to) rather than its default, coredis."""
+    options = redis_connection_options(timeout=timeout, asynchronous=asynchronous)
+    options["key_prefix"] = key_prefix
     if asynchronous:
         options["implementation"] = "redispy"
     return options

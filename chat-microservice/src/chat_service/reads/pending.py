@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from chat_service.settings import ChatSettings
-from http_kit.limits_store import redis_limits_options
+from http_kit.limits_store import redis_connection_options
 
 log = structlog.get_logger(__name__)
 
@@ -110,13 +110,7 @@ def open_redis(settings: ChatSettings) -> Redis | None:
     uri = settings.rate_limit_storage.removeprefix("async+")
     if not uri.startswith(("redis://", "rediss://")):
         return None
-    options = redis_limits_options(
-        key_prefix=settings.rate_limit_prefix,
-        timeout=settings.rate_limit_timeout,
-        asynchronous=True,
-    )
-    for limits_only in ("key_prefix", "implementation"):
-        options.pop(limits_only, None)
+    options = redis_connection_options(timeout=settings.rate_limit_timeout, asynchronous=True)
     return Redis.from_url(uri, decode_responses=True, **options)
 
 
