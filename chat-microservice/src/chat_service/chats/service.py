@@ -91,9 +91,10 @@ class ChatService:
         sender's read mark); the caller runs them with the message's own write."""
         return self._repository.touch(chat, message)
 
-    async def forget_preview(self, chat: Chat, deleted: ChatMessage) -> None:
-        """Removes a deleted message's body from the members' list entries that copied it."""
-        await self._repository.forget_body(chat, deleted.message_id)
+    def forget_preview_writes(self, chat: Chat) -> list[Write]:
+        """The writes that remove a deleted message's body from the members' list entries that
+        copied it; the caller runs them with the deletion's own write."""
+        return self._repository.forget_body(chat)
 
 
 class PendingMarks(Protocol):

@@ -163,11 +163,15 @@ class MessageRepository:
             message.time,
         )
 
-    async def delete_body(self, message: ChatMessage, bucket: int, revision: uuid.UUID) -> None:
-        """Removes the body for good and marks the message deleted."""
-        await self._statements.run(
+    async def delete_body(
+        self, message: ChatMessage, bucket: int, revision: uuid.UUID, *alongside: Write
+    ) -> None:
+        """Removes the body for good and marks the message deleted, and in the same request
+        the writes `alongside` (one batch)."""
+        delete = self._statements.bind(
             "delete_body", DELETION_TIMESTAMP, revision, message.chat_id, bucket, message.time
         )
+        await self._statements.run_together([delete, *alongside])
 
     async def senders_between(
         self, chat_id: uuid.UUID, bucket: int, after: uuid.UUID, before: uuid.UUID, limit: int

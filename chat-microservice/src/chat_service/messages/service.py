@@ -143,8 +143,8 @@ class MessageService:
         await self._check_change_rate(caller)
         if not stored.deleted:
             revision = _revision_after(stored)
-            await self._repository.delete_body(stored, self._bucket(time), revision)
-            await self._chats.forget_preview(chat, stored)
+            forget = self._chats.forget_preview_writes(chat)
+            await self._repository.delete_body(stored, self._bucket(time), revision, *forget)
         return await self._publish_current(chat, stored)
 
     async def _own_message(
