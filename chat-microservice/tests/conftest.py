@@ -220,13 +220,15 @@ async def client(serve_app: Callable[..., Any]) -> AsyncIterator[httpx.AsyncClie
         yield served
 
 
-@pytest.fixture
-async def open_chat(
-    client: httpx.AsyncClient, make_user: Callable[[], Awaitable[User]]
-) -> Callable[[], Awaitable[tuple[User, User, dict[str, Any]]]]:
-    """Two fresh users and the chat between them (created by the first)."""
+OpenChatOn = Callable[[httpx.AsyncClient], Awaitable[tuple[User, User, dict[str, Any]]]]
 
-    async def make() -> tuple[User, User, dict[str, Any]]:
+
+@pytest.fixture
+def open_chat_on(make_user: Callable[[], Awaitable[User]]) -> OpenChatOn:
+    """`await open_chat_on(client)`: two fresh users and the chat between them (created by
+    the first) through that client, for a test that serves an app of its own."""
+
+    async def make(client: httpx.AsyncClient) -> tuple[User, User, dict[str, Any]]:
         alice, bob = await make_user(), await make_user()
         response = await client.post(
             "/v1/chat/", json={"users_id": [alice.id, bob.id]}, headers=alice.headers
@@ -235,6 +237,14 @@ async def open_chat(
         return alice, bob, response.json()
 
     return make
+
+
+@pytest.fixture
+def open_chat(
+    client: httpx.AsyncClient, open_chat_on: OpenChatOn
+) -> Callable[[], Awaitable[tuple[User, User, dict[str, Any]]]]:
+    """Two fresh users and the chat between them (created by the first)."""
+    return lambda: open_chat_on(client)
 
 
 @pytest.fixture

@@ -149,14 +149,10 @@ async def test_a_ten_megabyte_body_is_413_and_stores_nothing(
 
 
 async def test_bodies_up_to_the_configured_cap_are_read(
-    serve_app: Callable[..., Any], make_user: Callable[[], Awaitable[Any]]
+    serve_app: Callable[..., Any], open_chat_on: Callable[[httpx.AsyncClient], Awaitable[Any]]
 ) -> None:
     async with serve_app(max_body_bytes=2048) as client:
-        alice, bob = await make_user(), await make_user()
-        created = await client.post(
-            "/v1/chat/", json={"users_id": [alice.id, bob.id]}, headers=alice.headers
-        )
-        chat = created.json()
+        alice, bob, chat = await open_chat_on(client)
         frame = json.dumps({"chat_id": chat["chat_id"], "to_user": bob.id, "body": ""}).encode()
 
         async def send_of(length: int) -> httpx.Response:

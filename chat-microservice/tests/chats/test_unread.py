@@ -7,15 +7,8 @@ from typing import Any
 
 import httpx
 
-MakeUser = Callable[[], Awaitable[Any]]
-
-
-async def _open(client: httpx.AsyncClient, make_user: MakeUser) -> tuple[Any, Any, Any]:
-    alice, bob = await make_user(), await make_user()
-    created = await client.post(
-        "/v1/chat/", json={"users_id": [alice.id, bob.id]}, headers=alice.headers
-    )
-    return alice, bob, created.json()
+OpenChat = Callable[[], Awaitable[Any]]
+OpenChatOn = Callable[[httpx.AsyncClient], Awaitable[Any]]
 
 
 async def _send(client: httpx.AsyncClient, chat: Any, sender: Any, to: Any, body: str) -> Any:
@@ -31,9 +24,9 @@ async def _unread(client: httpx.AsyncClient, user: Any) -> tuple[int, bool]:
 
 
 async def test_unread_counts_follow_marks_deletions_and_own_replies(
-    client: httpx.AsyncClient, make_user: MakeUser
+    client: httpx.AsyncClient, open_chat: OpenChat
 ) -> None:
-    alice, bob, chat = await _open(client, make_user)
+    alice, bob, chat = await open_chat()
     assert await _unread(client, bob) == (0, False)
     sent = [await _send(client, chat, alice, bob, f"m{i}") for i in range(3)]
     assert await _unread(client, bob) == (3, False)
@@ -55,10 +48,10 @@ async def test_unread_counts_follow_marks_deletions_and_own_replies(
 
 
 async def test_more_than_99_unread_is_capped(
-    serve_app: Callable[..., Any], make_user: MakeUser
+    serve_app: Callable[..., Any], open_chat_on: OpenChatOn
 ) -> None:
     async with serve_app(send_burst=500, send_rate_per_second=500) as client:
-        alice, bob, chat = await _open(client, make_user)
+        alice, bob, chat = await open_chat_on(client)
         for start in range(0, 101, 25):
             await asyncio.gather(
                 *(

@@ -11,13 +11,21 @@ import httpx
 import pytest
 from cassandra.cluster import Session
 
-from chat_events import MessageChange, MessageEvent, new_timeuuid, timeuuid_at, timeuuid_datetime
+from chat_events import (
+    ChatMessage,
+    MessageChange,
+    MessageEvent,
+    new_timeuuid,
+    timeuuid_at,
+    timeuuid_datetime,
+)
 from chat_service.buckets import bucket_of_timeuuid
 from chat_service.database import connect
 from chat_service.messages.repository import MessageRepository
 from chat_service.settings import ChatSettings
 
 OpenChat = Callable[[], Awaitable[Any]]
+OpenChatOn = Callable[[httpx.AsyncClient], Awaitable[Any]]
 Records = Callable[[str], Awaitable[list[Any]]]
 
 
@@ -211,14 +219,10 @@ async def test_refused_changes_change_nothing_and_publish_nothing(
 
 
 async def test_changing_too_fast_is_429_with_retry_after_and_changes_nothing(
-    serve_app: Callable[..., Any], make_user: Callable[[], Awaitable[Any]], kafka_records: Records
+    serve_app: Callable[..., Any], open_chat_on: OpenChatOn, kafka_records: Records
 ) -> None:
     async with serve_app(change_rate_per_minute=2) as client:
-        alice, bob = await make_user(), await make_user()
-        created = await client.post(
-            "/v1/chat/", json={"users_id": [alice.id, bob.id]}, headers=alice.headers
-        )
-        chat = created.json()
+        alice, bob, chat = await open_chat_on(client)
         sent = await _send(client, chat, alice, bob, "v0")
         answers = [await _edit(client, chat, sent, alice, f"v{i}") for i in (1, 2, 3)]
         refused_delete = await client.delete(_path(chat, sent), headers=alice.headers)
@@ -232,9 +236,7 @@ async def test_changing_too_fast_is_429_with_retry_after_and_changes_nothing(
         assert len(await _changes(kafka_records, chat)) == 2
 
 
-def _stored(chat: Any, body: str = "first") -> Any:
-    from chat_events import ChatMessage
-
+def _stored(chat: Any, body: str = "first") -> ChatMessage:
     time = new_timeuuid()
     return ChatMessage(
         message_id=uuid.uuid5(time, "message"),
@@ -288,11 +290,21 @@ async def test_a_deletion_wins_over_every_edit_before_or_after_it(
     assert row["body"] is None
 
 
-async def _republishing(client: httpx.AsyncClient, chat: Any, sent: Any, cql: Session) -> None:
+def _republishing(cql: Session, chat: Any, sent: Any) -> None:
     """Makes the key's first publish look unacknowledged, so that a repeat publishes again."""
     cql.execute(
         "UPDATE message_ids SET published = false WHERE chat_id = %s AND client_message_id = %s",
         (uuid.UUID(chat["chat_id"]), sent["client_message_id"]),
+    )
+
+
+async def _repeat(
+    client: httpx.AsyncClient, chat: Any, sender: Any, to: Any, body: str, key: str
+) -> httpx.Response:
+    """Sends again the message sent with `client_message_id` = `key`."""
+    payload = {"chat_id": chat["chat_id"], "to_user": to.id, "body": body}
+    return await client.post(
+        "/v1/messaging/", json={**payload, "client_message_id": key}, headers=sender.headers
     )
 
 
@@ -302,18 +314,9 @@ async def test_a_repeated_send_of_a_deleted_message_answers_the_tombstone_unpubl
     alice, bob, chat = await open_chat()
     sent = await _send(client, chat, alice, bob, "take back", client_message_id="k1")
     tombstone = (await client.delete(_path(chat, sent), headers=alice.headers)).json()
-    await _republishing(client, chat, sent, cql)
+    _republishing(cql, chat, sent)
     before = await kafka_records(chat["chat_id"])
-    repeat = await client.post(
-        "/v1/messaging/",
-        json={
-            "chat_id": chat["chat_id"],
-            "to_user": bob.id,
-            "body": "take back",
-            "client_message_id": "k1",
-        },
-        headers=alice.headers,
-    )
+    repeat = await _repeat(client, chat, alice, bob, "take back", "k1")
     assert (repeat.status_code, repeat.json()) == (200, tombstone)
     assert await kafka_records(chat["chat_id"]) == before
 
@@ -323,7 +326,7 @@ async def test_a_change_made_while_a_repeat_republishes_is_published_after_it(
 ) -> None:
     alice, bob, chat = await open_chat()
     sent = await _send(client, chat, alice, bob, "hi", client_message_id="k2")
-    await _republishing(client, chat, sent, cql)
+    _republishing(cql, chat, sent)
     service = client._transport.app.state.resources.messages  # type: ignore[attr-defined]
     publish = service._publisher.publish
 
@@ -335,16 +338,7 @@ async def test_a_change_made_while_a_repeat_republishes_is_published_after_it(
 
     service._publisher.publish = publish_then_edit
     try:
-        repeat = await client.post(
-            "/v1/messaging/",
-            json={
-                "chat_id": chat["chat_id"],
-                "to_user": bob.id,
-                "body": "hi",
-                "client_message_id": "k2",
-            },
-            headers=alice.headers,
-        )
+        repeat = await _repeat(client, chat, alice, bob, "hi", "k2")
     finally:
         service._publisher.publish = publish
     assert repeat.status_code == 200, repeat.text

@@ -15,18 +15,15 @@ from chat_events import timeuuid_at
 
 Records = Callable[[str], Awaitable[list[Any]]]
 MakeUser = Callable[[], Awaitable[Any]]
+OpenChatOn = Callable[[httpx.AsyncClient], Awaitable[Any]]
 
 
 @asynccontextmanager
 async def _chat_with_messages(
-    client: httpx.AsyncClient, make_user: MakeUser, count: int
+    client: httpx.AsyncClient, open_chat_on: OpenChatOn, count: int
 ) -> AsyncIterator[tuple[Any, Any, Any, list[Any]]]:
     """Alice writes `count` messages to Bob: (alice, bob, chat, messages oldest first)."""
-    alice, bob = await make_user(), await make_user()
-    created = await client.post(
-        "/v1/chat/", json={"users_id": [alice.id, bob.id]}, headers=alice.headers
-    )
-    chat = created.json()
+    alice, bob, chat = await open_chat_on(client)
     sent = []
     for i in range(count):
         payload = {"chat_id": chat["chat_id"], "to_user": bob.id, "body": f"m{i}"}
@@ -77,9 +74,9 @@ async def _until(condition: Callable[[], Awaitable[bool]], seconds: float = 10) 
 
 
 async def test_a_mark_is_stored_published_and_listed(
-    client: httpx.AsyncClient, make_user: MakeUser, kafka_records: Records
+    client: httpx.AsyncClient, open_chat_on: OpenChatOn, kafka_records: Records
 ) -> None:
-    async with _chat_with_messages(client, make_user, 2) as (_alice, bob, chat, sent):
+    async with _chat_with_messages(client, open_chat_on, 2) as (_alice, bob, chat, sent):
         assert (await _entry(client, bob))["unread_count"] == 2
         response = await _mark(client, chat, bob, sent[0]["time"])
         assert response.status_code == 200, response.text
@@ -99,9 +96,12 @@ async def test_a_mark_is_stored_published_and_listed(
 
 
 async def test_refused_marks_store_and_publish_nothing(
-    client: httpx.AsyncClient, make_user: MakeUser, kafka_records: Records
+    client: httpx.AsyncClient,
+    open_chat_on: OpenChatOn,
+    make_user: MakeUser,
+    kafka_records: Records,
 ) -> None:
-    async with _chat_with_messages(client, make_user, 1) as (_alice, bob, chat, sent):
+    async with _chat_with_messages(client, open_chat_on, 1) as (_alice, bob, chat, sent):
         outsider = await make_user()
         future = timeuuid_at(datetime.now(UTC) + timedelta(minutes=5))
         cases = [
@@ -123,11 +123,11 @@ async def test_refused_marks_store_and_publish_nothing(
 
 
 async def test_a_mark_never_moves_back(
-    serve_app: Callable[..., Any], make_user: MakeUser, kafka_records: Records
+    serve_app: Callable[..., Any], open_chat_on: OpenChatOn, kafka_records: Records
 ) -> None:
     async with (
         serve_app(read_window=timedelta(milliseconds=1)) as client,
-        _chat_with_messages(client, make_user, 2) as (_alice, bob, chat, sent),
+        _chat_with_messages(client, open_chat_on, 2) as (_alice, bob, chat, sent),
     ):
         newer, older = sent[1]["time"], sent[0]["time"]
         assert (await _mark(client, chat, bob, newer)).json()["up_to"] == newer
@@ -142,12 +142,12 @@ async def test_a_mark_never_moves_back(
 
 
 async def test_marks_within_a_window_make_one_write_now_and_one_when_it_ends(
-    serve_app: Callable[..., Any], make_user: MakeUser, kafka_records: Records
+    serve_app: Callable[..., Any], open_chat_on: OpenChatOn, kafka_records: Records
 ) -> None:
     window = {"read_window": timedelta(seconds=2), "read_flush_interval": timedelta(seconds=0.05)}
     async with (
         serve_app(**window) as client,
-        _chat_with_messages(client, make_user, 5) as (_alice, bob, chat, sent),
+        _chat_with_messages(client, open_chat_on, 5) as (_alice, bob, chat, sent),
     ):
         times = [m["time"] for m in sent]
         with _cassandra_writes(client) as written:
@@ -168,13 +168,13 @@ async def test_marks_within_a_window_make_one_write_now_and_one_when_it_ends(
 
 async def test_marks_are_written_through_while_redis_is_down(
     serve_app: Callable[..., Any],
-    make_user: MakeUser,
+    open_chat_on: OpenChatOn,
     kafka_records: Records,
     closed_address: str,
 ) -> None:
     async with (
         serve_app(rate_limit_storage=f"redis://{closed_address}/0") as client,
-        _chat_with_messages(client, make_user, 2) as (_alice, bob, chat, sent),
+        _chat_with_messages(client, open_chat_on, 2) as (_alice, bob, chat, sent),
     ):
         times = [m["time"] for m in sent]
         with _cassandra_writes(client) as written:
