@@ -1,9 +1,8 @@
 """Helpers for running the consumer as a real process and looking at what it wrote."""
 
-import asyncio
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,15 +70,6 @@ def all_aggregates(client: Any) -> list[dict[str, Any]]:
         doc.to_dict() | {"_path": doc.reference.path}
         for doc in client.collection_group("aggregates").stream()
     ]
-
-
-async def wait_until(predicate: Callable[[], bool], within: float, interval: float = 0.25) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if await asyncio.to_thread(predicate):
-            return True
-        await asyncio.sleep(interval)
-    return False
 
 
 def change_of(

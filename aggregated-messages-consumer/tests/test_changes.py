@@ -18,14 +18,13 @@ from consumer_testing import (
     metrics_text,
     produce,
     read_mark_of,
-    wait_until,
 )
 
 from aggregated_consumer.cli import main
 from chat_events import Burst, burst_from_messages
 from chat_events.payloads import MessageEvent
 from devstack.settings import Endpoints
-from devstack.testing import ServiceProcess
+from devstack.testing import ServiceProcess, wait_until
 
 
 def _document(client: Any, burst: Burst) -> dict[str, Any]:

@@ -18,12 +18,11 @@ from consumer_testing import (
     free_port,
     make_burst,
     produce,
-    wait_until,
 )
 
 from chat_events import Burst
 from devstack.settings import Endpoints
-from devstack.testing import ServiceProcess
+from devstack.testing import ServiceProcess, wait_until
 
 
 async def test_bursts_become_documents_with_members_and_expiry(

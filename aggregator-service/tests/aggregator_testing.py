@@ -7,7 +7,6 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
@@ -94,15 +93,6 @@ async def read_bursts(
 
     records = await read_topic(bootstrap, topic, enough, within, settle=1.0)
     return [Burst.model_validate_json(r.value) for r in records]
-
-
-async def wait_until(predicate: Any, within: float, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if await asyncio.to_thread(predicate):
-            return True
-        await asyncio.sleep(interval)
-    return False
 
 
 async def read_topic(

@@ -24,7 +24,6 @@ from aggregator_testing import (
     send_events,
     start_producer,
     wait_ready,
-    wait_until,
 )
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
@@ -32,7 +31,7 @@ from google.cloud import firestore
 from chat_events import MessageChange, MessageEvent, ReadMark
 from devstack.kafka_topics import create_topics, delete_topics
 from devstack.settings import Endpoints
-from devstack.testing import ServiceProcess, unique_name
+from devstack.testing import ServiceProcess, unique_name, wait_until
 
 NAMES = ("chat_messages", "chat_messages_grouped", "chat_messages_grouped_dlq")
 

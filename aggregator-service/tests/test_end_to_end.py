@@ -21,12 +21,12 @@ from aggregator_testing import (
     start_producer,
     steady_load,
     wait_ready,
-    wait_until,
 )
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 
 from devstack.settings import Endpoints
+from devstack.testing import wait_until
 
 IDLE_TIMEOUT = 0.5
 

@@ -103,6 +103,17 @@ class ServiceProcess:
         return self.log_path.read_text(errors="replace")[-4000:]
 
 
+async def wait_until(predicate: Callable[[], bool], within: float, interval: float = 0.2) -> bool:
+    """Whether `predicate` (a blocking check: it runs in a worker thread) holds within `within`
+    seconds, asked every `interval`: a test waits for a condition, never for a fixed time."""
+    deadline = asyncio.get_running_loop().time() + within
+    while asyncio.get_running_loop().time() < deadline:
+        if await asyncio.to_thread(predicate):
+            return True
+        await asyncio.sleep(interval)
+    return False
+
+
 def unique_name(prefix: str) -> str:
     """A lowercase name unique to this test run, safe for databases, keyspaces and topics."""
     return f"{prefix}_{secrets.token_hex(5)}"
