@@ -9,7 +9,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS_DIR)/bin/uv)
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help install up down status logs reset test fault lint typecheck format compose-check k8s-check
+.PHONY: help install up down status logs reset test fault lint typecheck format api-types compose-check k8s-check
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -56,6 +56,10 @@ lint: install ## ruff lint and format check; the architecture's import contracts
 format: install ## apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
+
+api-types: install ## the services' OpenAPI documents into frontend/openapi/, then the UI's API types from them
+	$(RUN) python scripts/export_openapi.py
+	cd frontend && npm run api-types
 
 compose-check: install ## docker compose up for real (stand-in images where no registry), smoke test, down; needs root
 	PYTHON="$(RUN) python" UV="$(UV)" deploy/checks/compose-check.sh

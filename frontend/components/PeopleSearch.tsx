@@ -19,7 +19,7 @@ interface Results {
   query: string;
   users: User[];
   /** id to continue after, when the last page was full. */
-  nextAfter: number | string | null;
+  nextAfter: number | null;
 }
 
 export default function PeopleSearch({ api, myId, onOpen }: Props) {
@@ -39,7 +39,7 @@ export default function PeopleSearch({ api, myId, onOpen }: Props) {
   const shown = searchable ? results : null;
   const searching = searchable && busy;
 
-  const fetchPage = useCallback(async (q: string, after: number | string | null) => {
+  const fetchPage = useCallback(async (q: string, after: number | null) => {
     const ticket = ++request.current;
     setBusy(true);
     setError(null);

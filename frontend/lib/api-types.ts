@@ -1,66 +1,47 @@
-/** Shapes of the auth and chat services' JSON bodies. */
+/**
+ * Shapes of the auth and chat services' JSON bodies, named as the UI uses them. Every one is
+ * taken from the services' OpenAPI documents (`lib/generated/*.gen.ts`, made by
+ * `npm run api-types`); nothing here is written by hand but the names.
+ */
 
-export interface User {
-  id: number | string;
-  username: string;
-}
+import type { components as AuthComponents } from "./generated/auth.gen";
+import type { components as ChatComponents } from "./generated/chat.gen";
 
-export interface LoginResult {
-  access_token: string;
-  token_type: string;
-  expires_in: number;
-  id: string;
-  username: string;
-  firebase_token: string;
-}
+type AuthSchemas = AuthComponents["schemas"];
+type ChatSchemas = ChatComponents["schemas"];
 
-export interface Message {
-  message_id: string;
-  chat_id: string;
-  from_user: string;
-  to_user: string;
-  body: string;
-  /** Version-1 TimeUUID: the message's position in its chat. */
-  time: string;
-  /** ISO-8601 UTC with microseconds, e.g. 2026-12-01T06:35:22.123456+00:00. */
-  time_iso: string;
-  client_message_id?: string | null;
-  /** When the body was last edited (ISO-8601), null when never. */
-  edited_at: string | null;
-  /** A tombstone: the body is "" and the message shows as deleted. */
-  deleted: boolean;
-  /** TimeUUID of the latest change; null when never changed (the message's own time). */
-  revision: string | null;
-}
+export type User = AuthSchemas["UserPublic"];
 
-export interface LastMessage {
-  message_id: string;
-  from_user: string;
-  body: string;
-  time: string;
-  time_iso: string;
-  edited_at?: string | null;
-  deleted?: boolean;
-}
+/** The answer of POST .../login/: the access token and the Firebase custom token. */
+export type LoginResult = AuthSchemas["TokenResponse"];
 
-export interface Chat {
-  chat_id: string;
-  users_id: string[];
-  users_name: string[];
-  created_at: string;
-  last_activity?: string | null;
-  last_message?: LastMessage | null;
-  /** TimeUUID of the newest message this member has read, null when none. */
-  read_up_to?: string | null;
-  /** The other member's messages newer than the mark, exact up to 99. */
-  unread_count?: number;
-  /** More than 99 unread: show "99+". */
-  unread_count_capped?: boolean;
-}
+/**
+ * A message as the chat service answers it. `time` is its version-1 TimeUUID (its position in
+ * the chat); `time_iso` is ISO-8601 UTC with microseconds. The service always sends
+ * `edited_at` and `revision` (null when never changed), but the document lists them as
+ * optional, so a reader must take a missing one for null.
+ */
+export type Message = ChatSchemas["ChatMessage"];
+
+export type LastMessage = ChatSchemas["LastMessage"];
+
+/** A chat as POST .../chat/ and GET .../chat/{chat_id} answer it: its members only. */
+export type OpenedChat = ChatSchemas["Chat"];
+
+/** An entry of GET .../chat/: the chat with its activity, preview, read mark and unread count. */
+export type ChatSummary = ChatSchemas["ChatSummary"];
+
+/**
+ * A chat as the UI holds it: an entry of the list, or a chat just opened (or named in the URL)
+ * whose activity and unread count are not known until the list is fetched again.
+ */
+export type Chat = OpenedChat & Partial<Omit<ChatSummary, keyof OpenedChat>>;
 
 /** The answer of POST .../read: the member's mark as the service holds it. */
-export interface ReadMark {
-  chat_id: string;
-  up_to: string;
-  up_to_iso: string;
-}
+export type ReadMark = ChatSchemas["ReadState"];
+
+/** Request bodies: POST .../chat/, POST .../messaging/, PATCH .../messages/{time}, POST .../read. */
+export type ChatCreateBody = ChatSchemas["ChatCreate"];
+export type SendMessageBody = ChatSchemas["SendMessage"];
+export type EditMessageBody = ChatSchemas["EditMessage"];
+export type ReadUpToBody = ChatSchemas["ReadUpTo"];

@@ -1,6 +1,17 @@
 /** Typed client of the auth and chat services, reached through this origin's proxy. */
 
-import type { Chat, LoginResult, Message, ReadMark, User } from "./api-types";
+import type {
+  ChatCreateBody,
+  ChatSummary,
+  EditMessageBody,
+  LoginResult,
+  Message,
+  OpenedChat,
+  ReadMark,
+  ReadUpToBody,
+  SendMessageBody,
+  User,
+} from "./api-types";
 import { ApiError, NetworkError, apiErrorFromResponse } from "./errors";
 
 const AUTH = "/auth/api/v1";
@@ -41,7 +52,8 @@ export function logIn(username: string, password: string): Promise<LoginResult> 
 export interface UserSearch {
   q: string;
   limit: number;
-  afterId?: number | string;
+  /** The last user id of the previous page. */
+  afterId?: number;
 }
 
 export interface HistoryPage {
@@ -50,12 +62,13 @@ export interface HistoryPage {
   before?: string;
 }
 
-export interface SendMessage {
-  chat_id: string;
-  to_user: string;
-  body: string;
+/**
+ * The UI always names its sends, so that a retry is answered with the same message; the
+ * sender comes from the token.
+ */
+export type SendMessage = Omit<SendMessageBody, "from_user" | "client_message_id"> & {
   client_message_id: string;
-}
+};
 
 function messagePath(chatId: string, time: string): string {
   return `${CHAT}/chat/${encodeURIComponent(chatId)}/messages/${encodeURIComponent(time)}`;
@@ -89,19 +102,17 @@ export class ChatApi {
     return this.authed<User[]>(`${AUTH}/users/?${params.toString()}`);
   }
 
-  openChat(me: { id: string; username: string }, other: { id: string; username: string }): Promise<Chat> {
-    return this.authed<Chat>(
-      `${CHAT}/chat/`,
-      json({ users_id: [me.id, other.id], users_name: [me.username, other.username] }),
-    );
+  openChat(me: { id: string; username: string }, other: { id: string; username: string }): Promise<OpenedChat> {
+    const body: ChatCreateBody = { users_id: [me.id, other.id], users_name: [me.username, other.username] };
+    return this.authed<OpenedChat>(`${CHAT}/chat/`, json(body));
   }
 
-  listChats(): Promise<Chat[]> {
-    return this.authed<Chat[]>(`${CHAT}/chat/`);
+  listChats(): Promise<ChatSummary[]> {
+    return this.authed<ChatSummary[]>(`${CHAT}/chat/`);
   }
 
-  getChat(chatId: string): Promise<Chat> {
-    return this.authed<Chat>(`${CHAT}/chat/${encodeURIComponent(chatId)}`);
+  getChat(chatId: string): Promise<OpenedChat> {
+    return this.authed<OpenedChat>(`${CHAT}/chat/${encodeURIComponent(chatId)}`);
   }
 
   /** One page of history, NEWEST FIRST as the service returns it. */
@@ -119,7 +130,8 @@ export class ChatApi {
 
   /** Replaces the body of one of my messages; answers its current state. */
   editMessage(chatId: string, time: string, body: string): Promise<Message> {
-    return this.authed<Message>(messagePath(chatId, time), { ...json({ body }), method: "PATCH" });
+    const edit: EditMessageBody = { body };
+    return this.authed<Message>(messagePath(chatId, time), { ...json(edit), method: "PATCH" });
   }
 
   /** Deletes one of my messages; answers its tombstone. */
@@ -129,6 +141,7 @@ export class ChatApi {
 
   /** Marks the chat read up to this message (the service coalesces repeated marks). */
   markRead(chatId: string, upTo: string): Promise<ReadMark> {
-    return this.authed<ReadMark>(`${CHAT}/chat/${encodeURIComponent(chatId)}/read`, json({ up_to: upTo }));
+    const mark: ReadUpToBody = { up_to: upTo };
+    return this.authed<ReadMark>(`${CHAT}/chat/${encodeURIComponent(chatId)}/read`, json(mark));
   }
 }

@@ -79,7 +79,6 @@ export function mergeChatLists(fresh: readonly Chat[], known: readonly Chat[]): 
         chat_id: chat.chat_id,
         to_user: "",
         edited_at: seen.edited_at ?? null,
-        deleted: seen.deleted === true,
         revision: null,
       };
       return withLatest(marked, [message]);
