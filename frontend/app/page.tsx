@@ -20,7 +20,7 @@ export default function HomePage() {
       session={session}
       api={api}
       firebaseState={firebaseState}
-      onLogOut={() => void logOut()}
+      onLogOut={logOut}
     />
   );
 }

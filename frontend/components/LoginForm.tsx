@@ -56,7 +56,7 @@ export default function LoginForm({ notice }: { notice: string | null }) {
             {notice}
           </p>
         ) : null}
-        <form onSubmit={submit} noValidate aria-describedby={mode === "signup" ? ids.rules : undefined}>
+        <form onSubmit={(event) => void submit(event)} noValidate aria-describedby={mode === "signup" ? ids.rules : undefined}>
           <div className="field">
             <label htmlFor={ids.username}>Username</label>
             <input

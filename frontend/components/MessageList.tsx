@@ -13,7 +13,8 @@ interface Props {
   hasMore: boolean;
   loadingOlder: boolean;
   olderError: string | null;
-  onLoadOlder: () => void;
+  /** Never rejects: a failure shows as `olderError`. */
+  onLoadOlder: () => Promise<void>;
   /** The message_id under which "Seen" shows, if any. */
   seenId: string | null;
   onRetry: (clientMessageId: string) => void;
@@ -96,7 +97,7 @@ export default function MessageList(props: Props) {
     // say "visible" although the restored scroll position put the top far away.
     const el = scroller.current;
     if (el && el.scrollTop > TOP_MARGIN_PX) return;
-    onLoadOlder();
+    void onLoadOlder();
   }, [topVisible, hasMore, loadingOlder, olderError, onLoadOlder]);
 
   const empty = entries.length === 0;
@@ -116,7 +117,7 @@ export default function MessageList(props: Props) {
         {!loadingOlder && olderError ? (
           <span className="error-text">
             {olderError}{" "}
-            <button type="button" className="link" onClick={onLoadOlder}>
+            <button type="button" className="link" onClick={() => void onLoadOlder()}>
               Try again
             </button>
           </span>

@@ -31,7 +31,7 @@ interface SessionContextValue {
   /** Why the last session ended, for the login page's notice. */
   endReason: EndReason;
   logIn: (username: string, password: string) => Promise<void>;
-  logOut: () => Promise<void>;
+  logOut: () => void;
   expire: () => void;
 }
 
@@ -75,9 +75,7 @@ export default function SessionProvider({ children }: { children: ReactNode }) {
 
   const expire = useCallback(() => end("expired"), [end]);
 
-  const logOut = useCallback(async () => {
-    end("logged_out");
-  }, [end]);
+  const logOut = useCallback(() => end("logged_out"), [end]);
 
   const logIn = useCallback(async (username: string, password: string) => {
     const result = await logInCall(username, password);
