@@ -41,6 +41,7 @@ from chat_service.chats.service import ChatService, chat_id_for
 from chat_service.database import connect, execute, prepare
 from chat_service.messages.publisher import MessagePublisher
 from chat_service.messages.repository import MessageRepository
+from chat_service.messages.send_gate import SendGate
 from chat_service.messages.service import MessageService
 from chat_service.metrics import ChatMetrics
 from chat_service.migrations import migrate
@@ -225,12 +226,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"filled {args.messages} messages (x2 schemas) in {fill_seconds:.1f} s")
         async with httpx.AsyncClient() as unused_auth:
             chats = ChatService(chat_repo, AuthClient(unused_auth, settings))
+            limits = SendLimits(settings, ChatMetrics())
             service = MessageService(
                 settings,
                 repo,
                 chats,
                 MessagePublisher(settings),
-                SendLimits(settings, ChatMetrics()),
+                limits,
+                SendGate(settings, None, limits, repo, ChatMetrics()),
             )
             depths = [
                 d for d in (0, 1_000, args.messages // 2, args.messages - PAGE) if d < args.messages

@@ -71,7 +71,7 @@ async def test_sends_with_redis_killed_are_limited_per_process_then_shared_again
         refused = next(r for r in burst if r.status_code == 429)
         assert refused.json()["code"] == "send_rate_limited"
         assert int(refused.headers["Retry-After"]) >= 1
-        warnings = [entry for entry in logs if entry["event"] == "rate_limit_store_unavailable"]
+        warnings = [entry for entry in logs if entry["event"] == "send_gate_unavailable"]
         assert len(warnings) == 1
         assert await fallback_metrics(client) == ("1.0", "1.0")
         # Another process counts on its own meanwhile: the budget is per process.
@@ -81,7 +81,7 @@ async def test_sends_with_redis_killed_are_limited_per_process_then_shared_again
         accepted |= {f"other {index}" for index in range(3)}
         assert await history_bodies(client, chat, bob) == accepted
 
-        private_redis.start()  # empty: the limits start afresh
+        private_redis.start()  # with its append-only file, which holds no send of this test
         await asyncio.sleep(PROBE_INTERVAL_SECONDS + 0.2)
         shared = [
             (await attempt(f"back {index}")).status_code
@@ -128,3 +128,32 @@ async def test_sends_with_redis_stalled_wait_at_most_its_timeout_and_stay_limite
         assert (await fallback_metrics(client))[0] == "0.0"
         accepted = {r.json()["body"] for r in burst if r.status_code == 201}
         assert await history_bodies(client, chat, bob) == accepted | {"resumed"}
+
+
+async def test_a_retry_after_redis_was_killed_or_emptied_gets_the_same_message(
+    serve_app: Callable[..., Any],
+    make_user: Callable[[], Awaitable[Any]],
+    private_redis: PrivateRedis,
+) -> None:
+    """Claims survive a crash of Redis (its append-only file) and the loss of all its data
+    (their durable copy in Cassandra): a retry is never a second message."""
+    settings = {"rate_limit_storage": private_redis.url, "rate_limit_prefix": unique_name("c")}
+    async with serve_app(**settings) as client:
+        alice, bob, chat = await open_chat(client, make_user)
+        payload = {"chat_id": chat["chat_id"], "to_user": bob.id}
+
+        async def send(body: str, key: str) -> httpx.Response:
+            message = {**payload, "body": body, "client_message_id": key}
+            return await client.post("/v1/messaging/", json=message, headers=alice.headers)
+
+        crashed, emptied = await send("before a crash", "k-crash"), await send("wiped", "k-wipe")
+        assert (crashed.status_code, emptied.status_code) == (201, 201)
+        private_redis.kill()
+        private_redis.start()
+        again = await send("before a crash", "k-crash")
+        assert (again.status_code, again.json()) == (200, crashed.json())
+        redis_command(private_redis.url, "FLUSHALL")
+        for retry in (await send("wiped", "k-wipe"), await send("before a crash", "k-crash")):
+            assert retry.status_code == 200, retry.text
+        assert (await send("wiped", "k-wipe")).json() == emptied.json()
+        assert await history_bodies(client, chat, bob) == {"before a crash", "wiped"}

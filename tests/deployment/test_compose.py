@@ -103,12 +103,14 @@ def test_the_http_services_count_their_limits_in_redis_which_keeps_nothing(
     assert services["auth"]["environment"]["AUTH_RATE_LIMIT_STORAGE_URI"] == "redis://redis:6379/0"
     assert services["chat"]["environment"]["CHAT_RATE_LIMIT_STORAGE"] == "redis://redis:6379/0"
     assert {"redis"} <= set(services["auth"]["depends_on"]) & set(services["chat"]["depends_on"])
-    # Counters only: a restart may forget them, so no snapshot, no append-only file, no volume.
+    # Claims live here: an append-only file on a volume, and a full server refuses writes
+    # rather than evict one.
     redis = services["redis"]
     command = redis["command"]
     assert command[command.index("--save") + 1] == ""
-    assert command[command.index("--appendonly") + 1] == "no"
-    assert "volumes" not in redis
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
+    assert redis["volumes"] == ["redis-data:/data"]
 
 
 def test_the_topic_job_creates_exactly_the_chat_events_topics(compose: dict[str, Any]) -> None:

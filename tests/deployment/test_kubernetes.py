@@ -266,7 +266,7 @@ def test_the_dev_ui_sends_the_browser_to_the_forwarded_emulators(
 
 
 @pytest.mark.parametrize("which", ["dev", "prod"])
-def test_redis_keeps_nothing_on_disk_and_runs_as_its_own_non_root_user(
+def test_redis_keeps_claims_in_an_append_only_file_and_runs_as_its_own_non_root_user(
     which: str, request: pytest.FixtureRequest
 ) -> None:
     redis = named(request.getfixturevalue(which), "Deployment", "redis")
@@ -274,7 +274,10 @@ def test_redis_keeps_nothing_on_disk_and_runs_as_its_own_non_root_user(
     (container,) = spec["containers"]
     args = container["args"]
     assert args[args.index("--save") + 1] == ""
-    assert args[args.index("--appendonly") + 1] == "no"
+    assert args[args.index("--appendonly") + 1] == "yes"
+    assert args[args.index("--maxmemory-policy") + 1] == "noeviction"
+    # The file outlives a crashed container; a new pod starting empty is handled by the chat
+    # service (its claims window starts again).
     assert all("emptyDir" in volume for volume in spec["volumes"])
     assert redis["spec"]["strategy"]["type"] == "Recreate"  # never two sets of counters
     context = security_context(redis, container)

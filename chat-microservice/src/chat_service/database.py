@@ -168,12 +168,6 @@ class Statements:
         bound: Write = self._prepared[name].bind(params)
         return bound
 
-    def combined(self, name: str, most: int = 10) -> "CombinedWrites":
-        """Runs of the write `name` that concurrent requests share (see CombinedWrites). Ten
-        partitions per batch at most: Cassandra warns about (and logs) larger unlogged
-        batches by default."""
-        return CombinedWrites(self, name, most)
-
     async def run_together(self, writes: Sequence[Write]) -> None:
         """Runs plain writes (no lightweight transaction) in one UNLOGGED batch: one request
         and one answer, each partition written as if alone (no atomicity across them)."""
@@ -181,46 +175,3 @@ class Statements:
         for write in writes:
             batch.add(write)
         await execute(self._session, batch)
-
-
-class CombinedWrites:
-    """One small plain write that many concurrent requests make, sent together: the writes
-    queued when the event loop next gets to it leave in one UNLOGGED batch (at most `most`
-    each), and every caller waits for its own batch, so a call still returns only once its
-    write is stored. Under load this turns one Cassandra request per send into one per
-    batch; a lone request pays one loop turn.
-    """
-
-    def __init__(self, statements: Statements, name: str, most: int) -> None:
-        self._statements = statements
-        self._name = name
-        self._most = most
-        self._queued: list[tuple[Write, asyncio.Future[None]]] = []
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    async def run(self, *params: object) -> None:
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-        if not self._queued:
-            loop.call_soon(self._send_queued)
-        self._queued.append((self._statements.bind(self._name, *params), done))
-        await done
-
-    def _send_queued(self) -> None:
-        queued, self._queued = self._queued, []
-        for start in range(0, len(queued), self._most):
-            task = asyncio.create_task(self._send(queued[start : start + self._most]))
-            self._tasks.add(task)  # held until done: the loop keeps only weak references
-            task.add_done_callback(self._tasks.discard)
-
-    async def _send(self, batch: list[tuple[Write, "asyncio.Future[None]"]]) -> None:
-        try:
-            await self._statements.run_together([write for write, _ in batch])
-        except Exception as error:  # every waiter gets the batch's failure
-            for _, done in batch:
-                if not done.done():
-                    done.set_exception(error)
-            return
-        for _, done in batch:
-            if not done.done():
-                done.set_result(None)

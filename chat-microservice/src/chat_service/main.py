@@ -21,6 +21,7 @@ from chat_service.health import router as health_router
 from chat_service.messages.api import router as messages_router
 from chat_service.messages.publisher import MessagePublisher, PublishUnavailable
 from chat_service.messages.repository import MessageRepository
+from chat_service.messages.send_gate import SendGate
 from chat_service.messages.service import MessageService
 from chat_service.metrics import ChatMetrics
 from chat_service.rate_limits import SendLimits
@@ -115,12 +116,13 @@ async def _build_resources(
         await preparable.prepare(settings)
     chats = ChatService(chat_repository, AuthClient(auth_http, settings))
     limits = SendLimits(settings, metrics)
+    gate = SendGate(settings, redis, limits, message_repository, metrics)
     pending = PendingMarks(redis, settings.rate_limit_prefix, settings.read_window)
     return Resources(
         metrics=metrics,
         chats=chats,
         chat_list=ChatList(chat_repository, message_repository, pending, settings.bucket_days),
-        messages=MessageService(settings, message_repository, chats, publisher, limits),
+        messages=MessageService(settings, message_repository, chats, publisher, limits, gate),
         reads=ReadService(chats, read_repository, pending, publisher),
         readiness_probes={"cassandra": probe, "kafka": publisher},
     )

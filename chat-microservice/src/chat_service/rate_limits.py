@@ -1,16 +1,16 @@
 """Anti-spam for sending: a per-user rate with a burst allowance, and repeated-body detection;
 and a per-user rate of edits and deletions.
 
-Counters live in a `limits` storage: Redis by default (`CHAT_RATE_LIMIT_STORAGE`), so that
-every worker process and replica counts against one budget; `memory://` keeps them in this
-process, for a single-process service.
+Counters live in Redis by default (`CHAT_RATE_LIMIT_STORAGE`), so that every worker process
+and replica counts against one budget; `memory://` keeps them in this process, for a
+single-process service. Sends are counted by the send gate's script (messages/send_gate.py),
+edits and deletions through a `limits` storage.
 
-When Redis does not answer (down, or slower than `CHAT_RATE_LIMIT_TIMEOUT`), sends are
+When Redis does not answer (down, or slower than `CHAT_RATE_LIMIT_TIMEOUT`), both are
 counted in this process's memory until it answers again: a spammer is still limited, per
-process rather than overall, and chat keeps working. Redis holds counters (and pending read
-marks) only, so losing it never loses a message.
+process rather than overall, and chat keeps working. Losing Redis never loses a message.
 
-The token bucket of the spec (rate r, burst b) is approximated by a moving window of b
+A token bucket (rate r, burst b) is approximated by a moving window of b
 messages per b/r seconds: a full burst is allowed at once, and the sustained rate cannot
 exceed r. Unlike a true bucket, tokens come back all at once when the window slides past the
 burst rather than one every 1/r seconds, which is stricter, never looser.
@@ -63,6 +63,49 @@ def body_fingerprint(body: str) -> str:
     return hashlib.sha256(normalized.encode()).hexdigest()
 
 
+class Outage:
+    """Whether a shared store is worth asking: while it does not answer, one caller per
+    `PROBE_INTERVAL_SECONDS` asks again (and waits at most its timeout); every other caller
+    counts elsewhere without waiting. Logs and counts each outage once."""
+
+    def __init__(
+        self, name: str, metrics: ChatMetrics, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._name = name
+        self._metrics = metrics
+        self._clock = clock
+        self.failing_since: float | None = None
+        self._next_probe = 0.0
+
+    def worth_asking(self) -> bool:
+        if self.failing_since is None:
+            return True
+        now = self._clock()
+        if now < self._next_probe:
+            return False
+        # Claimed before the await, so concurrent sends do not all probe a stalled store.
+        self._next_probe = now + PROBE_INTERVAL_SECONDS
+        return True
+
+    def failed(self, error: Exception) -> None:
+        self._next_probe = self._clock() + PROBE_INTERVAL_SECONDS
+        if self.failing_since is not None:
+            return
+        self.failing_since = self._clock()
+        self._metrics.rate_limit_fallback.set(1)
+        self._metrics.rate_limit_store_outages.inc()
+        # Once per outage: under load a line per send would flood the logs.
+        log.warning(f"{self._name}_unavailable", error=str(error), counting="in_process_memory")
+
+    def answered(self) -> None:
+        if self.failing_since is None:
+            return
+        outage = self._clock() - self.failing_since
+        self.failing_since = None
+        self._metrics.rate_limit_fallback.set(0)
+        log.info(f"{self._name}_recovered", outage_seconds=round(outage, 1))
+
+
 class FailoverLimiter:
     """A moving-window limiter over the shared store that counts in this process's memory
     while the store does not answer, and goes back to the store once it answers again."""
@@ -72,54 +115,19 @@ class FailoverLimiter:
     ) -> None:
         self._shared = MovingWindowRateLimiter(shared)
         self._local = MovingWindowRateLimiter(MemoryStorage())
-        self._metrics = metrics
-        self._clock = clock
-        self._failing_since: float | None = None
-        self._next_probe = 0.0
+        self._outage = Outage("rate_limit_store", metrics, clock)
 
     async def hit(self, item: RateLimitItem, *identifiers: str) -> int:
         """Counts one hit: 0 if it was allowed, else the seconds until the window has room."""
-        if self._shared_worth_asking():
+        if self._outage.worth_asking():
             try:
                 answer = await _hit(self._shared, item, identifiers)
             except StorageError as error:
-                self._shared_failed(error)
+                self._outage.failed(error.storage_error)
             else:
-                self._shared_answered()
+                self._outage.answered()
                 return answer
         return await _hit(self._local, item, identifiers)
-
-    def _shared_worth_asking(self) -> bool:
-        if self._failing_since is None:
-            return True
-        now = self._clock()
-        if now < self._next_probe:
-            return False
-        # Claimed before the await, so concurrent sends do not all probe a stalled store.
-        self._next_probe = now + PROBE_INTERVAL_SECONDS
-        return True
-
-    def _shared_failed(self, error: StorageError) -> None:
-        self._next_probe = self._clock() + PROBE_INTERVAL_SECONDS
-        if self._failing_since is not None:
-            return
-        self._failing_since = self._clock()
-        self._metrics.rate_limit_fallback.set(1)
-        self._metrics.rate_limit_store_outages.inc()
-        # Once per outage: under load a line per send would flood the logs.
-        log.warning(
-            "rate_limit_store_unavailable",
-            error=str(error.storage_error),
-            counting="in_process_memory",
-        )
-
-    def _shared_answered(self) -> None:
-        if self._failing_since is None:
-            return
-        outage = self._clock() - self._failing_since
-        self._failing_since = None
-        self._metrics.rate_limit_fallback.set(0)
-        log.info("rate_limit_store_recovered", outage_seconds=round(outage, 1))
 
 
 async def _hit(
@@ -132,11 +140,17 @@ async def _hit(
 
 
 class SendLimits:
+    """The windows of the limits, and where they count. Edits and deletions count in the
+    shared store (failing over to memory while it does not answer). Sends count in Redis
+    through the send gate (messages/send_gate.py), which asks `check_rate` and
+    `check_repeat` here, counting in this process's memory, only while Redis does not answer."""
+
     def __init__(self, settings: ChatSettings, metrics: ChatMetrics) -> None:
-        self._limiter = FailoverLimiter(_open_storage(settings), metrics)
-        self._rate = send_rate_item(settings.send_rate_per_second, settings.send_burst)
+        self._shared = FailoverLimiter(_open_storage(settings), metrics)
+        self._memory = MovingWindowRateLimiter(MemoryStorage())
+        self.rate = send_rate_item(settings.send_rate_per_second, settings.send_burst)
         window = max(1, math.ceil(settings.repeat_body_window.total_seconds()))
-        self._repeat = RateLimitItemPerSecond(
+        self.repeat = RateLimitItemPerSecond(
             settings.repeat_body_limit, window, namespace="chat-repeat"
         )
         self._change = RateLimitItemPerMinute(
@@ -144,18 +158,19 @@ class SendLimits:
         )
 
     async def check_rate(self, user_id: str) -> Verdict:
-        """Counts one send attempt against the user's rate."""
-        retry_after = await self._limiter.hit(self._rate, user_id)
+        """Counts one send attempt against the user's rate, in this process's memory."""
+        retry_after = await _hit(self._memory, self.rate, (user_id,))
         return Verdict(False, "rate", retry_after) if retry_after else ALLOWED
 
     async def check_repeat(self, user_id: str, body: str) -> Verdict:
-        """Counts one new message with this body; refuses once the window holds too many."""
-        retry_after = await self._limiter.hit(self._repeat, user_id, body_fingerprint(body))
+        """Counts one new message with this body, in this process's memory; refuses once the
+        window holds too many."""
+        retry_after = await _hit(self._memory, self.repeat, (user_id, body_fingerprint(body)))
         return Verdict(False, "repeat", retry_after) if retry_after else ALLOWED
 
     async def check_change(self, user_id: str) -> Verdict:
         """Counts one edit or deletion (a repeated one too: it publishes again)."""
-        retry_after = await self._limiter.hit(self._change, user_id)
+        retry_after = await self._shared.hit(self._change, user_id)
         return Verdict(False, "change", retry_after) if retry_after else ALLOWED
 
 

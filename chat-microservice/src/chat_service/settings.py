@@ -78,6 +78,10 @@ class ChatSettings(BaseSettings):
     send_burst: int = Field(20, ge=1)
     repeat_body_limit: int = Field(5, ge=1)
     repeat_body_window: Duration = timedelta(seconds=30)
+    # How long a `client_message_id` names its message: a retry within it gets the same
+    # message back. Claims live in Redis for this long (about 150 bytes each), with a copy in
+    # Cassandra (see messages/send_gate.py).
+    claim_window: Duration = Field(timedelta(hours=24), gt=timedelta(0))
     # Edits and deletions per user and minute (one budget for both).
     change_rate_per_minute: int = Field(30, ge=1)
     # Read marks of one (user, chat) reach Cassandra and Kafka at most once per window; the

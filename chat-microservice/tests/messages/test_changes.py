@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from cassandra.cluster import Session
+from redis.asyncio import Redis
 
 from chat_events import (
     ChatMessage,
@@ -290,12 +291,14 @@ async def test_a_deletion_wins_over_every_edit_before_or_after_it(
     assert row["body"] is None
 
 
-def _republishing(cql: Session, chat: Any, sent: Any) -> None:
+async def _republishing(settings: ChatSettings, chat: Any, sent: Any) -> None:
     """Makes the key's first publish look unacknowledged, so that a repeat publishes again."""
-    cql.execute(
-        "UPDATE message_ids SET published = false WHERE chat_id = %s AND client_message_id = %s",
-        (uuid.UUID(chat["chat_id"]), sent["client_message_id"]),
-    )
+    key = f"{settings.rate_limit_prefix}:claim:{chat['chat_id']}:{sent['client_message_id']}"
+    async with Redis.from_url(settings.rate_limit_storage, decode_responses=True) as redis:
+        claim = await redis.get(key)
+        assert claim is not None
+        assert claim.endswith("|1"), claim
+        await redis.set(key, claim.removesuffix("1") + "0", keepttl=True)
 
 
 async def _repeat(
@@ -309,12 +312,15 @@ async def _repeat(
 
 
 async def test_a_repeated_send_of_a_deleted_message_answers_the_tombstone_unpublished(
-    client: httpx.AsyncClient, open_chat: OpenChat, kafka_records: Records, cql: Session
+    client: httpx.AsyncClient,
+    open_chat: OpenChat,
+    kafka_records: Records,
+    chat_settings: ChatSettings,
 ) -> None:
     alice, bob, chat = await open_chat()
     sent = await _send(client, chat, alice, bob, "take back", client_message_id="k1")
     tombstone = (await client.delete(_path(chat, sent), headers=alice.headers)).json()
-    _republishing(cql, chat, sent)
+    await _republishing(chat_settings, chat, sent)
     before = await kafka_records(chat["chat_id"])
     repeat = await _repeat(client, chat, alice, bob, "take back", "k1")
     assert (repeat.status_code, repeat.json()) == (200, tombstone)
@@ -322,11 +328,14 @@ async def test_a_repeated_send_of_a_deleted_message_answers_the_tombstone_unpubl
 
 
 async def test_a_change_made_while_a_repeat_republishes_is_published_after_it(
-    client: httpx.AsyncClient, open_chat: OpenChat, kafka_records: Records, cql: Session
+    client: httpx.AsyncClient,
+    open_chat: OpenChat,
+    kafka_records: Records,
+    chat_settings: ChatSettings,
 ) -> None:
     alice, bob, chat = await open_chat()
     sent = await _send(client, chat, alice, bob, "hi", client_message_id="k2")
-    _republishing(cql, chat, sent)
+    await _republishing(chat_settings, chat, sent)
     service = client._transport.app.state.resources.messages  # type: ignore[attr-defined]
     publish = service._publisher.publish
 

@@ -223,11 +223,13 @@ class PrivateRedis:
         self.url = settings.endpoints.redis_url
 
     def start(self) -> None:
-        """Starts the server (again, on the same port, empty) and waits until it answers."""
+        """Starts the server (again, on the same port, with what its append-only file holds)
+        and waits until it answers."""
         runner.up([self.component])
 
     def kill(self) -> None:
-        """kill -9: the server and every counter in it are gone at once."""
+        """kill -9: the server is gone at once; what it acknowledged is in its append-only
+        file."""
         processes.stop(self.component.pid_file, stop_signal=signal.SIGKILL, grace_seconds=5)
 
     def pause(self) -> None:

@@ -12,7 +12,7 @@ from auth_validator import Principal
 from chat_events import ChatMessage, timeuuid_at, timeuuid_datetime, timeuuid_sort_key
 from chat_service.auth_client import AuthClient
 from chat_service.buckets import bucket_of_timeuuid
-from chat_service.chats.repository import ChatRepository, LatestMessage, ListEntry
+from chat_service.chats.repository import ChatRepository, ListEntry
 from chat_service.chats.schemas import Chat, ChatCreate, ChatSummary, LastMessage
 from chat_service.database import Write
 from chat_service.errors import ChatNotFound, NotAMember, NotYourIdentity, UserNotFound
@@ -107,8 +107,8 @@ class PendingMarks(Protocol):
 
 class ChatList:
     """ "My chats": one read of the caller's list partition and one of their pending marks,
-    then per chat, in parallel, the newest message's row (the preview) and, only where the
-    other member wrote after the caller's mark, one bounded read of the newest messages."""
+    then per chat, in parallel, the newest message (the preview) and, only where the other
+    member wrote after the caller's mark, one bounded read of the newest messages."""
 
     def __init__(
         self,
@@ -136,67 +136,86 @@ class ChatList:
         self, reader: str, entry: ListEntry, pending: uuid.UUID | None
     ) -> ChatSummary:
         mark = later_mark(entry.read_up_to, pending)
-        latest = entry.latest
-        if latest is None:
-            preview, unread = None, 0
+        newest = await self._newest(entry)
+        unread = 0
+        if newest is not None:
+            unread, replied = await self._unread(entry.chat.chat_id, reader, newest, mark)
+            # The reader has read up to their own newest message.
+            mark = later_mark(mark, replied)
+        last_activity: datetime | None
+        if newest is not None:
+            last_activity = timeuuid_datetime(newest.time)
+        elif entry.latest is not None:
+            last_activity = timeuuid_datetime(entry.latest.time)
         else:
-            preview, unread = await asyncio.gather(
-                self._preview(entry.chat.chat_id, latest),
-                self._unread(entry.chat.chat_id, reader, latest, mark),
-            )
+            last_activity = entry.last_activity
         return ChatSummary(
             **entry.chat.model_dump(),
-            # Entries last touched before the latest message was recorded have only this.
-            last_activity=timeuuid_datetime(latest.time) if latest else entry.last_activity,
-            last_message=preview,
+            last_activity=last_activity,
+            last_message=_preview(newest) if newest else None,
             read_up_to=mark,
             unread_count=min(unread, UNREAD_SHOWN),
             unread_count_capped=unread > UNREAD_SHOWN,
         )
 
-    async def _preview(self, chat_id: uuid.UUID, latest: LatestMessage) -> LastMessage | None:
-        message = await self._messages.get(chat_id, self._bucket(latest.time), latest.time)
-        if message is None:  # withdrawn after a failed send
+    async def _newest(self, entry: ListEntry) -> ChatMessage | None:
+        """The chat's newest message: the newest of the bucket the entry points at. Entries
+        are written by the first message each replica stores in a bucket, not by every
+        message, so they name the newest bucket but not always the newest message."""
+        if entry.latest is None:
             return None
-        return LastMessage(
-            message_id=message.message_id,
-            from_user=message.from_user,
-            body=message.body,
-            time=message.time,
-            time_iso=message.time_iso,
-            edited_at=message.edited_at,
-            deleted=message.deleted,
-        )
+        bucket = self._bucket(entry.latest.time)
+        page = await self._messages.page(entry.chat.chat_id, bucket, None, 1)
+        return page[0] if page else None
 
     async def _unread(
-        self, chat_id: uuid.UUID, reader: str, latest: LatestMessage, mark: uuid.UUID | None
-    ) -> int:
-        """The other member's messages after the mark that are not deleted, counted up to
-        UNREAD_SHOWN + 1 from the newest bucket down; no read at all when the newest
-        message is the reader's own or already read."""
-        if latest.from_user == reader or not is_later(latest.time, mark):
-            return 0
+        self, chat_id: uuid.UUID, reader: str, newest: ChatMessage, mark: uuid.UUID | None
+    ) -> tuple[int, uuid.UUID | None]:
+        """The other member's messages after the mark and after the reader's own newest
+        message (a reply shows what it answers was read) that are not deleted, counted up to
+        UNREAD_SHOWN + 1 from the newest bucket down; no read at all when the newest message
+        is the reader's own or already read. With the count, the time of the reader's own
+        newest message where the count met it."""
+        if newest.from_user == reader:
+            return 0, newest.time
+        if not is_later(newest.time, mark):
+            return 0, None
         after = mark or _BEGINNING
         lowest, wanted = self._bucket(after), UNREAD_SHOWN + 1
         # Just past the newest message: the upper bound of the first page.
-        newest = timeuuid_at(timeuuid_datetime(latest.time) + timedelta(microseconds=1))
-        bucket: int | None = self._bucket(latest.time)
-        before, count = newest, 0
+        upper = timeuuid_at(timeuuid_datetime(newest.time) + timedelta(microseconds=1))
+        bucket: int | None = self._bucket(newest.time)
+        before, count = upper, 0
         for _ in range(_UNREAD_READS):
             if bucket is None or count >= wanted:
                 break
             page = await self._messages.senders_between(chat_id, bucket, after, before, wanted)
-            count += sum(1 for m in page if m.from_user != reader and not m.deleted)
+            for sender in page:
+                if sender.from_user == reader:
+                    return count, sender.time
+                count += not sender.deleted
             if len(page) == wanted:  # the bucket may hold more: page on within it
                 before = page[-1].time
                 continue
-            before = newest
+            before = upper
             older = await self._messages.buckets_up_to(chat_id, bucket - 1, 1)
             bucket = older[0] if older and older[0] >= lowest else None
-        return count
+        return count, None
 
     def _bucket(self, time: uuid.UUID) -> int:
         return bucket_of_timeuuid(time, self._bucket_days)
+
+
+def _preview(message: ChatMessage) -> LastMessage:
+    return LastMessage(
+        message_id=message.message_id,
+        from_user=message.from_user,
+        body=message.body,
+        time=message.time,
+        time_iso=message.time_iso,
+        edited_at=message.edited_at,
+        deleted=message.deleted,
+    )
 
 
 def is_later(time: uuid.UUID, mark: uuid.UUID | None) -> bool:

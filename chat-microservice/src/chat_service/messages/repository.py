@@ -25,37 +25,38 @@ class Sender:
 
 @dataclass(frozen=True)
 class Claim:
-    """The state of a `client_message_id`: whether this request took it, and its message key."""
+    """The message a `client_message_id` names: its time, bucket and whether it reached Kafka."""
 
-    taken_now: bool
     time: uuid.UUID
     bucket: int
-    published: bool
+    published: bool = False
+
+    def encoded(self) -> str:
+        return f"{self.time.hex}|{self.bucket}|{int(self.published)}"
+
+    @classmethod
+    def decoded(cls, value: str) -> "Claim":
+        time, bucket, published = value.split("|")
+        return cls(uuid.UUID(hex=time), int(bucket), published == "1")
 
 
 class MessageRepository:
     def __init__(self, session: Session) -> None:
         self._statements = Statements(session)
-        self._published_marks = self._statements.combined("mark_published")
 
     async def prepare(self, settings: ChatSettings) -> None:
         read, write = settings.read_consistency, settings.write_consistency
         queries = {
-            "claim": (
-                "INSERT INTO {ks}.message_ids "
-                "(chat_id, client_message_id, time, bucket, published) "
-                "VALUES (?, ?, ?, ?, false) IF NOT EXISTS",
+            # The durable copy of a claim (plain writes only: see messages/send_gate.py).
+            "copy_claim": (
+                "INSERT INTO {ks}.message_ids (chat_id, client_message_id, time, bucket) "
+                "VALUES (?, ?, ?, ?)",
                 write,
             ),
-            "mark_published": (
-                "UPDATE {ks}.message_ids SET published = true "
+            "find_claim": (
+                "SELECT time, bucket, published FROM {ks}.message_ids "
                 "WHERE chat_id = ? AND client_message_id = ?",
-                write,
-            ),
-            "release": (
-                "DELETE FROM {ks}.message_ids WHERE chat_id = ? AND client_message_id = ? "
-                "IF EXISTS",
-                write,
+                read,
             ),
             "add_bucket": ("INSERT INTO {ks}.chat_buckets (chat_id, bucket) VALUES (?, ?)", write),
             # The message's own time is its write timestamp, as a revision's is an edit's: an
@@ -113,29 +114,27 @@ class MessageRepository:
         }
         await self._statements.prepare(queries, settings.keyspace)
 
-    async def claim(
-        self, chat_id: uuid.UUID, client_message_id: str, time: uuid.UUID, bucket: int
-    ) -> Claim:
-        """Takes the key with a lightweight transaction, or reports who already holds it."""
-        row = (await self._statements.run("claim", chat_id, client_message_id, time, bucket))[0]
-        if row["[applied]"]:
-            return Claim(True, time, bucket, False)
-        return Claim(False, row["time"], row["bucket"], bool(row["published"]))
-
-    async def mark_published(self, chat_id: uuid.UUID, client_message_id: str) -> None:
-        """Notes that the key's message reached Kafka; concurrent sends share one request."""
-        await self._published_marks.run(chat_id, client_message_id)
-
-    async def release(self, chat_id: uuid.UUID, client_message_id: str) -> None:
-        """Frees a key taken by a send that was then refused (with a transaction, like the
-        claim: mixing plain writes with lightweight transactions on a row is unsafe)."""
-        await self._statements.run("release", chat_id, client_message_id)
+    async def find_claim(self, chat_id: uuid.UUID, client_message_id: str) -> Claim | None:
+        """The durable copy of a key's claim, written with its message. The copy does not
+        know whether the message reached Kafka (rows from before claims moved to Redis do)."""
+        rows = await self._statements.run("find_claim", chat_id, client_message_id)
+        if not rows:
+            return None
+        return Claim(rows[0]["time"], rows[0]["bucket"], bool(rows[0]["published"]))
 
     async def add_bucket(self, chat_id: uuid.UUID, bucket: int) -> None:
         await self._statements.run("add_bucket", chat_id, bucket)
 
     async def insert(self, message: ChatMessage, bucket: int, *alongside: Write) -> None:
-        """Stores the message, and in the same request the writes `alongside` (one batch)."""
+        """Stores the message and the copy of its key's claim, and in the same request the
+        writes `alongside` (one batch)."""
+        writes = list(alongside)
+        if message.client_message_id is not None:
+            writes.append(
+                self._statements.bind(
+                    "copy_claim", message.chat_id, message.client_message_id, message.time, bucket
+                )
+            )
         insert = self._statements.bind(
             "insert",
             bucket,
@@ -148,7 +147,7 @@ class MessageRepository:
             message.client_message_id,
             write_timestamp(message.time),
         )
-        await self._statements.run_together([insert, *alongside])
+        await self._statements.run_together([insert, *writes])
 
     async def edit(self, message: ChatMessage, bucket: int, body: str, revision: uuid.UUID) -> None:
         """Writes a new body under `revision`; an older revision arriving later loses."""

@@ -1,10 +1,10 @@
 """Sending and reading history (docs/architecture.md, "How a message travels").
 
-Sending: validate, check membership and the sender's rate, claim the `client_message_id`,
-check for a repeated body, store, publish, and only then acknowledge. The repeated-body check
-comes after the claim so that retries of one message (same key) are not mistaken for spam.
-Any failure after the claim leaves a state that a retry with the same `client_message_id`
-completes, so the client ends up with exactly one message.
+Sending: validate and check membership, then one call to the send gate counts the sender's
+rate, finds a repeat of the `client_message_id` or takes it, and checks for a repeated body
+(send_gate.py; retries of one message are repeats, never spam); then store, publish, and only
+then acknowledge. Any failure after the claim leaves a state that a retry with the same
+`client_message_id` completes, so the client ends up with exactly one message.
 
 Changing (docs/decisions/0001-messages-that-change.md, section 3): the author edits or deletes
 a message; Cassandra orders the states by write timestamps (a revision's microseconds for an
@@ -46,6 +46,7 @@ from chat_service.errors import (
 from chat_service.messages.publisher import MessagePublisher, PublishUnavailable
 from chat_service.messages.repository import Claim, MessageRepository
 from chat_service.messages.schemas import EditMessage, SendMessage
+from chat_service.messages.send_gate import Attempt, SendGate
 from chat_service.rate_limits import SendLimits, Verdict
 from chat_service.settings import ChatSettings
 
@@ -65,12 +66,14 @@ class MessageService:
         chats: ChatService,
         publisher: MessagePublisher,
         limits: SendLimits,
+        gate: SendGate,
     ) -> None:
         self._bucket_days = settings.bucket_days
         self._repository = repository
         self._chats = chats
         self._publisher = publisher
         self._limits = limits
+        self._gate = gate
         # (chat, bucket) pairs already in chat_buckets: the index row is written once.
         self._indexed: LRUCache[tuple[uuid.UUID, int], bool] = LRUCache(maxsize=100_000)
 
@@ -78,17 +81,21 @@ class MessageService:
         """Stores and publishes a message; (True, message) when new, (False, it) on a repeat."""
         chat = await self._chats.chat_for_member(caller, outgoing.chat_id)
         self._check_parties(caller, chat, outgoing)
-        _raise_if_limited(await self._limits.check_rate(caller.user_id))
         time = new_timeuuid()
+        attempt = Attempt(
+            caller.user_id,
+            chat.chat_id,
+            outgoing.client_message_id,
+            outgoing.body,
+            Claim(time, self._bucket(time)),
+        )
+        admission = await self._gate.admit(attempt)
+        _raise_if_limited(admission.verdict)
+        if admission.claim is not None:
+            repeat = await self._complete_repeat(chat, outgoing, caller, attempt, admission.claim)
+            return False, repeat
         message = self._message(caller, outgoing, time)
-        if outgoing.client_message_id is not None:
-            claim = await self._repository.claim(
-                chat.chat_id, outgoing.client_message_id, time, self._bucket(time)
-            )
-            if not claim.taken_now:
-                return False, await self._complete_repeat(chat, outgoing, caller, claim)
-        await self._check_repeat(caller, message)
-        await self._store_and_publish(chat, message)
+        await self._store_and_publish(chat, message, attempt)
         return True, message
 
     async def history(
@@ -187,15 +194,8 @@ class MessageService:
                 "to_user must be the other member of the chat.", loc=("body", "to_user")
             )
 
-    async def _check_repeat(self, caller: Principal, message: ChatMessage) -> None:
-        verdict = await self._limits.check_repeat(caller.user_id, message.body)
-        if not verdict.allowed and message.client_message_id is not None:
-            # Give the key back, so the same message can be sent once the window passes.
-            await self._repository.release(message.chat_id, message.client_message_id)
-        _raise_if_limited(verdict)
-
     async def _complete_repeat(
-        self, chat: Chat, outgoing: SendMessage, caller: Principal, claim: Claim
+        self, chat: Chat, outgoing: SendMessage, caller: Principal, attempt: Attempt, claim: Claim
     ) -> ChatMessage:
         """Returns the message of an already used key, finishing whatever its first try left.
 
@@ -211,7 +211,7 @@ class MessageService:
             raise ClientMessageIdReused()
         if claim.published or stored.deleted:
             return stored
-        await self._publish(chat, stored)
+        await self._publish(chat, stored, attempt, claim)
         return await self._publish_later_change(chat, stored)
 
     async def _publish_later_change(self, chat: Chat, published: ChatMessage) -> ChatMessage:
@@ -224,10 +224,10 @@ class MessageService:
         await self._publisher.publish(MessageChange.of(current, chat.users_id))
         return current
 
-    async def _store_and_publish(self, chat: Chat, message: ChatMessage) -> None:
+    async def _store_and_publish(self, chat: Chat, message: ChatMessage, attempt: Attempt) -> None:
         try:
             await self._store(chat, message)
-            await self._publish(chat, message)
+            await self._publish(chat, message, attempt, attempt.proposed)
         except (StoreUnavailable, PublishUnavailable):
             if message.client_message_id is None:
                 # Without a key a retry would be a second message: take this one back.
@@ -236,23 +236,24 @@ class MessageService:
 
     async def _store(self, chat: Chat, message: ChatMessage) -> None:
         bucket = self._bucket(message.time)
-        # The index row goes first: a bucket listed but empty costs one read, while a
-        # message in an unlisted bucket would be invisible to history.
-        if (chat.chat_id, bucket) not in self._indexed:
+        first_here = (chat.chat_id, bucket) not in self._indexed
+        activity = []
+        if first_here:
+            # The index row goes first: a bucket listed but empty costs one read, while a
+            # message in an unlisted bucket would be invisible to history.
             await self._repository.add_bucket(chat.chat_id, bucket)
-            self._indexed[(chat.chat_id, bucket)] = True
-        # The message and its chat's "latest message" in both members' lists: one request.
-        await self._repository.insert(message, bucket, *self._chats.activity_writes(chat, message))
+            # The members' list entries point at the chat's newest bucket: written by the
+            # first message each process stores there, not by every message (the chat list
+            # reads the newest message of that bucket).
+            activity = self._chats.activity_writes(chat, message)
+        await self._repository.insert(message, bucket, *activity)
+        self._indexed[(chat.chat_id, bucket)] = True
 
-    async def _publish(self, chat: Chat, message: ChatMessage) -> None:
-        event = MessageEvent.of(message, chat.users_id)
-        await self._publisher.publish(event)
-        if message.client_message_id is not None:
-            try:
-                await self._repository.mark_published(chat.chat_id, message.client_message_id)
-            except StoreUnavailable:
-                # Only costs a harmless re-publish if the client repeats the request.
-                log.warning("mark_published_failed", message_id=str(message.message_id))
+    async def _publish(
+        self, chat: Chat, message: ChatMessage, attempt: Attempt, claim: Claim
+    ) -> None:
+        await self._publisher.publish(MessageEvent.of(message, chat.users_id))
+        await self._gate.mark_published(attempt, claim)
 
     async def _withdraw(self, message: ChatMessage) -> None:
         try:

@@ -1,8 +1,9 @@
 """Redis 7 from Debian's `redis-server` package, in the foreground under our pid.
 
-It holds the HTTP services' rate-limit counters and nothing else, so it keeps them in memory
-only: a restart forgets every count and the limits start afresh, which is harmless; messages
-and users never live here.
+It holds the HTTP services' rate-limit counters, pending read marks and the chat service's
+`client_message_id` claims. The claims are kept in an append-only file, so that a crash of the
+server loses none; losing them all (a new server) costs the chat service a Cassandra read per
+keyed send for one claim window, never a message (chat-microservice's send_gate.py).
 """
 
 import shutil
@@ -11,14 +12,19 @@ import redis
 
 from devstack.components.base import Component, StackError
 
-# The same limits in docker-compose.yml and k8s/: every key is a counter that may be
-# forgotten, so a full server evicts the least recently used instead of refusing writes.
-MEMORY_LIMIT = ["--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"]
+# The same settings in docker-compose.yml and k8s/. Full, the server refuses writes rather than
+# evict a claim: the chat service then counts and claims in memory (checked against
+# Cassandra) until there is room. Every key expires: a counter with its window, a claim
+# after CHAT_CLAIM_WINDOW (about 150 bytes each).
+MEMORY_LIMIT = ["--maxmemory", "256mb", "--maxmemory-policy", "noeviction"]
+# Written to the kernel before a client gets its answer: a crashed server loses nothing; a
+# crash of the machine loses at most the last second.
+APPEND_ONLY = ["--appendonly", "yes", "--appendfsync", "everysec"]
 
 
 class Redis(Component):
     name = "redis"
-    # With no save points Redis has nothing to write on SIGTERM and exits at once.
+    # With no save points Redis only flushes its append-only file on SIGTERM.
     grace_seconds = 10.0
     ready_timeout = 30.0
 
@@ -50,8 +56,8 @@ class Redis(Component):
             # Should DEVSTACK_HOST ever be a shared address: with no password set, clients
             # from other machines are refused.
             "--protected-mode", "yes",
-            # No RDB snapshots and no append-only file: see the module docstring.
-            "--dir", str(self.state_dir), "--save", "", "--appendonly", "no",
+            # No RDB snapshots; the append-only file: see the module docstring.
+            "--dir", str(self.state_dir), "--save", "", *APPEND_ONLY,
             *MEMORY_LIMIT,
         ]  # fmt: skip
 

@@ -1,0 +1,147 @@
+"""The send gate against the stack's Redis: limits counted in one round trip, a key claimed
+once whatever races it, and claims found again in Cassandra after Redis lost them."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+from structlog.testing import capture_logs
+
+from chat_events import ChatMessage, new_timeuuid, timeuuid_datetime
+from chat_service.buckets import bucket_of_timeuuid
+from chat_service.messages.repository import Claim, MessageRepository
+from chat_service.messages.send_gate import Attempt, SendGate
+from chat_service.metrics import ChatMetrics
+from chat_service.rate_limits import SendLimits
+from chat_service.settings import ChatSettings
+
+
+class NoCopies:
+    """For sends without a key, whose claims are never looked up: says so if one is."""
+
+    async def find_claim(self, chat_id: uuid.UUID, client_message_id: str) -> Claim | None:
+        raise AssertionError("a send without a key looked up a claim")
+
+
+@pytest.fixture
+async def redis(chat_settings: ChatSettings) -> AsyncIterator[Redis]:
+    client = Redis.from_url(chat_settings.rate_limit_storage, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+def _gate(
+    settings: ChatSettings, redis: Redis | None, durable: Any = None, **overrides: Any
+) -> tuple[SendGate, ChatMetrics]:
+    settings = settings.model_copy(update=overrides)
+    metrics = ChatMetrics()
+    limits = SendLimits(settings, metrics)
+    return SendGate(settings, redis, limits, durable or NoCopies(), metrics), metrics
+
+
+def _attempt(
+    user: str = "42", body: str = "hi", key: str | None = None, chat: Any = None
+) -> Attempt:
+    time = new_timeuuid()
+    return Attempt(user, chat or uuid.uuid4(), key, body, Claim(time, 1))
+
+
+async def test_the_send_after_the_burst_is_refused_with_a_retry_delay(
+    chat_settings: ChatSettings, redis: Redis
+) -> None:
+    gate, metrics = _gate(chat_settings, redis, send_rate_per_second=1.0, send_burst=3)
+    verdicts = [(await gate.admit(_attempt(body=f"m{n}"))).verdict for n in range(4)]
+    assert [v.allowed for v in verdicts] == [True, True, True, False]
+    assert verdicts[-1].limit == "rate"
+    assert 1 <= verdicts[-1].retry_after_seconds <= 3
+    assert metrics.registry.get_sample_value("chat_rate_limit_store_outages_total") == 0
+
+
+async def test_limits_are_per_user(chat_settings: ChatSettings, redis: Redis) -> None:
+    gate, _ = _gate(chat_settings, redis, send_rate_per_second=1.0, send_burst=1)
+    assert (await gate.admit(_attempt("1"))).verdict.allowed
+    assert (await gate.admit(_attempt("2"))).verdict.allowed
+    assert not (await gate.admit(_attempt("1"))).verdict.allowed
+
+
+async def test_the_sixth_identical_body_is_refused_and_leaves_its_key_free(
+    chat_settings: ChatSettings, redis: Redis, message_repository: MessageRepository
+) -> None:
+    gate, _ = _gate(
+        chat_settings,
+        redis,
+        message_repository,
+        repeat_body_limit=5,
+        repeat_body_window=timedelta(seconds=30),
+    )
+    chat = uuid.uuid4()
+    for n in range(5):
+        assert (await gate.admit(_attempt("7", "buy now", f"k{n}", chat))).verdict.allowed
+    refused = await gate.admit(_attempt("7", "Buy  NOW", "k5", chat))
+    assert (refused.verdict.allowed, refused.verdict.limit) == (False, "repeat")
+    assert 25 <= refused.verdict.retry_after_seconds <= 30
+    key = f"{chat_settings.rate_limit_prefix}:claim:{chat}:k5"
+    assert await redis.get(key) is None
+    assert (await gate.admit(_attempt("7", "something else", "k5", chat))).verdict.allowed
+    assert (await gate.admit(_attempt("8", "buy now", "k6", chat))).verdict.allowed
+
+
+async def test_a_retry_racing_its_original_gets_the_original_claim(
+    chat_settings: ChatSettings, redis: Redis, message_repository: MessageRepository
+) -> None:
+    gate, _ = _gate(chat_settings, redis, message_repository)
+    chat = uuid.uuid4()
+    attempts = [_attempt("5", "once", "same-key", chat) for _ in range(8)]
+    admissions = await asyncio.gather(*(gate.admit(attempt) for attempt in attempts))
+    new = [a for a in admissions if not a.repeat]
+    assert len(new) == 1
+    winner = attempts[admissions.index(new[0])].proposed
+    assert {a.claim for a in admissions if a.repeat} == {winner}
+
+
+async def test_claims_lost_by_redis_are_found_in_their_durable_copy(
+    chat_settings: ChatSettings, redis: Redis, message_repository: MessageRepository
+) -> None:
+    gate, _ = _gate(chat_settings, redis, message_repository)
+    chat, time = uuid.uuid4(), new_timeuuid()
+    bucket = bucket_of_timeuuid(time, chat_settings.bucket_days)
+    message = ChatMessage(
+        message_id=uuid.uuid5(time, "message"),
+        chat_id=chat,
+        from_user="5",
+        to_user="6",
+        body="kept",
+        time=time,
+        time_iso=timeuuid_datetime(time),
+        client_message_id="lost-key",
+    )
+    first = Attempt("5", chat, "lost-key", "kept", Claim(time, bucket))
+    assert not (await gate.admit(first)).repeat
+    await message_repository.insert(message, bucket)
+    # Redis loses everything of this service: the claim and when it began holding claims.
+    for key in await redis.keys(f"{chat_settings.rate_limit_prefix}:*"):
+        await redis.delete(key)
+    restarted, _ = _gate(chat_settings, redis, message_repository)
+    for gate_now in (gate, restarted):  # one that saw Redis before, one that did not
+        retry = await gate_now.admit(_attempt("5", "kept", "lost-key", chat))
+        assert retry.claim == Claim(time, bucket)
+
+
+async def test_with_redis_unreachable_sends_are_limited_in_memory_and_one_warning_is_logged(
+    chat_settings: ChatSettings, closed_address: str
+) -> None:
+    unreachable = Redis.from_url(f"redis://{closed_address}/0", decode_responses=True)
+    gate, metrics = _gate(chat_settings, unreachable, send_burst=3, repeat_body_limit=2)
+    with capture_logs() as logs:
+        rate = [(await gate.admit(_attempt(body=f"b{n}"))).verdict for n in range(4)]
+    assert [v.allowed for v in rate] == [True, True, True, False]
+    assert rate[-1].retry_after_seconds >= 1
+    warnings = [entry for entry in logs if entry["event"] == "send_gate_unavailable"]
+    assert len(warnings) == 1, logs
+    assert metrics.registry.get_sample_value("chat_rate_limit_fallback") == 1
+    assert metrics.registry.get_sample_value("chat_rate_limit_store_outages_total") == 1
+    await unreachable.aclose()
