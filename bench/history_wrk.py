@@ -13,13 +13,17 @@ newest). Before timing, both pages are read once and compared with what was writ
 Builds of the chat service can be compared in one run (`--variant NAME=PATH`, the path of
 a build's `chat-service` script; the workspace's by default): each serves on a port of its
 own over the same chat, and each round measures both depths on every build in turn, then wrk
-on GET health (the ceiling of the load generator and the HTTP layer). Per page, the CPU
-milliseconds of the chat service, Cassandra and wrk are read. Figures are medians of the
-rounds.
+on GET health (the ceiling of the load generator and the HTTP layer). Beside the builds, the
+floor serves the same pages (`bench/floor/floor_service.py`: the smallest honest
+implementation of a history page on the same stack; its docstring says what it keeps and what
+it leaves out; its pages are checked to equal the first build's, byte for byte), so the
+table shows the distance to what this stack can do at both depths (`--no-floor` skips it).
+Per page, the CPU milliseconds of the chat service (or the floor), Cassandra and wrk are read.
+Figures are medians of the rounds.
 
     uv run python bench/history_wrk.py [--variant before=../old/.venv/bin/chat-service] \\
         [--variant after=.venv/bin/chat-service] [--seconds 20] [--rounds 3] \\
-        [--connections 50] [--depth 100000]
+        [--connections 50] [--depth 100000] [--no-floor]
 
 Needs the running stack (`make up`) and `wrk`. Prints a table and writes
 bench/results/history_wrk.json.
@@ -63,6 +67,8 @@ from chat_service.settings import ChatSettings
 from devstack.settings import StackSettings
 
 PAGE = 30
+FLOOR = Path(__file__).parent / "floor" / "floor_service.py"
+"""The smallest honest implementation of a history page, served beside every build."""
 
 _HISTORY_LUA = """
 local tokens = {%(tokens)s}
@@ -102,13 +108,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--depth", type=int, default=100_000, help="messages above the deep page")
+    parser.add_argument(
+        "--no-floor", action="store_true", help="leave out the floor (bench/floor/) this time"
+    )
     args = parser.parse_args()
     if args.depth < 1:
         parser.error("--depth must be at least 1 (depth 0 is always measured)")
     require_wrk()
     variants = chat_variants(args.variant)
+    if not args.no_floor:
+        variants["floor"] = str(FLOOR)
     summary, setup = run_all(stack_pid("cassandra"), variants, args)
     print_table(summary, baseline=f"depth 0 x{args.connections}, {next(iter(variants))}")
+    if not args.no_floor:
+        print_floor_distance(summary, [n for n in variants if n != "floor"], args)
     write_result(
         "history_wrk",
         {
@@ -143,9 +156,12 @@ def run_all(
         path = f"/chat/api/v1/chat/{pairs[0]['chat_id']}/messages/?quantity={PAGE}"
         cursor = f"&time={messages[args.depth - 1].time}"
         targets = []
+        first_answers: dict[int, str] = {}
         for name, (url, process) in chats.items():
             for depth, page in ((0, f"{url}{path}"), (args.depth, f"{url}{path}{cursor}")):
-                check_page(page, pairs[1]["headers"], messages[depth : depth + PAGE])
+                answer = check_page(page, pairs[1]["headers"], messages[depth : depth + PAGE])
+                # Every build, and the floor, answers the same bytes as the first build.
+                assert first_answers.setdefault(depth, answer) == answer, f"{name} differs"
                 label = f"depth {depth} x{args.connections}, {name}"
                 targets.append((label, page, {"chat": process.pid, "cassandra": cassandra}))
         with tempfile.TemporaryDirectory() as folder:
@@ -189,12 +205,35 @@ def settle(pid: int | None, limit: float = 60.0) -> float:
     return time.monotonic() - started
 
 
-def check_page(url: str, headers: dict[str, str], expected: list[ChatMessage]) -> None:
-    """The page at `url` holds exactly `expected`, in order (newest first)."""
+def check_page(url: str, headers: dict[str, str], expected: list[ChatMessage]) -> str:
+    """The page at `url` holds exactly `expected`, in order (newest first); returns the
+    answer's text, which another build (or the floor) must match byte for byte."""
     answer = httpx.get(url, headers=headers, timeout=30)
     answer.raise_for_status()
     got = [item["message_id"] for item in answer.json()]
     assert got == [str(m.message_id) for m in expected], f"wrong page at {url}"
+    return answer.text
+
+
+def print_floor_distance(
+    summary: dict[str, dict[str, Any]], builds: list[str], args: argparse.Namespace
+) -> None:
+    """Each build against the floor at each depth: how many times the floor's pages per
+    second it serves, and how many times the floor's p99 and CPU per page it costs."""
+    print("distance to the floor (build / floor):")
+    for depth in (0, args.depth):
+        floor = summary[f"depth {depth} x{args.connections}, floor"]
+        for name in builds:
+            row = summary[f"depth {depth} x{args.connections}, {name}"]
+            cpu = _ratio(row["cpu_ms_per_request"], floor["cpu_ms_per_request"], "chat")
+            print(
+                f"  depth {depth:>7}, {name:<16} pages/s {_ratio(row, floor, 'per_second')}"
+                f"  p99 ms {_ratio(row, floor, 'p99_ms')}  chat CPU ms/page {cpu}"
+            )
+
+
+def _ratio(row: dict[str, Any], floor: dict[str, Any], key: str) -> str:
+    return f"{row[key]:8.2f} / {floor[key]:8.2f} = {row[key] / floor[key]:5.2f}x"
 
 
 def _rounds(

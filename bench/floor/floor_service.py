@@ -1,36 +1,60 @@
-"""The floor of a send: the smallest honest implementation of the send's promise on the same
-stack, served beside the real chat service in every `send_wrk.py` run, so its table shows how
-far the service is from what this stack can do, not only from the previous build.
+"""The floor of a send and of a history page: the smallest honest implementation of each
+promise on the same stack, served beside the real chat service in every `send_wrk.py` and
+`history_wrk.py` run, so their tables show how far the service is from what this stack can
+do, not only from the previous build.
 
-What it keeps of the promise: the same JWT check, the sender must be a member of the chat and
-the recipient the other member (the chat read once, then cached), the message is stored in
-Cassandra (one prepared INSERT into `messages`, in its bucket, with the message's own time as
-write timestamp) and published to `chat_messages` as a `MessageEvent` by an idempotent producer
-with acks from all in-sync replicas, and only then answered 201. So an acknowledged message is
-durable, in history and reaches Firestore through the same aggregator and consumer.
+A send. What it keeps of the promise: the same JWT check, the sender must be a member of the
+chat and the recipient the other member (the chat read once, then cached), the message is
+stored in Cassandra (one prepared INSERT into `messages`, in its bucket, with the message's
+own time as write timestamp) and published to `chat_messages` as a `MessageEvent` by an
+idempotent producer with acks from all in-sync replicas, and only then answered 201. So an
+acknowledged message is durable, in history and reaches Firestore through the same
+aggregator and consumer.
 
 What it leaves out, and the service pays for: the idempotency claim of `client_message_id`
 (a repeat is a second message here), the rate and repeated-body limits (Redis), the chat list's
 latest message and read mark, the bucket index row, FastAPI's routing, validation, dependency
 injection and middlewares (request metrics, size caps), OpenAPI-shaped errors.
 
+A history page (GET .../chat/{chat_id}/messages/?quantity=&time=). What it keeps: the same JWT
+check, the caller must be a member (the chat read once, then cached, as the service caches
+it), `quantity` 1-100 and a version-1 `time` cursor, the page read by the same prepared SELECT
+in the cursor's bucket (or, without a cursor, the newest bucket a message can be in), older
+buckets from the bucket index only when that one does not fill the page, rows decoded by the
+same driver and row factory, and the same JSON: every field of `ChatMessage` in its order and
+format (`time_iso` and `edited_at` as `iso_with_offset` writes them, a deleted message's body
+as ""), written by pydantic's Rust core as FastAPI writes it; `history_wrk.py` checks that
+the floor's pages equal the service's byte for byte. What it leaves out: FastAPI's routing,
+query and response validation, `ChatMessage` models, dependency injection, the middlewares
+and their request metrics, OpenAPI-shaped 422s.
+
     python bench/floor/floor_service.py serve --port 9200   (the chat service's environment)
 """
 
 import argparse
 import json
+import re
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 import uvicorn
 from aiokafka import AIOKafkaProducer
+from pydantic_core import to_json
 
 from auth_validator import InvalidToken, JwtSettings, TokenVerifier
-from chat_events import ChatMessage, MessageEvent, new_timeuuid, timeuuid_datetime
-from chat_service.buckets import bucket_of_timeuuid
-from chat_service.database import Statements, connect, write_timestamp
-from chat_service.settings import ChatSettings
+from chat_events import (
+    ChatMessage,
+    MessageEvent,
+    iso_with_offset,
+    new_timeuuid,
+    timeuuid_datetime,
+)
+from chat_service.buckets import bucket_of, bucket_of_timeuuid
+from chat_service.database import Row, Statements, connect, write_timestamp
+from chat_service.settings import ChatSettings, Consistency
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -38,6 +62,14 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 _SEND_PATH = "/chat/api/v1/messaging/"
 _HEALTH_PATH = "/chat/api/health/"
+_HISTORY_PATH = re.compile(r"/chat/api/v1/chat/([^/]+)/messages/?")
+_PAGE = (
+    "SELECT chat_id, time, message_id, from_user, to_user, body, client_message_id, edited_at, "
+    "deleted, revision FROM {ks}.messages WHERE chat_id = ? AND bucket = ?"
+)
+# How far ahead another replica's clock may run (as the service assumes).
+_CLOCK_SKEW = timedelta(minutes=5)
+_BUCKETS_PER_READ = 8
 
 
 class Floor:
@@ -54,6 +86,9 @@ class Floor:
         elif scope["path"] == _SEND_PATH and scope["method"] == "POST":
             status, answer = await self._send_message(scope, await _body(receive))
             await _answer(send, status, answer)
+        elif scope["method"] == "GET" and (found := _HISTORY_PATH.fullmatch(scope["path"])):
+            status, page = await self._history(scope, found.group(1))
+            await _answer(send, status, page)
         elif scope["path"] == _HEALTH_PATH:
             await _answer(send, 200, {"status": "ok"})
         else:
@@ -75,6 +110,7 @@ class Floor:
                     "SELECT users_id FROM {ks}.chats WHERE chat_id = ?",
                     self.settings.read_consistency,
                 ),
+                **self._history_queries(),
             },
             self.settings.keyspace,
         )
@@ -127,6 +163,69 @@ class Floor:
         )
         return 201, message.model_dump(mode="json")
 
+    def _history_queries(self) -> dict[str, tuple[str, Consistency | None]]:
+        read = self.settings.read_consistency
+        return {
+            "page_newest": (_PAGE + " LIMIT ?", read),
+            "page_before": (_PAGE + " AND time < ? LIMIT ?", read),
+            "buckets": (
+                "SELECT bucket FROM {ks}.chat_buckets WHERE chat_id = ? AND bucket <= ? LIMIT ?",
+                read,
+            ),
+        }
+
+    async def _history(self, scope: Scope, chat: str) -> tuple[int, Any]:
+        headers = dict(scope["headers"])
+        query = parse_qs(scope["query_string"].decode())
+        try:
+            caller = self.verifier.verify(
+                headers.get(b"authorization", b"").decode().removeprefix("Bearer ")
+            )
+            chat_id = uuid.UUID(chat)
+            quantity = int(query.get("quantity", ["10"])[0])
+            before = uuid.UUID(query["time"][0]) if "time" in query else None
+        except InvalidToken:
+            return 401, {"detail": "Invalid token.", "code": "invalid_token"}
+        except ValueError:
+            return 422, {"detail": "Malformed query.", "code": "invalid_request"}
+        if not 1 <= quantity <= 100 or (before is not None and before.version != 1):
+            return 422, {"detail": "Malformed query.", "code": "invalid_request"}
+        members = await self._members(chat_id)
+        if members is None:
+            return 404, {"detail": "Chat not found.", "code": "chat_not_found"}
+        if caller.user_id not in members:
+            return 403, {"detail": "Not a member.", "code": "not_a_member"}
+        return 200, [_document(row) for row in await self._page(chat_id, before, quantity)]
+
+    async def _page(self, chat_id: uuid.UUID, before: uuid.UUID | None, quantity: int) -> list[Row]:
+        """The cursor's bucket (or the newest a message can be in) first: it usually holds the
+        whole page. Older non-empty buckets come from the index only while the page is short."""
+        bucket = self._first_bucket(before)
+        rows = await self._rows(chat_id, bucket, before, quantity)
+        while len(rows) < quantity:
+            found = await self.statements.run("buckets", chat_id, bucket - 1, _BUCKETS_PER_READ)
+            for bucket in (row["bucket"] for row in found):
+                rows += await self._rows(chat_id, bucket, before, quantity - len(rows))
+                if len(rows) == quantity:
+                    break
+            if len(found) < _BUCKETS_PER_READ:
+                break
+        return rows
+
+    def _first_bucket(self, before: uuid.UUID | None) -> int:
+        """The cursor's bucket, or the newest one a message can be in: its time on the clock
+        that runs furthest ahead."""
+        if before is not None:
+            return bucket_of_timeuuid(before, self.settings.bucket_days)
+        return bucket_of(datetime.now(UTC) + _CLOCK_SKEW, self.settings.bucket_days)
+
+    async def _rows(
+        self, chat_id: uuid.UUID, bucket: int, before: uuid.UUID | None, limit: int
+    ) -> list[Row]:
+        if before is None:
+            return await self.statements.run("page_newest", chat_id, bucket, limit)
+        return await self.statements.run("page_before", chat_id, bucket, before, limit)
+
     async def _members(self, chat_id: uuid.UUID) -> list[str] | None:
         if chat_id not in self.members:
             rows = await self.statements.run("chat", chat_id)
@@ -152,6 +251,29 @@ def _message(
     )
 
 
+def _document(row: Row) -> dict[str, Any]:
+    """A page row as the service answers it: `ChatMessage`'s fields, in its order, the times
+    already in its format (ids stay UUIDs: `to_json` writes them)."""
+    deleted, revision, edited_at = bool(row["deleted"]), row["revision"], row["edited_at"]
+    if revision is not None and not deleted:
+        edited_at = timeuuid_datetime(revision)  # the exact time of the edit, as the service
+    elif edited_at is not None:
+        edited_at = edited_at.replace(tzinfo=UTC)  # the driver's timestamps are naive UTC
+    return {
+        "message_id": row["message_id"],
+        "chat_id": row["chat_id"],
+        "from_user": row["from_user"],
+        "to_user": row["to_user"],
+        "body": "" if deleted else row["body"] or "",
+        "time": row["time"],
+        "time_iso": iso_with_offset(timeuuid_datetime(row["time"])),
+        "client_message_id": row["client_message_id"],
+        "edited_at": None if edited_at is None else iso_with_offset(edited_at),
+        "deleted": deleted,
+        "revision": revision,
+    }
+
+
 async def _body(receive: Receive) -> bytes:
     chunks = []
     while True:
@@ -161,8 +283,10 @@ async def _body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-async def _answer(send: Send, status: int, document: dict[str, Any]) -> None:
-    payload = json.dumps(document).encode()
+async def _answer(send: Send, status: int, document: Any) -> None:
+    # Compact UTF-8 from pydantic's Rust core, as FastAPI writes its answers: the same bytes
+    # on the wire, and no slower than the service's own serialiser.
+    payload = to_json(document)
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(payload))]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
