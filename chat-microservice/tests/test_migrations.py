@@ -3,7 +3,15 @@ from chat_service.migrations import STEPS, applied_versions, migrate
 from chat_service.settings import ChatSettings
 from devstack.settings import Endpoints
 
-TABLES = {"chats", "chats_by_user", "chat_buckets", "messages", "message_ids", "schema_version"}
+TABLES = {
+    "chats",
+    "chats_by_user",
+    "chat_buckets",
+    "messages",
+    "message_ids",
+    "claim_stores",
+    "schema_version",
+}
 
 
 def test_migrate_creates_keyspace_and_schema_once(stack: Endpoints, fresh_keyspace: str) -> None:

@@ -4,7 +4,7 @@ once whatever races it, and claims found again in Cassandra after Redis lost the
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +16,7 @@ from chat_service.buckets import bucket_of_timeuuid
 from chat_service.messages.repository import Claim, MessageRepository
 from chat_service.messages.send_gate import Attempt, SendGate
 from chat_service.metrics import ChatMetrics
-from chat_service.rate_limits import SendLimits
+from chat_service.rate_limits import PROBE_INTERVAL_SECONDS, SendLimits
 from chat_service.settings import ChatSettings
 
 
@@ -25,6 +25,12 @@ class NoCopies:
 
     async def find_claim(self, chat_id: uuid.UUID, client_message_id: str) -> Claim | None:
         raise AssertionError("a send without a key looked up a claim")
+
+    async def claims_seen(self, store: str) -> datetime | None:
+        raise AssertionError("a send without a key asked when claims were taken")
+
+    async def note_claims_seen(self, store: str) -> None:
+        raise AssertionError("a send without a key noted a claim")
 
 
 @pytest.fixture
@@ -109,19 +115,9 @@ async def test_claims_lost_by_redis_are_found_in_their_durable_copy(
     gate, _ = _gate(chat_settings, redis, message_repository)
     chat, time = uuid.uuid4(), new_timeuuid()
     bucket = bucket_of_timeuuid(time, chat_settings.bucket_days)
-    message = ChatMessage(
-        message_id=uuid.uuid5(time, "message"),
-        chat_id=chat,
-        from_user="5",
-        to_user="6",
-        body="kept",
-        time=time,
-        time_iso=timeuuid_datetime(time),
-        client_message_id="lost-key",
-    )
     first = Attempt("5", chat, "lost-key", "kept", Claim(time, bucket))
     assert not (await gate.admit(first)).repeat
-    await message_repository.insert(message, bucket)
+    await message_repository.insert(_message(first), bucket)
     # Redis loses everything of this service: the claim and when it began holding claims.
     for key in await redis.keys(f"{chat_settings.rate_limit_prefix}:*"):
         await redis.delete(key)
@@ -145,3 +141,66 @@ async def test_with_redis_unreachable_sends_are_limited_in_memory_and_one_warnin
     assert metrics.registry.get_sample_value("chat_rate_limit_fallback") == 1
     assert metrics.registry.get_sample_value("chat_rate_limit_store_outages_total") == 1
     await unreachable.aclose()
+
+
+class CountedCopies:
+    """The real repository, counting how often the durable copy is read."""
+
+    def __init__(self, repository: MessageRepository) -> None:
+        self.repository = repository
+        self.reads = 0
+
+    async def find_claim(self, chat_id: uuid.UUID, client_message_id: str) -> Claim | None:
+        self.reads += 1
+        return await self.repository.find_claim(chat_id, client_message_id)
+
+    async def claims_seen(self, store: str) -> datetime | None:
+        return await self.repository.claims_seen(store)
+
+    async def note_claims_seen(self, store: str) -> None:
+        await self.repository.note_claims_seen(store)
+
+
+async def test_a_redis_that_lost_nothing_costs_no_read_of_the_copy(
+    chat_settings: ChatSettings, redis: Redis, message_repository: MessageRepository
+) -> None:
+    copies = CountedCopies(message_repository)
+    gate, _ = _gate(chat_settings, redis, copies)
+    for n in range(5):
+        assert not (await gate.admit(_attempt(body=f"b{n}", key=f"k{n}"))).repeat
+    assert copies.reads == 0
+    assert await message_repository.claims_seen(chat_settings.rate_limit_prefix) is not None
+
+
+def _message(attempt: Attempt) -> ChatMessage:
+    time = attempt.proposed.time
+    return ChatMessage(
+        message_id=uuid.uuid5(time, "message"),
+        chat_id=attempt.chat_id,
+        from_user=attempt.user_id,
+        to_user="other",
+        body=attempt.body,
+        time=time,
+        time_iso=timeuuid_datetime(time),
+        client_message_id=attempt.client_message_id,
+    )
+
+
+async def test_claims_taken_in_memory_during_an_outage_are_found_by_every_replica_after_it(
+    chat_settings: ChatSettings, message_repository: MessageRepository, private_redis: Any
+) -> None:
+    settings = chat_settings.model_copy(update={"rate_limit_storage": private_redis.url})
+    clients = [Redis.from_url(private_redis.url, decode_responses=True) for _ in range(2)]
+    (gate, _), (replica, _) = (_gate(settings, c, message_repository) for c in clients)
+    assert not (await gate.admit(_attempt(key="before"))).repeat
+    private_redis.kill()
+    during = _attempt(key="during")
+    assert not (await gate.admit(during)).repeat  # claimed in this process's memory
+    await message_repository.insert(_message(during), during.proposed.bucket)
+    private_redis.start()
+    await asyncio.sleep(PROBE_INTERVAL_SECONDS + 0.1)
+    assert not (await gate.admit(_attempt(key="after"))).repeat  # pushes checked-until
+    retry = Attempt(during.user_id, during.chat_id, "during", during.body, _attempt().proposed)
+    assert (await replica.admit(retry)).claim == during.proposed
+    for client in clients:
+        await client.aclose()

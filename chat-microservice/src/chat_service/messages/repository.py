@@ -5,7 +5,7 @@ Every read names its partition and carries a LIMIT: no COUNT, no ALLOW FILTERING
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 from cassandra.cluster import Session
 
@@ -57,6 +57,11 @@ class MessageRepository:
                 "SELECT time, bucket, published FROM {ks}.message_ids "
                 "WHERE chat_id = ? AND client_message_id = ?",
                 read,
+            ),
+            "claims_seen": ("SELECT seen FROM {ks}.claim_stores WHERE store = ?", read),
+            "note_claims_seen": (
+                "INSERT INTO {ks}.claim_stores (store, seen) VALUES (?, toTimestamp(now()))",
+                write,
             ),
             "add_bucket": ("INSERT INTO {ks}.chat_buckets (chat_id, bucket) VALUES (?, ?)", write),
             # The message's own time is its write timestamp, as a revision's is an edit's: an
@@ -121,6 +126,13 @@ class MessageRepository:
         if not rows:
             return None
         return Claim(rows[0]["time"], rows[0]["bucket"], bool(rows[0]["published"]))
+
+    async def claims_seen(self, store: str) -> datetime | None:
+        rows = await self._statements.run("claims_seen", store)
+        return rows[0]["seen"].replace(tzinfo=UTC) if rows else None
+
+    async def note_claims_seen(self, store: str) -> None:
+        await self._statements.run("note_claims_seen", store)
 
     async def add_bucket(self, chat_id: uuid.UUID, bucket: int) -> None:
         await self._statements.run("add_bucket", chat_id, bucket)

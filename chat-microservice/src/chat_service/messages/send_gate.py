@@ -11,16 +11,22 @@ One Lua script does the three in order, atomically (two replicas never interleav
 
 Keys, under the service's Redis prefix: `send-rate:<user>` and `send-repeat:<user>:<body
 hash>` (moving windows: a list of the hits' times in ms, newest first, as `limits` keeps
-them), `claim:<chat>:<key>` (`<time>|<bucket>|<published 0/1>`) and `claims-since` (when this
-Redis began holding claims, in ms).
+them), `claim:<chat>:<key>` (`<time>|<bucket>|<published 0/1>`) and `claims-checked-until`
+(ms: until when a new claim must first be looked up in the durable copy).
 
-Redis keeps claims with its append-only file, so a crash of the Redis process loses none.
-Each claim also has a plain durable copy in Cassandra (`message_ids`, written with the
-message). The copy is read only while the claims in Redis may be incomplete: for one claim
-window after `claims-since` (a Redis that lost its data, or a new one), and after this process
-counted in memory because Redis did not answer (it then starts the window again). While Redis
-does not answer, the limits count in this process's memory (`SendLimits`) and the claims are
-kept in memory and checked against the copy.
+Redis keeps claims in its append-only file, so a crash of the Redis process loses none. Each
+claim also has a plain durable copy in Cassandra (`message_ids`, written with the message),
+read only while Redis may lack claims of the last window:
+
+- A Redis without `claims-checked-until` (new, or emptied) may have lost claims up to the
+  last time a replica noted in Cassandra that it took one (`claim_stores.seen`, at most once
+  a `HEARTBEAT` per process), so the copy is read until one claim window after that; a
+  deployment that never took a claim reads nothing.
+- A process that took claims in memory while Redis did not answer pushes the mark to one
+  window from now once it answers: Redis lacks those claims.
+
+While Redis does not answer, the limits count in this process's memory (`SendLimits`) and the
+claims are kept in memory and checked against the copy.
 """
 
 import math
@@ -28,6 +34,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import structlog
@@ -42,21 +49,32 @@ from chat_service.settings import ChatSettings
 
 log = structlog.get_logger(__name__)
 
-# KEYS: rate, repeat, claim ('' for a send without a key), claims-since.
+# How often each process notes in Cassandra that it takes claims in Redis.
+HEARTBEAT = timedelta(minutes=1)
+
+# KEYS: rate, repeat, claim ('' for a send without a key), claims-checked-until.
 # ARGV: rate limit, rate window ms, repeat limit, repeat window ms, claim value, claim window
-# ms, whether the durable copy was read ('1'), a claim found there (''), restart the window.
-# Answers {verdict, number or claim}: 'ok', 'rate' or 'repeat' (ms to wait), 'claimed' (the
-# key's claim), 'cold' (the durable copy must be read first; nothing was counted).
+# ms, whether the durable copy was read ('1'), a claim found there (''), a checked-until to
+# set if there is none (''), whether to push it to a window from now ('1').
+# Answers {verdict, number or claim}: 'ok' (checked-until), 'rate' or 'repeat' (ms to wait),
+# 'claimed' (the key's claim), and for a send with a key 'unknown' (no checked-until: the
+# caller brings one) or 'cold' (checked-until: the copy must be read first), with nothing
+# counted.
 _ADMIT = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local window = tonumber(ARGV[6])
-local since = tonumber(redis.call('GET', KEYS[4]))
-if since == nil or ARGV[9] == '1' then
-  since = now
-  redis.call('SET', KEYS[4], now)
+if ARGV[10] == '1' then
+  local pushed = math.max(tonumber(redis.call('GET', KEYS[4]) or 0), now + window)
+  redis.call('SET', KEYS[4], string.format('%d', pushed))
+elseif ARGV[9] ~= '' then
+  redis.call('SET', KEYS[4], ARGV[9], 'NX')
 end
-if KEYS[3] ~= '' and ARGV[7] ~= '1' and now - since < window then return {'cold', since} end
+local checked_until = tonumber(redis.call('GET', KEYS[4]))
+if KEYS[3] ~= '' then
+  if checked_until == nil then return {'unknown', 0} end
+  if ARGV[7] ~= '1' and now < checked_until then return {'cold', checked_until} end
+end
 local function wait(key, limit, span)
   local oldest = redis.call('LINDEX', key, limit - 1)
   if oldest and now - tonumber(oldest) < span then return span - (now - tonumber(oldest)) end
@@ -84,7 +102,7 @@ waited = wait(KEYS[2], repeat_limit, repeat_span)
 if waited > 0 then return {'repeat', waited} end
 hit(KEYS[2], repeat_limit, repeat_span)
 if KEYS[3] ~= '' then redis.call('SET', KEYS[3], ARGV[5], 'PX', window) end
-return {'ok', since}
+return {'ok', checked_until or 0}
 """
 
 
@@ -117,10 +135,18 @@ class Admission:
 
 
 class DurableClaims(Protocol):
-    """Where the durable copy of each claim is read (the message repository)."""
+    """The durable copy of the claims (the message repository)."""
 
     async def find_claim(self, chat_id: uuid.UUID, client_message_id: str) -> Claim | None:
         """The copy of the key's claim, if its message was written."""
+        ...
+
+    async def claims_seen(self, store: str) -> datetime | None:
+        """The last time a replica noted taking a claim in `store` (None: never)."""
+        ...
+
+    async def note_claims_seen(self, store: str) -> None:
+        """Notes that a claim was just taken in `store`."""
         ...
 
 
@@ -140,7 +166,7 @@ class SendGate:
         self._outage = Outage("send_gate", metrics, clock)
         self._clock = clock
         self._prefix = settings.rate_limit_prefix
-        self._window_ms = round(settings.claim_window.total_seconds() * 1000)
+        self._window = settings.claim_window
         self._limit_args = (
             limits.rate.amount,
             limits.rate.get_expiry() * 1000,
@@ -151,11 +177,13 @@ class SendGate:
         self._local: TTLCache[tuple[uuid.UUID, str | None], Claim] = TTLCache(
             maxsize=100_000, ttl=settings.claim_window.total_seconds()
         )
-        # Until when (monotonic) the claims in Redis may be incomplete: the copy is read.
-        self._cold_until: float | None = None
-        # Whether a claim was taken here while Redis did not answer: Redis lacks it, so its
-        # window starts again (for every replica) once it answers.
+        # Redis's `claims-checked-until` as last seen (epoch ms): until then the copy is read
+        # before the script is asked (it answers 'cold' in any case).
+        self._checked_until_ms = 0
+        # Whether a claim was taken here while Redis did not answer: Redis lacks it, so the
+        # copy is read for one window (by every replica) once it answers.
         self._claimed_locally = False
+        self._next_heartbeat = 0.0
         if redis is not None:
             self._admit = redis.register_script(_ADMIT)
 
@@ -186,44 +214,64 @@ class SendGate:
             log.warning("mark_published_failed", error=str(error))
 
     async def _admit_shared(self, attempt: Attempt) -> Admission:
-        restart = self._claimed_locally
         keyed = attempt.client_message_id is not None
-        checked = not keyed or self._cold()
-        known = await self._find_copy(attempt) if keyed and checked else None
-        answer = await self._run(attempt, checked, known, restart)
-        if answer[0] == "cold":
-            # Redis began holding claims less than a window ago: read the copy, ask again.
-            self._note_since(int(answer[1]))
-            answer = await self._run(attempt, True, await self._find_copy(attempt), False)
+        checked = not keyed or time.time() * 1000 < self._checked_until_ms
+        ask = _Ask(checked, await self._find_copy(attempt) if keyed and checked else None)
+        ask.push = self._claimed_locally
+        verdict, value = await self._run(attempt, ask)
+        if verdict == "unknown":
+            # A new or emptied Redis: how long its claims may be incomplete comes from Cassandra.
+            ask.until = await self._checked_until_from_copy()
+            verdict, value = await self._run(attempt, ask)
+        if verdict == "cold":
+            self._checked_until_ms = int(value)
+            ask = _Ask(True, await self._find_copy(attempt))
+            verdict, value = await self._run(attempt, ask)
         self._outage.answered()
         self._claimed_locally = False
-        verdict, value = answer
         if verdict == "ok":
-            self._note_since(int(value))
+            self._checked_until_ms = int(value)
+            if keyed:
+                await self._heartbeat()
             return Admission(Verdict(True))
         if verdict == "claimed":
             return Admission(Verdict(True), Claim.decoded(value))
         return Admission(Verdict(False, verdict, max(1, math.ceil(int(value) / 1000))))
 
-    async def _run(
-        self, attempt: Attempt, checked: bool, known: Claim | None, restart: bool
-    ) -> tuple[str, str]:
+    async def _run(self, attempt: Attempt, ask: "_Ask") -> tuple[str, str]:
         keys = [
             f"{self._prefix}:send-rate:{attempt.user_id}",
             f"{self._prefix}:send-repeat:{attempt.user_id}:{body_fingerprint(attempt.body)}",
             self._claim_key(attempt) if attempt.client_message_id is not None else "",
-            f"{self._prefix}:claims-since",
+            f"{self._prefix}:claims-checked-until",
         ]
         args = [
             *self._limit_args,
             attempt.proposed.encoded(),
-            self._window_ms,
-            "1" if checked else "0",
-            known.encoded() if known else "",
-            "1" if restart else "0",
+            round(self._window.total_seconds() * 1000),
+            "1" if ask.checked else "0",
+            ask.known.encoded() if ask.known else "",
+            "" if ask.until is None else ask.until,
+            "1" if ask.push else "0",
         ]
         verdict, value = await self._admit(keys=keys, args=args)
         return str(verdict), str(value)
+
+    async def _checked_until_from_copy(self) -> int:
+        """One window after the last noted claim, plus the heartbeat it may lag by; 0 (read
+        nothing) when no claim was ever noted."""
+        seen = await self._durable.claims_seen(self._prefix)
+        if seen is None:
+            return 0
+        return round((seen + self._window + 2 * HEARTBEAT).timestamp() * 1000)
+
+    async def _heartbeat(self) -> None:
+        """Notes in Cassandra, at most once a HEARTBEAT, that this process takes claims."""
+        now = self._clock()
+        if now < self._next_heartbeat:
+            return
+        self._next_heartbeat = now + HEARTBEAT.total_seconds()
+        await self._durable.note_claims_seen(self._prefix)
 
     async def _admit_local(self, attempt: Attempt) -> Admission:
         rate = await self._limits.check_rate(attempt.user_id)
@@ -247,10 +295,12 @@ class SendGate:
     def _claim_key(self, attempt: Attempt) -> str:
         return f"{self._prefix}:claim:{attempt.chat_id}:{attempt.client_message_id}"
 
-    def _cold(self) -> bool:
-        return self._cold_until is None or self._clock() < self._cold_until
 
-    def _note_since(self, since_ms: int) -> None:
-        """Turns Redis's `claims-since` into a deadline on this process's clock."""
-        age = time.time() - since_ms / 1000
-        self._cold_until = self._clock() + max(0.0, self._window_ms / 1000 - age)
+@dataclass
+class _Ask:
+    """What the script is told besides the attempt."""
+
+    checked: bool  # the copy was read
+    known: Claim | None  # the claim found there
+    until: int | None = None  # a checked-until to set where there is none
+    push: bool = False  # push checked-until to one window from now

@@ -90,4 +90,14 @@ STEPS: tuple[Step, ...] = (
             )
         ),
     ),
+    Step(
+        4,
+        "where each Redis of idempotency claims last took one (see messages/send_gate.py)",
+        (
+            """CREATE TABLE IF NOT EXISTS claim_stores (
+                store text PRIMARY KEY,
+                seen timestamp
+            )""",
+        ),
+    ),
 )
