@@ -28,7 +28,7 @@ from auth_service.settings import AuthSettings
 from auth_service.users import api as users_api
 from auth_service.users.service import UserService
 from auth_validator import TokenVerifier, install_token_verifier
-from http_kit import answer_unavailable, create_service_app, install_resources
+from http_kit import answer_unavailable, create_service_app, install_resources, settle_heap
 
 PREFIX = "/auth/api"
 log = structlog.get_logger(__name__)
@@ -44,6 +44,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         resources = _open_resources(settings, metrics)
         install_resources(app, resources)
         log.info("auth_service_started", app_env=settings.app_env)
+        settle_heap()
         try:
             yield
         finally:

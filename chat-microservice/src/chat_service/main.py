@@ -32,7 +32,13 @@ from chat_service.reads.repository import ReadRepository
 from chat_service.reads.service import ReadService
 from chat_service.settings import ChatSettings
 from chat_service.store_health import StoreProbe
-from http_kit import Dependency, answer_unavailable, create_service_app, install_resources
+from http_kit import (
+    Dependency,
+    answer_unavailable,
+    create_service_app,
+    install_resources,
+    settle_heap,
+)
 
 PREFIX = "/chat/api"
 log = structlog.get_logger(__name__)
@@ -89,6 +95,7 @@ def _lifespan(settings: ChatSettings, metrics: ChatMetrics) -> Lifespan:
             await _start_publisher(publisher)
             flusher = ReadMarkFlusher(resources.reads, settings.read_flush_interval)
             flusher.start()
+            settle_heap()
             yield
         finally:
             if flusher is not None:

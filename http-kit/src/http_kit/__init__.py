@@ -15,6 +15,7 @@ from http_kit.errors import (
     install_error_handlers,
     render_error,
 )
+from http_kit.heap import settle_heap
 from http_kit.metrics import exposition, record_request_durations
 from http_kit.openapi import ErrorBody, ErrorCatalogue, error_response
 from http_kit.readiness import ReadinessProbe, check_readiness, failing
@@ -56,4 +57,5 @@ __all__ = [
     "render_error",
     "resources_dependency",
     "serve",
+    "settle_heap",
 ]
