@@ -6,6 +6,7 @@ from auth_validator.dependencies import (
     current_principal,
     get_token_verifier,
     install_token_verifier,
+    principal_of,
 )
 from auth_validator.settings import JwtSettings
 from auth_validator.tokens import InvalidToken, Principal, TokenVerifier, issue_access_token
@@ -21,4 +22,5 @@ __all__ = [
     "get_token_verifier",
     "install_token_verifier",
     "issue_access_token",
+    "principal_of",
 ]

@@ -8,8 +8,9 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import Scope
 
-from auth_validator.tokens import Principal, TokenVerifier
+from auth_validator.tokens import InvalidToken, Principal, TokenVerifier
 from http_kit import NotAuthenticated
 
 # auto_error=False: a missing header is reported by us, as a 401 with our error body,
@@ -29,6 +30,25 @@ async def get_token_verifier(request: Request) -> TokenVerifier:
     if not isinstance(verifier, TokenVerifier):
         raise RuntimeError("no TokenVerifier installed; call install_token_verifier(app, ...)")
     return verifier
+
+
+def principal_of(scope: Scope) -> Principal | None:
+    """The caller a request's bearer token names, or None when it names nobody valid: for
+    code that answers before FastAPI's dependencies run (`http_kit.serve_directly`), which
+    hands such a request to the route, where `current_principal` refuses it."""
+    verifier = getattr(scope["app"].state, "token_verifier", None)
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                return None
+            if not isinstance(verifier, TokenVerifier):
+                return None  # the route's dependency says what is wrong
+            try:
+                return verifier.verify(token)
+            except InvalidToken:
+                return None
+    return None
 
 
 async def current_principal(

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cachetools import LRUCache
 from jose import jwt
 from jose.exceptions import JOSEError
 
@@ -53,6 +54,10 @@ def issue_access_token(
     return token
 
 
+# How many verified tokens a verifier remembers (a few MB at most).
+VERIFIED_TOKENS = 10_000
+
+
 class TokenVerifier:
     """Checks signature (pinned algorithm), `exp`, `iat`, `iss`, `aud`, `type` and the ids."""
 
@@ -64,10 +69,16 @@ class TokenVerifier:
         self._issuer = settings.issuer
         self._audience = settings.audience
         self._leeway = int(settings.leeway.total_seconds())
+        # Claims of tokens whose signature and claims checked out. A client sends the same
+        # token on every request until it expires, and checking its signature again costs
+        # more than a history page; the lifetime is still checked on every call.
+        self._verified: LRUCache[str, dict[str, Any]] = LRUCache(maxsize=VERIFIED_TOKENS)
 
     def verify(self, token: str, *, now: datetime | None = None) -> Principal:
         """The principal named by a valid token; `InvalidToken` for anything else."""
-        claims = self._decode(token)
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verified[token] = self._decode(token)
         self._check_lifetime(claims, (now or datetime.now(UTC)).timestamp())
         return _principal_from(claims)
 

@@ -1,6 +1,7 @@
 """What the HTTP services share: the app they start from, routing, errors and their OpenAPI,
 request-size caps, request metrics, 503s for dependencies, readiness, and serving."""
 
+from http_kit.direct import serve_directly
 from http_kit.errors import (
     ApiError,
     Conflict,
@@ -20,7 +21,7 @@ from http_kit.metrics import exposition, record_request_durations
 from http_kit.openapi import ErrorBody, ErrorCatalogue, error_response
 from http_kit.readiness import ReadinessProbe, check_readiness, failing
 from http_kit.request_size import limit_request_bodies, limit_request_headers
-from http_kit.resources import install_resources, resources_dependency
+from http_kit.resources import install_resources, resources_dependency, resources_of
 from http_kit.routing import SlashOptionalRouter
 from http_kit.service_app import create_service_app
 from http_kit.serving import serve
@@ -56,6 +57,8 @@ __all__ = [
     "record_request_durations",
     "render_error",
     "resources_dependency",
+    "resources_of",
     "serve",
+    "serve_directly",
     "settle_heap",
 ]

@@ -60,34 +60,37 @@ class BodySizeLimit:
         if declared.isascii() and declared.isdigit() and int(declared) > self._max_bytes:
             await self._refuse(scope, receive, send)
             return
-        body = await self._read(receive)
+        body = await read_body(receive, self._max_bytes)
         if body is None:
             await self._refuse(scope, receive, send)
             return
-        await self._app(scope, _replay(body, receive), send)
-
-    async def _read(self, receive: Receive) -> bytes | None:
-        """The body, or None once it grows past the cap (chunked bodies declare no length)."""
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away; the app notices
-                return b"".join(chunks)
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self._max_bytes:
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
+        await self._app(scope, replay_body(body, receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         error = ContentTooLarge(f"The request body is larger than {self._max_bytes} bytes.")
         await render_error(error)(scope, receive, send)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+async def read_body(receive: Receive, limit: int | None) -> bytes | None:
+    """The whole body, or None once it grows past `limit` (chunked bodies declare no
+    length)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away; the app notices
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if limit is not None and size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives the app `body` (already read) in one message."""
     delivered = False
 
     async def replay() -> Message:

@@ -18,15 +18,20 @@ def install_resources(app: FastAPI, resources: object) -> None:
     app.state.resources = resources
 
 
+def resources_of(app: FastAPI, kind: type[R]) -> R:
+    """The app's resources, checked to be a `kind` (for code outside a dependency)."""
+    found = getattr(app.state, "resources", None)
+    if not isinstance(found, kind):
+        raise RuntimeError(f"no {kind.__name__} installed; is the lifespan running?")
+    return found
+
+
 def resources_dependency(kind: type[R]) -> Callable[[Request], Awaitable[R]]:
     """A dependency returning the app's resources, checked to be a `kind`."""
 
     # `async def`: FastAPI runs plain `def` dependencies in a worker thread, a hop that
     # costs more than this lookup on every request.
     async def resources(request: Request) -> R:
-        found = getattr(request.app.state, "resources", None)
-        if not isinstance(found, kind):
-            raise RuntimeError(f"no {kind.__name__} installed; is the lifespan running?")
-        return found
+        return resources_of(request.app, kind)
 
     return resources

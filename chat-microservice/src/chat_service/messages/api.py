@@ -4,13 +4,15 @@ import uuid
 from typing import Annotated
 
 from fastapi import Path, Query, Response, status
+from pydantic import ValidationError
+from starlette.types import Scope
 
-from auth_validator import CurrentUser
+from auth_validator import CurrentUser, principal_of
 from chat_events import ChatMessage
-from chat_service.deps import MessageServiceDep
+from chat_service.deps import MessageServiceDep, Resources
 from chat_service.errors import ERRORS
 from chat_service.messages.schemas import EditMessage, SendMessage, TimeUuid
-from http_kit import SlashOptionalRouter
+from http_kit import SlashOptionalRouter, resources_of
 
 router = SlashOptionalRouter(prefix="/v1", tags=["messages"])
 
@@ -46,6 +48,28 @@ async def send_message(
     if not created:
         response.status_code = status.HTTP_200_OK
     return message
+
+
+async def send_message_directly(scope: Scope, body: bytes) -> Response | None:
+    """`send_message` without FastAPI's layers (`http_kit.serve_directly`), answering the
+    same. A request without a valid token, with a body that is not JSON or that `SendMessage`
+    refuses goes to `send_message`, which writes the documented 401 or 422."""
+    caller = principal_of(scope)
+    if caller is None or not _json_body(scope):
+        return None
+    try:
+        outgoing = SendMessage.model_validate_json(body)
+    except ValidationError:
+        return None
+    messages = resources_of(scope["app"], Resources).messages
+    created, message = await messages.send(caller, outgoing)
+    status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return Response(message.model_dump_json(), status_code, media_type="application/json")
+
+
+def _json_body(scope: Scope) -> bool:
+    content_type = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
+    return content_type.split(b";")[0].strip().lower() == b"application/json"
 
 
 _MESSAGE_TIME = Path(description="TimeUUID of the message (its `time`, the history cursor).")
