@@ -42,7 +42,8 @@ COMMAND_SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
     "aggregator": (AggregatorSettings,),
     "aggregated-consumer": (ConsumerSettings,),
 }
-# The workspace member that provides each command, per the brief's contract.
+# The workspace member (folder) whose pyproject.toml declares each command: the image runs
+# the command, so a command moved to another member must move here too.
 COMMAND_MEMBER = {
     "auth-service": "auth-microservice",
     "chat-service": "chat-microservice",
