@@ -90,9 +90,9 @@ def running(
 
 @contextmanager
 def scratch_environment(stack: Endpoints) -> Iterator[dict[str, str]]:
-    """Environment for every service on a scratch Postgres database, Cassandra keyspace and
-    Kafka topics (migrated and created here, removed afterwards), with the send and sign-up
-    limits raised so the limiter does not cap a run."""
+    """Environment for every service on a scratch Postgres database, Cassandra keyspace,
+    Kafka topics and Firestore project (migrated and created here, removed afterwards), with
+    the send and sign-up limits raised so the limiter does not cap a run."""
     tag = uuid.uuid4().hex[:8]
     database, keyspace = f"bench_auth_{tag}", f"bench_send_{tag}"
     topics = [f"bench_messages_{tag}", f"bench_bursts_{tag}", f"bench_dlq_{tag}"]
@@ -134,6 +134,13 @@ def scratch_environment(stack: Endpoints) -> Iterator[dict[str, str]]:
         admin_sql(stack, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         # A benchmark's keyspace holds far more than a test's.
         drop_keyspace(stack, keyspace, timeout=120)
+        # The emulator keeps every document in its heap: a few runs' bursts fill it.
+        project = env["CONSUMER_FIREBASE_PROJECT"]
+        httpx.delete(
+            f"http://{stack.firestore_emulator_host}/emulator/v1/projects/{project}"
+            "/databases/(default)/documents",
+            timeout=120,
+        ).raise_for_status()
 
 
 @contextmanager
