@@ -1,5 +1,7 @@
+import pytest
+
 from chat_service.database import connect
-from chat_service.migrations import STEPS, applied_versions, migrate
+from chat_service.migrations import STEPS, applied_versions, migrate, runner
 from chat_service.settings import ChatSettings
 from devstack.settings import Endpoints
 
@@ -40,5 +42,26 @@ def test_migrate_creates_keyspace_and_schema_once(stack: Endpoints, fresh_keyspa
         ).one()["replication"]
         assert replication["replication_factor"] == "1"
         assert replication["class"].endswith("SimpleStrategy")
+        # A new keyspace held no claim: nothing tells the send gate to read old ones.
+        assert list(session.execute("SELECT store FROM claim_stores")) == []
+    finally:
+        cluster.shutdown()
+
+
+def test_an_upgraded_keyspace_has_its_older_claims_read_for_a_window(
+    stack: Endpoints, fresh_keyspace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = ChatSettings(
+        app_env="test", cassandra_hosts=stack.cassandra_hosts, keyspace=fresh_keyspace
+    )
+    cluster, session = connect(settings)
+    try:
+        monkeypatch.setattr(runner, "STEPS", STEPS[:3])  # the keyspace of an older version
+        migrate(session, settings)
+        monkeypatch.undo()
+        assert migrate(session, settings) == [4, 5]
+        [row] = session.execute("SELECT store, seen FROM claim_stores")
+        assert row["store"] == "*"
+        assert row["seen"] is not None
     finally:
         cluster.shutdown()

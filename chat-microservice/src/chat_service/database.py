@@ -169,8 +169,12 @@ class Statements:
         return bound
 
     async def run_together(self, writes: Sequence[Write]) -> None:
-        """Runs plain writes (no lightweight transaction) in one UNLOGGED batch: one request
-        and one answer, each partition written as if alone (no atomicity across them)."""
+        """Runs plain writes (no lightweight transaction) in one request: a single one alone,
+        several in one UNLOGGED batch (one answer, each partition written as if alone: no
+        atomicity across them)."""
+        if len(writes) == 1:
+            await execute(self._session, writes[0])
+            return
         batch = BatchStatement(BatchType.UNLOGGED, consistency_level=writes[0].consistency_level)
         for write in writes:
             batch.add(write)

@@ -80,7 +80,7 @@ class ChatSettings(BaseSettings):
     repeat_body_window: Duration = timedelta(seconds=30)
     # How long a `client_message_id` names its message: a retry within it gets the same
     # message back. Claims live in Redis for this long (about 150 bytes each), with a copy in
-    # Cassandra (see messages/send_gate.py).
+    # Cassandra (see messages/send_gate.py). At most one bucket long.
     claim_window: Duration = Field(timedelta(hours=24), gt=timedelta(0))
     # Edits and deletions per user and minute (one budget for both).
     change_rate_per_minute: int = Field(30, ge=1)
@@ -125,6 +125,13 @@ class ChatSettings(BaseSettings):
         if not _IDENTIFIER.match(value):
             raise ValueError("keyspace must be a lowercase CQL identifier")
         return value
+
+    @model_validator(mode="after")
+    def _claims_fit_a_bucket(self) -> Self:
+        # A claim's copy is looked up in the bucket of now and the one before.
+        if self.claim_window > timedelta(days=self.bucket_days):
+            raise ValueError("CHAT_CLAIM_WINDOW must not be longer than CHAT_BUCKET_DAYS")
+        return self
 
     @model_validator(mode="after")
     def _workers_share_limits(self) -> Self:

@@ -3,7 +3,7 @@ once whatever races it, and claims found again in Cassandra after Redis lost the
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +23,9 @@ from chat_service.settings import ChatSettings
 class NoCopies:
     """For sends without a key, whose claims are never looked up: says so if one is."""
 
-    async def find_claim(self, chat_id: uuid.UUID, client_message_id: str) -> Claim | None:
+    async def find_claim(
+        self, chat_id: uuid.UUID, client_message_id: str, buckets: Sequence[int]
+    ) -> Claim | None:
         raise AssertionError("a send without a key looked up a claim")
 
     async def claims_seen(self, store: str) -> datetime | None:
@@ -53,7 +55,8 @@ def _attempt(
     user: str = "42", body: str = "hi", key: str | None = None, chat: Any = None
 ) -> Attempt:
     time = new_timeuuid()
-    return Attempt(user, chat or uuid.uuid4(), key, body, Claim(time, 1))
+    bucket = bucket_of_timeuuid(time, ChatSettings().bucket_days)
+    return Attempt(user, chat or uuid.uuid4(), key, body, Claim(time, bucket))
 
 
 async def test_the_send_after_the_burst_is_refused_with_a_retry_delay(
@@ -150,9 +153,11 @@ class CountedCopies:
         self.repository = repository
         self.reads = 0
 
-    async def find_claim(self, chat_id: uuid.UUID, client_message_id: str) -> Claim | None:
+    async def find_claim(
+        self, chat_id: uuid.UUID, client_message_id: str, buckets: Sequence[int]
+    ) -> Claim | None:
         self.reads += 1
-        return await self.repository.find_claim(chat_id, client_message_id)
+        return await self.repository.find_claim(chat_id, client_message_id, buckets)
 
     async def claims_seen(self, store: str) -> datetime | None:
         return await self.repository.claims_seen(store)

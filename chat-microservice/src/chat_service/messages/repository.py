@@ -4,6 +4,7 @@ Every read names its partition and carries a LIMIT: no COUNT, no ALLOW FILTERING
 """
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -47,18 +48,23 @@ class MessageRepository:
     async def prepare(self, settings: ChatSettings) -> None:
         read, write = settings.read_consistency, settings.write_consistency
         queries = {
-            # The durable copy of a claim (plain writes only: see messages/send_gate.py).
-            "copy_claim": (
-                "INSERT INTO {ks}.message_ids (chat_id, client_message_id, time, bucket) "
-                "VALUES (?, ?, ?, ?)",
-                write,
-            ),
+            # A claim's durable copy is its message's row (messages/send_gate.py), found by
+            # the key's index within one partition; rows written by the lightweight
+            # transactions claims once were stay in message_ids.
             "find_claim": (
+                "SELECT time FROM {ks}.messages "
+                "WHERE chat_id = ? AND bucket = ? AND client_message_id = ? LIMIT 1",
+                read,
+            ),
+            "find_old_claim": (
                 "SELECT time, bucket, published FROM {ks}.message_ids "
                 "WHERE chat_id = ? AND client_message_id = ?",
                 read,
             ),
-            "claims_seen": ("SELECT seen FROM {ks}.claim_stores WHERE store = ?", read),
+            "claims_seen": (
+                "SELECT seen FROM {ks}.claim_stores WHERE store IN (?, '*')",
+                read,
+            ),
             "note_claims_seen": (
                 "INSERT INTO {ks}.claim_stores (store, seen) VALUES (?, toTimestamp(now()))",
                 write,
@@ -119,17 +125,26 @@ class MessageRepository:
         }
         await self._statements.prepare(queries, settings.keyspace)
 
-    async def find_claim(self, chat_id: uuid.UUID, client_message_id: str) -> Claim | None:
-        """The durable copy of a key's claim, written with its message. The copy does not
-        know whether the message reached Kafka (rows from before claims moved to Redis do)."""
-        rows = await self._statements.run("find_claim", chat_id, client_message_id)
+    async def find_claim(
+        self, chat_id: uuid.UUID, client_message_id: str, buckets: Sequence[int]
+    ) -> Claim | None:
+        """The durable copy of a key's claim: its message, in one of `buckets`, or a claim
+        of the lightweight-transaction days. It does not know whether the message reached
+        Kafka (those older claims do)."""
+        for bucket in buckets:
+            rows = await self._statements.run("find_claim", chat_id, bucket, client_message_id)
+            if rows:
+                return Claim(rows[0]["time"], bucket)
+        rows = await self._statements.run("find_old_claim", chat_id, client_message_id)
         if not rows:
             return None
         return Claim(rows[0]["time"], rows[0]["bucket"], bool(rows[0]["published"]))
 
     async def claims_seen(self, store: str) -> datetime | None:
+        """The latest time a claim was noted in `store` (or by anyone before stores were)."""
         rows = await self._statements.run("claims_seen", store)
-        return rows[0]["seen"].replace(tzinfo=UTC) if rows else None
+        seen = [row["seen"] for row in rows if row["seen"] is not None]
+        return max(seen).replace(tzinfo=UTC) if seen else None
 
     async def note_claims_seen(self, store: str) -> None:
         await self._statements.run("note_claims_seen", store)
@@ -138,15 +153,8 @@ class MessageRepository:
         await self._statements.run("add_bucket", chat_id, bucket)
 
     async def insert(self, message: ChatMessage, bucket: int, *alongside: Write) -> None:
-        """Stores the message and the copy of its key's claim, and in the same request the
-        writes `alongside` (one batch)."""
-        writes = list(alongside)
-        if message.client_message_id is not None:
-            writes.append(
-                self._statements.bind(
-                    "copy_claim", message.chat_id, message.client_message_id, message.time, bucket
-                )
-            )
+        """Stores the message (the durable copy of its key's claim too), and in the same
+        request the writes `alongside` (one batch)."""
         insert = self._statements.bind(
             "insert",
             bucket,
@@ -159,7 +167,7 @@ class MessageRepository:
             message.client_message_id,
             write_timestamp(message.time),
         )
-        await self._statements.run_together([insert, *writes])
+        await self._statements.run_together([insert, *alongside])
 
     async def edit(self, message: ChatMessage, bucket: int, body: str, revision: uuid.UUID) -> None:
         """Writes a new body under `revision`; an older revision arriving later loses."""

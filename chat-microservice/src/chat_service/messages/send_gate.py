@@ -15,8 +15,9 @@ them), `claim:<chat>:<key>` (`<time>|<bucket>|<published 0/1>`) and `claims-chec
 (ms: until when a new claim must first be looked up in the durable copy).
 
 Redis keeps claims in its append-only file, so a crash of the Redis process loses none. Each
-claim also has a plain durable copy in Cassandra (`message_ids`, written with the message),
-read only while Redis may lack claims of the last window:
+claim also has a durable copy in Cassandra at no cost: its message's row, which holds the key
+and is found by it (an index of `messages` on `client_message_id`, read within the message's
+bucket). The copy is read only while Redis may lack claims of the last window:
 
 - A Redis without `claims-checked-until` (new, or emptied) may have lost claims up to the
   last time a replica noted in Cassandra that it took one (`claim_stores.seen`, at most once
@@ -32,7 +33,7 @@ claims are kept in memory and checked against the copy.
 import math
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -137,8 +138,10 @@ class Admission:
 class DurableClaims(Protocol):
     """The durable copy of the claims (the message repository)."""
 
-    async def find_claim(self, chat_id: uuid.UUID, client_message_id: str) -> Claim | None:
-        """The copy of the key's claim, if its message was written."""
+    async def find_claim(
+        self, chat_id: uuid.UUID, client_message_id: str, buckets: Sequence[int]
+    ) -> Claim | None:
+        """The copy of the key's claim (its message, in one of `buckets`), if written."""
         ...
 
     async def claims_seen(self, store: str) -> datetime | None:
@@ -289,8 +292,13 @@ class SendGate:
         return Admission(repeat)
 
     async def _find_copy(self, attempt: Attempt) -> Claim | None:
+        """The claim's copy: a message of the window is in the bucket of now or the one
+        before (a window is never longer than a bucket)."""
         assert attempt.client_message_id is not None
-        return await self._durable.find_claim(attempt.chat_id, attempt.client_message_id)
+        bucket = attempt.proposed.bucket
+        return await self._durable.find_claim(
+            attempt.chat_id, attempt.client_message_id, (bucket, bucket - 1)
+        )
 
     def _claim_key(self, attempt: Attempt) -> str:
         return f"{self._prefix}:claim:{attempt.chat_id}:{attempt.client_message_id}"

@@ -47,7 +47,7 @@ def migrate(session: Session, settings: ChatSettings) -> list[int]:
     applied = []
     for step in STEPS:
         if step.version not in done:
-            _apply(session, step, timeout)
+            _apply(session, step, timeout, upgrading=bool(done))
             applied.append(step.version)
     log.info("cassandra_migrated", keyspace=settings.keyspace, applied=applied)
     return applied
@@ -57,8 +57,8 @@ def applied_versions(session: Session) -> set[int]:
     return {row["version"] for row in session.execute("SELECT version FROM schema_version")}
 
 
-def _apply(session: Session, step: Step, timeout: float) -> None:
-    for statement in step.statements:
+def _apply(session: Session, step: Step, timeout: float, *, upgrading: bool) -> None:
+    for statement in step.statements + (step.when_upgrading if upgrading else ()):
         session.execute(statement, timeout=timeout)
     session.execute(
         # A plain write: a concurrent run records the same version, and a lightweight

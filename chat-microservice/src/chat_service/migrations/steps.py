@@ -12,6 +12,9 @@ class Step:
     version: int
     description: str
     statements: tuple[str, ...]
+    # Run after `statements` only in a keyspace that had steps applied before this run (data
+    # written by an older version), never in a new one.
+    when_upgrading: tuple[str, ...] = ()
 
 
 STEPS: tuple[Step, ...] = (
@@ -99,5 +102,16 @@ STEPS: tuple[Step, ...] = (
                 seen timestamp
             )""",
         ),
+    ),
+    Step(
+        5,
+        "the claims' durable copy is the message row itself, found by its key in its bucket",
+        (
+            """CREATE INDEX IF NOT EXISTS messages_by_client_message_id
+                ON messages (client_message_id) USING 'sai'""",
+        ),
+        # Claims taken before claim_stores existed were lightweight transactions: the first
+        # window after the upgrade reads them (store '*' stands for every store).
+        when_upgrading=("INSERT INTO claim_stores (store, seen) VALUES ('*', toTimestamp(now()))",),
     ),
 )
