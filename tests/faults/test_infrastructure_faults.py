@@ -22,6 +22,7 @@ from fault_load import (
 from fault_report import FaultRow, check_and_record
 
 from devstack import stack as runner
+from devstack.components.redis import redis_command
 from devstack.testing import unique_name
 
 
@@ -33,6 +34,33 @@ async def test_cassandra_killed_and_restarted(
     run = await run_under_load(pipeline, load_shape, crash)
     check_and_record("cassandra kill -9", pipeline, run, fault_table)
     assert run.record.statuses[503] > 0, "no send met the outage: nothing was tested"
+
+
+@pytest.mark.slow
+async def test_redis_killed_and_restarted(
+    pipeline: Pipeline, load_shape: LoadShape, fault_table: Callable[[FaultRow], None]
+) -> None:
+    """Redis holds the `client_message_id` claims, in its append-only file: while it is down
+    each chat process limits and claims in memory, and a retry after it is back still finds
+    its message."""
+    crash = partial(kill_and_restart, pipeline, "redis")
+    run = await run_under_load(pipeline, load_shape, crash)
+    check_and_record("redis kill -9", pipeline, run, fault_table)
+
+
+@pytest.mark.slow
+async def test_redis_emptied(
+    pipeline: Pipeline, load_shape: LoadShape, fault_table: Callable[[FaultRow], None]
+) -> None:
+    """Every claim gone at once (a new server, a lost volume): retries find their messages
+    through the claims' durable copy in Cassandra."""
+
+    def wipe() -> float:
+        assert redis_command(pipeline.settings.endpoints.redis_url, "FLUSHALL") is True
+        return 0.0
+
+    run = await run_under_load(pipeline, load_shape, wipe)
+    check_and_record("redis emptied", pipeline, run, fault_table)
 
 
 def refused_while_down(pipeline: Pipeline, path: str, **request: object) -> None:
