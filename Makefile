@@ -9,7 +9,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS_DIR)/bin/uv)
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help install up down status logs reset test fault lint typecheck format api-types compose-check k8s-check
+.PHONY: help install up down status logs reset test fault lint typecheck format api-types compose-check k8s-check k8s-up k8s-down
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -70,3 +70,10 @@ typecheck: install ## mypy, strict on every src/ folder; tsc on the UI
 
 k8s-check: ## every k8s overlay through a real kube-apiserver (server dry run); not in `make test`
 	PYTHON="$(RUN) python" deploy/checks/k8s-check.sh
+
+k8s-up: install ## a one-node Kubernetes cluster on this machine (root; builds its binaries once), kubeconfig in .devstack/cluster/
+	@scripts/install-system-packages.sh cluster
+	$(RUN) devstack cluster up
+
+k8s-down: ## stop the one-node cluster and remove everything it left on the machine (checked)
+	$(RUN) devstack cluster down

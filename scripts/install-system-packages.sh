@@ -11,6 +11,9 @@
 # The opt-in checks name a group of their own:
 #   install-system-packages.sh containers   Docker's engine and mmdebstrap (make compose-check)
 #   install-system-packages.sh kubernetes   etcd, for the API server of make k8s-check
+#   install-system-packages.sh cluster      a one-node cluster's parts (make k8s-up): containerd,
+#                                           runc, the CNI plugins, iptables, conntrack, etcd,
+#                                           and Docker's engine with mmdebstrap for the images
 set -euo pipefail
 
 missing=()
@@ -33,8 +36,18 @@ case ${1:-stack} in
   kubernetes)
     command -v etcd >/dev/null || missing+=(etcd-server)
     ;;
+  cluster)
+    command -v etcd >/dev/null || missing+=(etcd-server)
+    command -v dockerd >/dev/null || missing+=(docker.io)
+    command -v containerd >/dev/null || missing+=(containerd)
+    command -v runc >/dev/null || missing+=(runc)
+    command -v iptables >/dev/null || missing+=(iptables)
+    command -v conntrack >/dev/null || missing+=(conntrack)
+    command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+    [[ -x /usr/lib/cni/bridge ]] || missing+=(containernetworking-plugins)
+    ;;
   *)
-    echo "usage: $0 [stack|containers|kubernetes]" >&2
+    echo "usage: $0 [stack|containers|kubernetes|cluster]" >&2
     exit 2
     ;;
 esac

@@ -7,7 +7,7 @@
 # and deleted with it. Both processes are stopped by their pids on exit, whatever happens.
 #
 # Needs kubectl, etcd (installed from Debian's etcd-server when missing, as root) and a
-# kube-apiserver binary (deploy/checks/build-kube-apiserver.sh builds and caches one).
+# kube-apiserver binary (deploy/checks/build-kubernetes.sh builds and caches one).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -39,7 +39,7 @@ wait_until() {  # wait_until SECONDS WHAT COMMAND...: retries the command until 
 }
 
 find_apiserver() {
-  apiserver=$(deploy/checks/build-kube-apiserver.sh)
+  apiserver=$(deploy/checks/build-kubernetes.sh kube-apiserver)
 }
 
 make_credentials() {

@@ -24,6 +24,11 @@ DEVSTACK_REDIS_PORT, DEVSTACK_STATE_DIR, DEVSTACK_CACHE_DIR.
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["cluster"]:
+        from devstack.cluster import cli as cluster_cli
+
+        return cluster_cli.main(argv[1:])
     args = _parser().parse_args(argv)
     # Clients log every refused connection while a piece starts; readiness is reported by us.
     for noisy in ("aiokafka", "cassandra", "kafka"):
@@ -57,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     logs.add_argument("name")
     logs.add_argument("-n", "--lines", type=int, default=100)
     commands.add_parser("reset", help="stop everything and delete all state (keeps downloads)")
+    # Parsed by devstack.cluster.cli; listed here for --help.
+    commands.add_parser("cluster", help="a one-node Kubernetes cluster: up|down|status|reset")
     return parser
 
 

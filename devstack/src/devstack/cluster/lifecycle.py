@@ -1,0 +1,153 @@
+"""Bringing the node up in order, and down until nothing of it is left."""
+
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from devstack import processes, stack
+from devstack.cluster import configs, network
+from devstack.cluster.certificates import write_pki
+from devstack.cluster.node import (
+    ApiServer,
+    Containerd,
+    ControllerManager,
+    CoreDns,
+    Etcd,
+    Kubelet,
+    KubeProxy,
+    NodeProcess,
+    Scheduler,
+)  # fmt: skip
+from devstack.cluster.settings import ClusterSettings
+from devstack.components.base import Context, StackError
+from devstack.settings import REPO_ROOT, StackSettings
+
+KUBERNETES_BINARIES = [
+    "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy",
+]  # fmt: skip
+BUILD_KUBERNETES = REPO_ROOT / "deploy" / "checks" / "build-kubernetes.sh"
+BUILD_GO_TOOL = REPO_ROOT / "deploy" / "checks" / "build-go-tool.sh"
+
+
+@dataclass
+class Node:
+    """The node's processes, in start order, grouped by what each group waits for."""
+
+    etcd: Etcd
+    apiserver: ApiServer
+    control: list[NodeProcess]
+    containerd: Containerd
+    workers: list[NodeProcess]
+
+    @property
+    def all(self) -> list[NodeProcess]:
+        return [self.etcd, self.apiserver, *self.control, self.containerd, *self.workers]
+
+    @property
+    def kubelet(self) -> NodeProcess:
+        return next(p for p in self.workers if isinstance(p, Kubelet))
+
+
+def build(cluster: ClusterSettings, progress: object = print) -> Node:
+    """The node's processes, with every binary found (or built and cached) first."""
+    built = _tool_paths(BUILD_KUBERNETES, *KUBERNETES_BINARIES)
+    kubernetes = dict(zip(KUBERNETES_BINARIES, built, strict=True))
+    coredns = _tool_paths(BUILD_GO_TOOL, "coredns")[0]
+    context = Context(
+        StackSettings(state_dir=cluster.state_dir, host=str(cluster.node_address)),
+        progress=progress,  # type: ignore[arg-type]
+    )
+    return Node(
+        etcd=Etcd(context, cluster, _installed("etcd", "etcd-server")),
+        apiserver=ApiServer(context, cluster, kubernetes["kube-apiserver"]),
+        control=[
+            ControllerManager(context, cluster, kubernetes["kube-controller-manager"]),
+            Scheduler(context, cluster, kubernetes["kube-scheduler"]),
+        ],
+        containerd=Containerd(context, cluster, _installed("containerd", "containerd")),
+        workers=[
+            Kubelet(context, cluster, kubernetes["kubelet"]),
+            KubeProxy(context, cluster, kubernetes["kube-proxy"]),
+            CoreDns(context, cluster, coredns),
+        ],
+    )
+
+
+def _tool_paths(script: Path, *names: str) -> list[Path]:
+    result = subprocess.run([str(script), *names], check=True, capture_output=True, text=True)
+    return [Path(line) for line in result.stdout.split()]
+
+
+def _installed(command: str, package: str) -> Path:
+    found = shutil.which(command)
+    if found is None:
+        raise StackError(
+            f"{command} not found: install Debian's {package} "
+            "(scripts/install-system-packages.sh cluster does)"
+        )
+    return Path(found)
+
+
+def up(node: Node, cluster: ClusterSettings) -> dict[str, float]:
+    """Starts what is not running; returns seconds per step."""
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    if processes.running_pid(node.apiserver.pid_file) is None:
+        write_pki(cluster)
+    network.set_up(cluster)
+    _make_cgroup(cluster)
+    for group in ([node.etcd], [node.apiserver], [*node.control, node.containerd]):
+        stack.up(group)
+    cluster.kubeconfig.write_text(configs.kubeconfig(cluster, "admin"))
+    cluster.kubeconfig.chmod(0o600)
+    _prepare_volumes(cluster)
+    kubectl(cluster, "apply", "-f", "-", stdin=configs.cluster_manifests(cluster))
+    timings["control plane"] = time.monotonic() - started
+    stack.up(node.workers)
+    kubectl(cluster, "wait", "--for=condition=Ready", f"node/{cluster.node_name}", "--timeout=120s")
+    timings["node ready"] = time.monotonic() - started
+    return timings
+
+
+def down(node: Node, cluster: ClusterSettings) -> list[str]:
+    """Stops the node and removes its footprint; returns what is left (nothing, normally)."""
+    # The kubelet first, so that it restarts no container while they are being stopped.
+    stack.down([node.kubelet])
+    network.stop_containers(cluster, node.containerd.socket)
+    stack.down(node.all)
+    kube_proxy = next(p.binary for p in node.workers if p.name == "kube-proxy")
+    network.tear_down(cluster, kube_proxy)
+    return network.leftovers(cluster, node.containerd.socket)
+
+
+def kubectl(cluster: ClusterSettings, *args: str, stdin: str | None = None) -> str:
+    result = subprocess.run(
+        ["kubectl", "--kubeconfig", str(cluster.kubeconfig), *args],
+        input=stdin, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise StackError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def _make_cgroup(cluster: ClusterSettings) -> None:
+    """The cgroup the kubelet puts every pod under, in each hierarchy (it must exist)."""
+    for hierarchy in network.CGROUP_ROOT.iterdir():
+        if not (hierarchy / "cgroup.procs").exists() or hierarchy.is_symlink():
+            continue
+        folder = hierarchy / cluster.cgroup
+        folder.mkdir(exist_ok=True)
+        # A new cpuset cgroup starts with no CPUs and no memory nodes: give it its parent's.
+        for setting in ("cpuset.cpus", "cpuset.mems"):
+            if (folder / setting).exists() and not (folder / setting).read_text().strip():
+                (folder / setting).write_text((hierarchy / setting).read_text())
+
+
+def _prepare_volumes(cluster: ClusterSettings) -> None:
+    # Pods run as non-root users of their own choosing: the folders must let any of them write.
+    for number in range(configs.VOLUMES):
+        folder = configs.volume_folder(cluster, number)
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o777)

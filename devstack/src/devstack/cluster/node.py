@@ -1,0 +1,260 @@
+"""The node's processes, each a devstack Component: a pid file, a log, a readiness check.
+
+They start in the order each needs the one before: etcd; the API server; the controller
+manager, the scheduler and containerd; then the kubelet, kube-proxy and CoreDNS, which need the
+API server's objects. Every one of them listens on loopback or on the node's bridge address.
+"""
+
+import socket
+import ssl
+from pathlib import Path
+
+import httpx
+
+from devstack.cluster import configs
+from devstack.cluster.settings import ClusterSettings
+from devstack.components.base import Component, Context
+
+
+class NodeProcess(Component):
+    """A process of the node, run from `binary` with its files in the cluster's state folder."""
+
+    port_number: int
+
+    def __init__(self, context: Context, cluster: ClusterSettings, binary: Path) -> None:
+        super().__init__(context)
+        self.cluster = cluster
+        self.binary = binary
+
+    @property
+    def port(self) -> int:
+        return self.port_number
+
+    @property
+    def host(self) -> str:
+        return "127.0.0.1"
+
+    @property
+    def pki(self) -> Path:
+        return self.cluster.pki_dir
+
+    def kubeconfig(self, identity: str) -> Path:
+        """Writes the kubeconfig of one of the pki's identities next to the node's state."""
+        path = self.cluster.state_dir / f"{identity}.kubeconfig"
+        path.write_text(configs.kubeconfig(self.cluster, identity))
+        path.chmod(0o600)
+        return path
+
+    def _get(self, url: str, *, identity: str | None = None) -> None:
+        """Raises unless `url` answers 200; over TLS as `identity` when one is given."""
+        verify: ssl.SSLContext | bool = False
+        if identity is not None:
+            verify = ssl.create_default_context(cafile=str(self.pki / "ca.crt"))
+            verify.load_cert_chain(self.pki / f"{identity}.crt", self.pki / f"{identity}.key")
+        response = httpx.get(url, verify=verify, timeout=2.0)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url} answered {response.status_code}: {response.text[:200]}")
+
+
+class Etcd(NodeProcess):
+    name = "etcd"
+
+    @property
+    def port(self) -> int:
+        return self.cluster.etcd_port
+
+    def argv(self) -> list[str]:
+        client = f"http://127.0.0.1:{self.cluster.etcd_port}"
+        peer = f"http://127.0.0.1:{self.cluster.etcd_peer_port}"
+        return [
+            str(self.binary), "--name", self.cluster.node_name,
+            "--data-dir", str(self.state_dir / "data"),
+            "--listen-client-urls", client, "--advertise-client-urls", client,
+            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+            "--initial-cluster", f"{self.cluster.node_name}={peer}",
+            "--listen-metrics-urls", "",
+        ]  # fmt: skip
+
+    def check(self) -> None:
+        self._get(f"http://127.0.0.1:{self.cluster.etcd_port}/health")
+
+
+class ApiServer(NodeProcess):
+    name = "kube-apiserver"
+    ready_timeout = 120.0
+
+    @property
+    def host(self) -> str:
+        return str(self.cluster.node_address)
+
+    @property
+    def port(self) -> int:
+        return self.cluster.apiserver_port
+
+    def argv(self) -> list[str]:
+        pki, node = self.pki, str(self.cluster.node_address)
+        return [
+            str(self.binary),
+            "--etcd-servers", f"http://127.0.0.1:{self.cluster.etcd_port}",
+            "--bind-address", node, "--advertise-address", node,
+            "--secure-port", str(self.cluster.apiserver_port),
+            "--tls-cert-file", str(pki / "apiserver.crt"),
+            "--tls-private-key-file", str(pki / "apiserver.key"),
+            "--client-ca-file", str(pki / "ca.crt"),
+            "--kubelet-client-certificate", str(pki / "apiserver-kubelet-client.crt"),
+            "--kubelet-client-key", str(pki / "apiserver-kubelet-client.key"),
+            "--kubelet-certificate-authority", str(pki / "ca.crt"),
+            "--kubelet-preferred-address-types", "InternalIP",
+            "--service-account-issuer",
+            f"https://kubernetes.default.svc.{self.cluster.cluster_domain}",
+            "--service-account-key-file", str(pki / "service-account.pub"),
+            "--service-account-signing-key-file", str(pki / "service-account.key"),
+            "--service-cluster-ip-range", str(self.cluster.service_network),
+            "--authorization-mode", "Node,RBAC",
+            "--enable-admission-plugins", "NodeRestriction",
+            # The aggregation layer, for metrics-server.
+            "--requestheader-client-ca-file", str(pki / "front-proxy-ca.crt"),
+            "--requestheader-allowed-names", "front-proxy-client",
+            "--requestheader-username-headers", "X-Remote-User",
+            "--requestheader-group-headers", "X-Remote-Group",
+            "--requestheader-extra-headers-prefix", "X-Remote-Extra-",
+            "--proxy-client-cert-file", str(pki / "front-proxy-client.crt"),
+            "--proxy-client-key-file", str(pki / "front-proxy-client.key"),
+            "--enable-aggregator-routing=true",
+            "--profiling=false",
+        ]  # fmt: skip
+
+    def check(self) -> None:
+        self._get(f"{self.cluster.apiserver_url}/readyz", identity="admin")
+
+
+class ControllerManager(NodeProcess):
+    name = "kube-controller-manager"
+    port_number = 10257
+
+    def argv(self) -> list[str]:
+        pki, kubeconfig = self.pki, str(self.kubeconfig("controller-manager"))
+        return [
+            str(self.binary),
+            "--kubeconfig", kubeconfig,
+            "--authentication-kubeconfig", kubeconfig,
+            "--authorization-kubeconfig", kubeconfig,
+            "--bind-address", "127.0.0.1", "--secure-port", str(self.port_number),
+            "--cluster-signing-cert-file", str(pki / "ca.crt"),
+            "--cluster-signing-key-file", str(pki / "ca.key"),
+            "--root-ca-file", str(pki / "ca.crt"),
+            "--service-account-private-key-file", str(pki / "service-account.key"),
+            "--use-service-account-credentials=true",
+            "--leader-elect=false", "--profiling=false",
+        ]  # fmt: skip
+
+    def check(self) -> None:
+        self._get(f"https://127.0.0.1:{self.port_number}/healthz")
+
+
+class Scheduler(NodeProcess):
+    name = "kube-scheduler"
+    port_number = 10259
+
+    def argv(self) -> list[str]:
+        kubeconfig = str(self.kubeconfig("scheduler"))
+        return [
+            str(self.binary),
+            "--kubeconfig", kubeconfig,
+            "--authentication-kubeconfig", kubeconfig,
+            "--authorization-kubeconfig", kubeconfig,
+            "--bind-address", "127.0.0.1", "--secure-port", str(self.port_number),
+            "--leader-elect=false", "--profiling=false",
+        ]  # fmt: skip
+
+    def check(self) -> None:
+        self._get(f"https://127.0.0.1:{self.port_number}/healthz")
+
+
+class Containerd(NodeProcess):
+    name = "containerd"
+    port_number = 0
+
+    @property
+    def socket(self) -> Path:
+        return configs.paths(self.cluster)["containerd_socket"]
+
+    def prepare(self) -> None:
+        where = configs.paths(self.cluster)
+        for folder in ("containerd", "cni_config", "cni_ipam", "netns", "registries"):
+            where[folder].mkdir(parents=True, exist_ok=True)
+        (self.state_dir / "config.toml").write_text(configs.containerd_config(self.cluster))
+        (where["cni_config"] / "10-chat-k8s.conflist").write_text(configs.cni_config(self.cluster))
+
+    def argv(self) -> list[str]:
+        return [str(self.binary), "--config", str(self.state_dir / "config.toml")]
+
+    def check(self) -> None:
+        if not port_open_unix(self.socket):
+            raise RuntimeError(f"{self.socket} does not accept connections yet")
+
+
+class Kubelet(NodeProcess):
+    name = "kubelet"
+    port_number = 10248
+    ready_timeout = 120.0
+
+    def prepare(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        (self.state_dir / "config.json").write_text(configs.kubelet_config(self.cluster))
+        configs.paths(self.cluster)["pod_logs"].mkdir(parents=True, exist_ok=True)
+
+    def argv(self) -> list[str]:
+        return [
+            str(self.binary),
+            "--config", str(self.state_dir / "config.json"),
+            "--kubeconfig", str(self.kubeconfig("kubelet")),
+            "--root-dir", str(self.state_dir / "root"),
+            "--hostname-override", self.cluster.node_name,
+            "--node-ip", str(self.cluster.node_address),
+            "--v", "1",
+        ]  # fmt: skip
+
+    def check(self) -> None:
+        self._get(f"http://127.0.0.1:{self.port_number}/healthz")
+
+
+class KubeProxy(NodeProcess):
+    name = "kube-proxy"
+    port_number = 10256
+
+    def prepare(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.kubeconfig("kube-proxy")
+        (self.state_dir / "config.json").write_text(configs.kube_proxy_config(self.cluster))
+
+    def argv(self) -> list[str]:
+        return [str(self.binary), "--config", str(self.state_dir / "config.json")]
+
+    def check(self) -> None:
+        self._get(f"http://127.0.0.1:{self.port_number}/healthz")
+
+
+class CoreDns(NodeProcess):
+    name = "coredns"
+    port_number = 18181
+
+    def prepare(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.kubeconfig("coredns")
+        (self.state_dir / "Corefile").write_text(configs.corefile(self.cluster))
+
+    def argv(self) -> list[str]:
+        return [str(self.binary), "-conf", str(self.state_dir / "Corefile")]
+
+    def check(self) -> None:
+        self._get(f"http://127.0.0.1:{self.port_number}/ready")
+
+
+def port_open_unix(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX) as client:
+        try:
+            client.connect(str(path))
+        except OSError:
+            return False
+    return True
