@@ -24,11 +24,17 @@ class TiltCalls:
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     local: list[str] = field(default_factory=list)
     watched: list[str] = field(default_factory=list)
+    allowed_contexts: list[str] = field(default_factory=list)
+    registries: list[str] = field(default_factory=list)
 
 
-@pytest.fixture(scope="module")
-def tilt() -> TiltCalls:
+def run_tiltfile(
+    settings: dict[str, str] | None = None, environment: dict[str, str] | None = None
+) -> TiltCalls:
+    """Runs the Tiltfile with `settings` as tilt_config.json (or `tilt up -- --NAME=VALUE`)
+    would give them and `environment` as its process environment."""
     calls = TiltCalls()
+    defined: list[str] = []
 
     def docker_build(ref: str, context: str, **options: Any) -> None:
         calls.builds.append({"ref": ref, "context": context, **options})
@@ -37,10 +43,25 @@ def tilt() -> TiltCalls:
         assert name not in calls.resources, f"k8s_resource({name!r}) twice"
         calls.resources[name] = options
 
+    def parse() -> dict[str, str]:
+        # Tilt stops at a setting the Tiltfile did not define.
+        unknown = set(settings or {}) - set(defined)
+        assert not unknown, f"tilt_config.json: unknown setting {unknown}"
+        return dict(settings or {})
+
+    config = SimpleNamespace(
+        define_string=lambda name, args=False, usage="": defined.append(name), parse=parse
+    )
     # Tilt's os.path resolves paths against the Tiltfile's folder, the repository root.
-    tilt_os = SimpleNamespace(path=SimpleNamespace(exists=lambda path: (REPO / path).exists()))
+    tilt_os = SimpleNamespace(
+        path=SimpleNamespace(exists=lambda path: (REPO / path).exists()),
+        getenv=lambda key, default=None: (environment or {}).get(key, default),
+    )
     builtins = {
+        "config": config,
         "os": tilt_os,
+        "allow_k8s_contexts": calls.allowed_contexts.append,
+        "default_registry": calls.registries.append,
         "sync": lambda local_path, remote_path: ("sync", local_path, remote_path),
         "fall_back_on": lambda paths: ("fall_back_on", list(paths)),
         "local": lambda command, **_: calls.local.append(command),
@@ -53,6 +74,11 @@ def tilt() -> TiltCalls:
     source = (REPO / "Tiltfile").read_text()
     exec(compile(source, "Tiltfile", "exec"), {"__builtins__": {}, **builtins})  # noqa: S102
     return calls
+
+
+@pytest.fixture(scope="module")
+def tilt() -> TiltCalls:
+    return run_tiltfile()
 
 
 def test_the_tiltfile_deploys_the_dev_overlay(tilt: TiltCalls) -> None:
@@ -167,3 +193,28 @@ def test_the_ui_hands_the_browser_the_emulator_ports_tilt_forwards(
         host, port = config[key].split(":")
         assert host == "127.0.0.1"
         assert [spec.split(":")[0] for spec in forwarded[name]] == [port], name
+
+
+def test_unconfigured_it_allows_no_remote_context_and_keeps_tilts_registry(
+    tilt: TiltCalls,
+) -> None:
+    assert tilt.allowed_contexts == []
+    assert tilt.registries == []
+
+
+def test_a_machine_names_its_cluster_and_registry_in_tilt_config() -> None:
+    calls = run_tiltfile(
+        {"allow-k8s-context": "node-1", "default-registry": "127.0.0.1:5000"},
+        {"CHAT_TILT_ALLOW_K8S_CONTEXT": "other", "CHAT_TILT_DEFAULT_REGISTRY": "other:5000"},
+    )
+    assert calls.allowed_contexts == ["node-1"]
+    assert calls.registries == ["127.0.0.1:5000"]
+
+
+def test_the_environment_names_them_when_tilt_config_does_not() -> None:
+    calls = run_tiltfile(
+        {},
+        {"CHAT_TILT_ALLOW_K8S_CONTEXT": "node-1", "CHAT_TILT_DEFAULT_REGISTRY": "127.0.0.1:5000"},
+    )
+    assert calls.allowed_contexts == ["node-1"]
+    assert calls.registries == ["127.0.0.1:5000"]
