@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from devstack import processes
 from devstack import stack as runner
 from devstack.components.base import Context
 from devstack.components.redis import Redis
+from devstack.health import port_open
 from devstack.settings import Endpoints, StackSettings
 
 # The workspace's console scripts sit next to the interpreter running the tests.
@@ -231,6 +233,11 @@ class PrivateRedis:
         """kill -9: the server is gone at once; what it acknowledged is in its append-only
         file."""
         processes.stop(self.component.pid_file, stop_signal=signal.SIGKILL, grace_seconds=5)
+        # On a loaded machine the port can outlive the process by a moment; start() after
+        # kill() must find it free.
+        deadline = time.monotonic() + 10
+        while port_open(self.component.host, self.component.port) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def pause(self) -> None:
         """SIGSTOP: connections are still accepted by the kernel but never answered, as with
