@@ -9,7 +9,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS_DIR)/bin/uv)
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help install up down status logs reset test fault lint typecheck format api-types compose-check k8s-check k8s-up k8s-down
+.PHONY: help install up down status logs reset test fault lint typecheck format api-types compose-check k8s-check k8s-up k8s-down k8s-test
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -77,3 +77,7 @@ k8s-up: install ## a one-node Kubernetes cluster on this machine (root; builds i
 
 k8s-down: ## stop the one-node cluster and remove everything it left on the machine (checked)
 	$(RUN) devstack cluster down
+
+k8s-test: install ## the dev overlay on the one-node cluster: smoke, browser, pod deletions, scale-out, tilt ci, live update; a table; needs root
+	@scripts/install-system-packages.sh cluster
+	$(RUN) pytest tests/cluster -p no:cacheprovider $(PYTEST_ARGS)

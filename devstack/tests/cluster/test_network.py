@@ -19,11 +19,15 @@ IPTABLES_SAVE = """\
 :DOCKER - [0:0]
 :KUBE-FORWARD - [0:0]
 -A FORWARD -j CHAT-K8S-FORWARD
+-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD
+-A FORWARD -o docker0 -j DOCKER
+-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP
 COMMIT
 *nat
 :PREROUTING ACCEPT [0:0]
 :KUBE-SERVICES - [0:0]
 :DOCKER - [0:0]
+-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
 COMMIT
 """
 
@@ -35,12 +39,29 @@ def test_mounts_under_the_state_folder_are_found_deepest_first() -> None:
 
 
 def test_only_the_nodes_and_kube_proxys_chains_are_counted() -> None:
-    found = network.chains(IPTABLES_SAVE, (*network.KUBE_PROXY_PREFIXES, network.FORWARD_CHAIN))
+    found = network.chains(IPTABLES_SAVE, network.CHAIN_PREFIXES)
     assert found == [
         ("filter", "CHAT-K8S-FORWARD"),
         ("filter", "KUBE-FORWARD"),
         ("nat", "KUBE-SERVICES"),
     ]
+
+
+def test_removal_unhooks_the_chains_then_empties_and_deletes_them() -> None:
+    commands = network.removal_commands(IPTABLES_SAVE, network.CHAIN_PREFIXES)
+    assert commands == [
+        ["-t", "filter", "-D", "FORWARD", "-j", "CHAT-K8S-FORWARD"],
+        ["-t", "filter", "-D", "FORWARD", "-m", "comment", "--comment",
+         "kubernetes forwarding rules", "-j", "KUBE-FORWARD"],
+        ["-t", "nat", "-D", "PREROUTING", "-m", "comment", "--comment",
+         "kubernetes service portals", "-j", "KUBE-SERVICES"],
+        ["-t", "filter", "-F", "CHAT-K8S-FORWARD"],
+        ["-t", "filter", "-F", "KUBE-FORWARD"],
+        ["-t", "nat", "-F", "KUBE-SERVICES"],
+        ["-t", "filter", "-X", "CHAT-K8S-FORWARD"],
+        ["-t", "filter", "-X", "KUBE-FORWARD"],
+        ["-t", "nat", "-X", "KUBE-SERVICES"],
+    ]  # fmt: skip
 
 
 def test_shims_of_another_containerd_are_left_alone() -> None:

@@ -90,6 +90,21 @@ def registry_hosts(registry: str) -> str:
     return f'server = "{url}"\n\n[host."{url}"]\n  capabilities = ["pull", "resolve"]\n'
 
 
+def registry_config(settings: ClusterSettings) -> str:
+    """The registry's configuration (distribution's YAML, written as JSON): loopback only,
+    images in the state folder."""
+    document = {
+        "version": 0.1,
+        "log": {"level": "warn"},
+        "storage": {
+            "filesystem": {"rootdirectory": str(settings.state_dir / "registry" / "data")},
+            "delete": {"enabled": True},
+        },
+        "http": {"addr": settings.registry},
+    }
+    return json.dumps(document, indent=2)
+
+
 def cni_config(settings: ClusterSettings) -> str:
     where = paths(settings)
     bridge = {

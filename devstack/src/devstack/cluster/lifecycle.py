@@ -18,6 +18,7 @@ from devstack.cluster.node import (
     Kubelet,
     KubeProxy,
     NodeProcess,
+    Registry,
     Scheduler,
 )  # fmt: skip
 from devstack.cluster.settings import ClusterSettings
@@ -39,11 +40,15 @@ class Node:
     apiserver: ApiServer
     control: list[NodeProcess]
     containerd: Containerd
+    registry: Registry
     workers: list[NodeProcess]
 
     @property
     def all(self) -> list[NodeProcess]:
-        return [self.etcd, self.apiserver, *self.control, self.containerd, *self.workers]
+        return [
+            self.etcd, self.apiserver, *self.control, self.containerd, self.registry,
+            *self.workers,
+        ]  # fmt: skip
 
     @property
     def kubelet(self) -> NodeProcess:
@@ -54,7 +59,8 @@ def build(cluster: ClusterSettings, progress: object = print) -> Node:
     """The node's processes, with every binary found (or built and cached) first."""
     built = _tool_paths(BUILD_KUBERNETES, *KUBERNETES_BINARIES)
     kubernetes = dict(zip(KUBERNETES_BINARIES, built, strict=True))
-    coredns = _tool_paths(BUILD_GO_TOOL, "coredns")[0]
+    (coredns,) = _tool_paths(BUILD_GO_TOOL, "coredns")
+    (registry,) = _tool_paths(BUILD_GO_TOOL, "registry")
     context = Context(
         StackSettings(state_dir=cluster.state_dir, host=str(cluster.node_address)),
         progress=progress,  # type: ignore[arg-type]
@@ -67,6 +73,7 @@ def build(cluster: ClusterSettings, progress: object = print) -> Node:
             Scheduler(context, cluster, kubernetes["kube-scheduler"]),
         ],
         containerd=Containerd(context, cluster, _installed("containerd", "containerd")),
+        registry=Registry(context, cluster, registry),
         workers=[
             Kubelet(context, cluster, kubernetes["kubelet"]),
             KubeProxy(context, cluster, kubernetes["kube-proxy"]),
@@ -98,7 +105,7 @@ def up(node: Node, cluster: ClusterSettings) -> dict[str, float]:
         write_pki(cluster)
     network.set_up(cluster)
     _make_cgroup(cluster)
-    for group in ([node.etcd], [node.apiserver], [*node.control, node.containerd]):
+    for group in ([node.etcd], [node.apiserver], [*node.control, node.containerd, node.registry]):
         stack.up(group)
     cluster.kubeconfig.write_text(configs.kubeconfig(cluster, "admin"))
     cluster.kubeconfig.chmod(0o600)
@@ -117,8 +124,7 @@ def down(node: Node, cluster: ClusterSettings) -> list[str]:
     stack.down([node.kubelet])
     network.stop_containers(cluster, node.containerd.socket)
     stack.down(node.all)
-    kube_proxy = next(p.binary for p in node.workers if p.name == "kube-proxy")
-    network.tear_down(cluster, kube_proxy)
+    network.tear_down(cluster)
     return network.leftovers(cluster, node.containerd.socket)
 
 

@@ -4,13 +4,15 @@ Set up: the bridge with the node's address, forwarding for it (the Docker engine
 drops forwarded packets by default), and the cgroup its pods live in. Removed: everything the
 node's processes left, found rather than remembered, so that a crashed run is cleaned too:
 container processes (by cgroup), containerd's shims (by the socket they name), mounts and
-network namespaces under the state folder, the bridge and its veths, kube-proxy's and our
-iptables chains, the cgroup folders, and the kubelet's links in /var/log/containers.
+network namespaces under the state folder, the bridge and its veths, the kubelet's,
+kube-proxy's and our iptables chains (IPv4 and IPv6), the cgroup folders, and the kubelet's
+links in /var/log/containers.
 `leftovers()` lists whatever is still there: `down` ends with it empty.
 """
 
 import contextlib
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -22,8 +24,9 @@ from devstack.cluster.settings import ClusterSettings
 FORWARD_CHAIN = "CHAT-K8S-FORWARD"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CONTAINER_LOGS = Path("/var/log/containers")
-# Chains kube-proxy creates; `kube-proxy --cleanup` removes them, the check looks for them.
-KUBE_PROXY_PREFIXES = ("KUBE-",)
+# Chains the kubelet and kube-proxy create, in iptables and ip6tables, and ours.
+CHAIN_PREFIXES = ("KUBE-", FORWARD_CHAIN)
+IPTABLES = ("iptables", "ip6tables")
 
 
 def run(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -75,6 +78,25 @@ def chains(iptables_save: str, prefixes: Iterable[str]) -> list[tuple[str, str]]
             if chain.startswith(wanted):
                 found.append((table, chain))
     return found
+
+
+def removal_commands(iptables_save: str, prefixes: Iterable[str]) -> list[list[str]]:
+    """The iptables arguments that remove the chains with one of the prefixes: first every
+    rule elsewhere that jumps to one of them, then their own rules, then the chains."""
+    wanted = tuple(prefixes)
+    found = chains(iptables_save, wanted)
+    commands, table = [], ""
+    for line in iptables_save.splitlines():
+        if line.startswith("*"):
+            table = line[1:].strip()
+        elif line.startswith("-A "):
+            rule = shlex.split(line)
+            chain, target = rule[1], rule[rule.index("-j") + 1] if "-j" in rule else ""
+            if not chain.startswith(wanted) and target.startswith(wanted):
+                commands.append(["-t", table, "-D", *rule[1:]])
+    commands += [["-t", table, "-F", chain] for table, chain in found]
+    commands += [["-t", table, "-X", chain] for table, chain in found]
+    return commands
 
 
 def shim_pids(command_lines: dict[int, list[str]], socket: Path) -> list[int]:
@@ -130,8 +152,8 @@ def _cgroup_pids(settings: ClusterSettings) -> set[int]:
     return pids
 
 
-def _iptables_save() -> str:
-    return run("iptables-save", check=False).stdout
+def _iptables_save(command: str) -> str:
+    return run(f"{command}-save", check=False).stdout
 
 
 def _mountinfo() -> str:
@@ -153,8 +175,11 @@ def leftovers(settings: ClusterSettings, containerd_socket: Path) -> list[str]:
     if run("ip", "link", "show", settings.bridge, check=False).returncode == 0:
         found.append(f"bridge {settings.bridge}")
         found += [f"veth {port}" for port in _bridge_ports(settings)]
-    prefixes = (*KUBE_PROXY_PREFIXES, FORWARD_CHAIN)
-    found += [f"iptables chain {t}/{c}" for t, c in chains(_iptables_save(), prefixes)]
+    for command in IPTABLES:
+        found += [
+            f"{command} chain {table}/{chain}"
+            for table, chain in chains(_iptables_save(command), CHAIN_PREFIXES)
+        ]
     found += [f"log link {link}" for link in links_into(settings.state_dir)]
     return found
 
@@ -174,7 +199,7 @@ def stop_containers(settings: ClusterSettings, containerd_socket: Path) -> None:
         time.sleep(0.1)
 
 
-def tear_down(settings: ClusterSettings, kube_proxy: Path | None) -> None:
+def tear_down(settings: ClusterSettings) -> None:
     """Removes the node's footprint; call once its processes have stopped."""
     for point in mounts_under(_mountinfo(), settings.state_dir):
         run("umount", "--lazy", str(point), check=False)
@@ -185,11 +210,9 @@ def tear_down(settings: ClusterSettings, kube_proxy: Path | None) -> None:
     for port in _bridge_ports(settings):
         run("ip", "link", "delete", port, check=False)
     run("ip", "link", "delete", settings.bridge, check=False)
-    if kube_proxy is not None and kube_proxy.exists():
-        run(str(kube_proxy), "--cleanup", check=False)
-    run("iptables", "-t", "filter", "-D", "FORWARD", "-j", FORWARD_CHAIN, check=False)
-    run("iptables", "-t", "filter", "-F", FORWARD_CHAIN, check=False)
-    run("iptables", "-t", "filter", "-X", FORWARD_CHAIN, check=False)
+    for command in IPTABLES:
+        for arguments in removal_commands(_iptables_save(command), CHAIN_PREFIXES):
+            run(command, *arguments, check=False)
     for folder in cgroup_folders(settings):
         with contextlib.suppress(OSError):
             folder.rmdir()

@@ -184,6 +184,9 @@ class Containerd(NodeProcess):
         for folder in ("containerd", "cni_config", "cni_ipam", "netns", "registries"):
             where[folder].mkdir(parents=True, exist_ok=True)
         (self.state_dir / "config.toml").write_text(configs.containerd_config(self.cluster))
+        registry = where["registries"] / self.cluster.registry
+        registry.mkdir(parents=True, exist_ok=True)
+        (registry / "hosts.toml").write_text(configs.registry_hosts(self.cluster.registry))
         (where["cni_config"] / "10-chat-k8s.conflist").write_text(configs.cni_config(self.cluster))
 
     def argv(self) -> list[str]:
@@ -192,6 +195,24 @@ class Containerd(NodeProcess):
     def check(self) -> None:
         if not port_open_unix(self.socket):
             raise RuntimeError(f"{self.socket} does not accept connections yet")
+
+
+class Registry(NodeProcess):
+    name = "registry"
+
+    @property
+    def port(self) -> int:
+        return self.cluster.registry_port
+
+    def prepare(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        (self.state_dir / "config.yml").write_text(configs.registry_config(self.cluster))
+
+    def argv(self) -> list[str]:
+        return [str(self.binary), "serve", str(self.state_dir / "config.yml")]
+
+    def check(self) -> None:
+        self._get(f"http://{self.cluster.registry}/v2/")
 
 
 class Kubelet(NodeProcess):

@@ -29,6 +29,8 @@ class ClusterSettings(BaseSettings):
     etcd_port: int = 12379
     etcd_peer_port: int = 12380
     apiserver_port: int = 6443
+    # An image registry on loopback: Tilt pushes what it builds there and containerd pulls it.
+    registry_port: int = 5000
     # The cgroup every pod and container of the node lives under, so that `down` can find and
     # stop each process it started, containers included.
     cgroup: str = "chat-k8s"
@@ -44,6 +46,10 @@ class ClusterSettings(BaseSettings):
     @property
     def apiserver_url(self) -> str:
         return f"https://{self.node_address}:{self.apiserver_port}"
+
+    @property
+    def registry(self) -> str:
+        return f"127.0.0.1:{self.registry_port}"
 
     @property
     def pki_dir(self) -> Path:

@@ -1,0 +1,97 @@
+"""What the cluster suite drives: kubectl on the node's kubeconfig, port-forwards that come back
+when their pod does (as Tilt's do), and the table `make k8s-test` prints."""
+
+import json
+import socket
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devstack.cluster.settings import ClusterSettings
+
+NAMESPACE = "chat"
+CLUSTER = ClusterSettings()
+
+
+def kubectl(*args: str, stdin: str | None = None, timeout: float = 600) -> str:
+    result = subprocess.run(
+        ["kubectl", "--kubeconfig", str(CLUSTER.kubeconfig), *args],
+        input=stdin, capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, f"kubectl {' '.join(args)}: {result.stderr.strip()}"
+    return result.stdout
+
+
+def port_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+class PortForward:
+    """`kubectl port-forward svc/NAME LOCAL:REMOTE`, started again whenever it exits (it does
+    when the pod behind it goes away), until stopped."""
+
+    def __init__(self, service: str, local: int, remote: int) -> None:
+        self.service, self.local, self.remote = service, local, remote
+        self.restarts = -1
+        self._process: subprocess.Popen[bytes] | None = None
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._keep, daemon=True)
+
+    def start(self) -> "PortForward":
+        self._thread.start()
+        return self
+
+    def _keep(self) -> None:
+        while not self._stopped.is_set():
+            self.restarts += 1
+            self._process = subprocess.Popen(
+                ["kubectl", "--kubeconfig", str(CLUSTER.kubeconfig), "--namespace", NAMESPACE,
+                 "port-forward", "--address", "127.0.0.1", f"svc/{self.service}",
+                 f"{self.local}:{self.remote}"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            self._process.wait()
+            self._stopped.wait(0.5)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+        self._thread.join(timeout=10)
+
+
+def wait_until(condition: "object", within: float, what: str) -> float:
+    """Seconds until `condition()` holds, polled every 0.5 s; fails past `within`."""
+    started = time.monotonic()
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() - started < within, f"{what}: not within {within:.0f} s"
+        time.sleep(0.5)
+    return time.monotonic() - started
+
+
+@dataclass
+class Report:
+    """One row per step of the run: what was done, how long it took, what it found."""
+
+    rows: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, step: str, value: float | str) -> None:
+        self.rows.append((step, f"{value:.1f} s" if isinstance(value, float) else value))
+
+    def render(self) -> str:
+        width = max(len(step) for step, _ in self.rows)
+        return "\n".join(f"{step:<{width}}  {value}" for step, value in self.rows)
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(dict(self.rows), indent=2))
+
+
+REPORT = Report()

@@ -1,0 +1,151 @@
+"""Scale out on the node: metrics-server reports CPU, a HorizontalPodAutoscaler takes the chat
+Deployment from 1 to 3 replicas under send load and back to 1 once it stops; the Service spreads
+the load over the replicas, one user's send budget stays one budget across them (its counters
+are in Redis), and the audit finds every acknowledged message once."""
+
+import asyncio
+import json
+import subprocess
+import tarfile
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from cluster_support import NAMESPACE, REPORT, PortForward, kubectl, wait_until
+from end_to_end_support import Pipeline, open_chat, sign_up_and_log_in
+from fault_load import LoadShape, run_under_load
+from fault_report import FaultRow, check_and_record
+
+from devstack.cluster.lifecycle import Node
+from devstack.settings import REPO_ROOT
+from devstack.testing import unique_name
+
+HERE = Path(__file__).parent
+METRICS_SERVER_IMAGE = "metrics-server:v0.8.0"
+HPA = {
+    "apiVersion": "autoscaling/v2",
+    "kind": "HorizontalPodAutoscaler",
+    "metadata": {"name": "chat", "namespace": NAMESPACE},
+    "spec": {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "chat"},
+        "minReplicas": 1,
+        "maxReplicas": 3,
+        "metrics": [{"type": "Resource", "resource": {
+            "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 30}}}],
+        # Back to one replica soon after the load ends, for the test; production keeps 300 s.
+        "behavior": {"scaleDown": {"stabilizationWindowSeconds": 20}},
+    },
+}  # fmt: skip
+
+
+def _metrics_server_image(node: Node) -> None:
+    """A one-file image of the static binary, imported into the node's containerd."""
+    binary = subprocess.run(
+        ["deploy/checks/build-go-tool.sh", "metrics-server"],
+        cwd=REPO_ROOT, check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    with tempfile.TemporaryDirectory() as folder:
+        layer = Path(folder) / "layer.tar"
+        with tarfile.open(layer, "w") as archive:
+            archive.add(binary, arcname="metrics-server")
+        subprocess.run(
+            ["docker", "import", "--change", 'ENTRYPOINT ["/metrics-server"]',
+             str(layer), METRICS_SERVER_IMAGE],
+            check=True, capture_output=True,
+        )  # fmt: skip
+    saved = subprocess.run(
+        ["docker", "save", METRICS_SERVER_IMAGE], check=True, capture_output=True
+    )
+    subprocess.run(
+        ["ctr", "--address", str(node.containerd.socket), "--namespace", "k8s.io",
+         "images", "import", "-"],
+        input=saved.stdout, check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def _replicas() -> int:
+    status = json.loads(kubectl("--namespace", NAMESPACE, "get", "deployment/chat", "-o", "json"))
+    return int(status["status"].get("readyReplicas") or 0)
+
+
+class ServicePipeline(Pipeline):
+    """The pipeline with sends through the chat Service's cluster address (kube-proxy spreads
+    them over every replica), where a port-forward would pin them to one pod."""
+
+    service_url: str = ""
+
+    @property
+    def chat_url(self) -> str:
+        return self.service_url
+
+
+@pytest.fixture(scope="module")
+def autoscaled(node: Node, forwards: dict[str, PortForward]) -> Iterator[str]:
+    started = time.monotonic()
+    _metrics_server_image(node)
+    kubectl("apply", "-f", str(HERE / "metrics-server.yaml"))
+    kubectl("wait", "--for=condition=Available", "apiservice/v1beta1.metrics.k8s.io",
+            "--timeout=180s")  # fmt: skip
+    wait_until(
+        lambda: subprocess.run(
+            ["kubectl", "--kubeconfig", str(node.apiserver.cluster.kubeconfig), "top", "pods",
+             "--namespace", NAMESPACE], capture_output=True,
+        ).returncode == 0,
+        180, "metrics for the namespace's pods",
+    )  # fmt: skip
+    REPORT.add("metrics-server ready", time.monotonic() - started)
+    kubectl("apply", "-f", "-", stdin=json.dumps(HPA))
+    address = kubectl("--namespace", NAMESPACE, "get", "service/chat",
+                      "-o", "jsonpath={.spec.clusterIP}")  # fmt: skip
+    try:
+        yield f"http://{address}:9000/chat/api"
+    finally:
+        kubectl("--namespace", NAMESPACE, "delete", "hpa/chat", "--ignore-not-found")
+
+
+async def test_the_chat_deployment_scales_out_to_three_and_back_without_losing_a_message(
+    autoscaled: str, pipeline: Pipeline
+) -> None:
+    spread = ServicePipeline(pipeline.settings, pipeline.components, pipeline.firestore_project)
+    spread.service_url = autoscaled
+    shape = LoadShape(conversations=12, fault_after=40, pace=0.25, tail=10)
+
+    def three_replicas() -> float:
+        seconds = wait_until(lambda: _replicas() == 3, 420, "three chat replicas")
+        REPORT.add("scale out 1 -> 3 under load", seconds)
+        _one_budget_across_replicas(spread)
+        return seconds
+
+    run = await run_under_load(spread, shape, three_replicas)
+    rows: list[FaultRow] = []
+    found = check_and_record("scale out 1 -> 3", spread, run, rows.append)
+    REPORT.add("scale out: acknowledged / lost / duplicated",
+               f"{found.acknowledged} / {rows[0].lost} / {rows[0].duplicated}")  # fmt: skip
+    seconds = await asyncio.to_thread(wait_until, lambda: _replicas() == 1, 420, "back to one")
+    REPORT.add("scale in 3 -> 1 once the load stopped", seconds)
+
+
+def _one_budget_across_replicas(pipeline: Pipeline) -> None:
+    """40 sends of one user at once over three replicas: the burst allowance (20) and the
+    refill (5/s) hold for the user, not per replica."""
+    with httpx.Client(timeout=20) as client:
+        alice = sign_up_and_log_in(client, pipeline, unique_name("alice"))
+        bob = sign_up_and_log_in(client, pipeline, unique_name("bob"))
+        chat_id = open_chat(client, pipeline, alice, bob)
+        started = time.monotonic()
+        statuses = [
+            client.post(f"{pipeline.chat_url}/v1/messaging/", headers=alice.headers, json={
+                "chat_id": chat_id, "to_user": bob.id, "body": f"budget {n}",
+                "client_message_id": uuid.uuid4().hex,
+            }).status_code
+            for n in range(40)
+        ]  # fmt: skip
+        elapsed = time.monotonic() - started
+    accepted = statuses.count(201)
+    REPORT.add("one user's 40 sends over 3 replicas", f"{accepted} accepted in {elapsed:.1f} s")
+    assert set(statuses) <= {201, 429}, statuses
+    assert accepted <= 20 + 5 * elapsed + 1, statuses

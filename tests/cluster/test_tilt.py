@@ -1,0 +1,87 @@
+"""Tilt on the one-node cluster: `tilt ci` brings every resource of the Tiltfile up and exits 0;
+then `tilt up` syncs an edit of a UI component into the running `next dev` container, and the
+page shows it without an image rebuild. The cluster is named by the environment only
+(CHAT_TILT_ALLOW_K8S_CONTEXT, CHAT_TILT_DEFAULT_REGISTRY), as any machine would."""
+
+import os
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from cluster_support import CLUSTER, REPORT, PortForward
+
+from devstack.settings import REPO_ROOT
+
+LOGIN_FORM = REPO_ROOT / "frontend" / "components" / "LoginForm.tsx"
+TITLE = '"Log in" : "Create an account"'
+
+
+@pytest.fixture(scope="module")
+def tilt(forwards: dict[str, PortForward]) -> tuple[Path, dict[str, str]]:
+    # Tilt forwards the same ports itself.
+    for forward in forwards.values():
+        forward.stop()
+    binary = subprocess.run(
+        ["deploy/checks/build-go-tool.sh", "tilt"],
+        cwd=REPO_ROOT, check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    environment = os.environ | {
+        "KUBECONFIG": str(CLUSTER.kubeconfig),
+        "CHAT_TILT_ALLOW_K8S_CONTEXT": CLUSTER.node_name,
+        "CHAT_TILT_DEFAULT_REGISTRY": CLUSTER.registry,
+    }
+    return Path(binary), environment
+
+
+def test_tilt_ci_brings_every_resource_up(tilt: tuple[Path, dict[str, str]]) -> None:
+    binary, environment = tilt
+    started = time.monotonic()
+    result = subprocess.run(
+        [str(binary), "ci", "--timeout", "25m"],
+        cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
+    REPORT.add("tilt ci", time.monotonic() - started)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+
+
+def _page_shows(text: str) -> bool:
+    try:
+        return text in httpx.get("http://127.0.0.1:3000/login", timeout=10).text
+    except httpx.HTTPError:
+        return False
+
+
+def test_an_edit_of_a_ui_component_shows_without_an_image_rebuild(
+    tilt: tuple[Path, dict[str, str]],
+) -> None:
+    binary, environment = tilt
+    marker = f"Log in ({uuid.uuid4().hex[:6]})"
+    log = (REPO_ROOT / ".devstack" / "tilt-up.log").open("w")
+    up = subprocess.Popen(
+        [str(binary), "up", "--stream", "--port", "10351"],
+        cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    original = LOGIN_FORM.read_text()
+    try:
+        deadline = time.monotonic() + 600
+        while not _page_shows("Log in"):
+            assert up.poll() is None, "tilt up exited"
+            assert time.monotonic() < deadline, "the UI never answered through Tilt"
+            time.sleep(1)
+        time.sleep(5)  # Tilt has settled on the running pod
+        edited_at = time.monotonic()
+        LOGIN_FORM.write_text(original.replace(TITLE, f'"{marker}" : "Create an account"'))
+        while not _page_shows(marker):
+            assert time.monotonic() - edited_at < 180, "the edit never showed"
+            time.sleep(0.25)
+        REPORT.add("live update: edit shown in the page", time.monotonic() - edited_at)
+        tilt_log = (REPO_ROOT / ".devstack" / "tilt-up.log").read_text()
+        assert "Will copy" in tilt_log or "live update" in tilt_log.lower(), tilt_log[-2000:]
+    finally:
+        LOGIN_FORM.write_text(original)
+        up.terminate()
+        up.wait(timeout=60)
+        log.close()
