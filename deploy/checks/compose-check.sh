@@ -10,13 +10,16 @@
 #
 # Environment:
 #   PYTHON               the workspace's Python (the Makefile passes `uv run --frozen python`)
-#   BUILD_EXTRA_CA_FILE  a PEM file of extra CA certificates for builds behind a TLS proxy
+#   BUILD_EXTRA_CA_FILE  a PEM file of extra CA certificates for builds behind a TLS proxy;
+#                        unset: this machine's own extra CA certificates, if it has some
+#                        (deploy/checks/extra-ca.sh), empty: none
 #   COMPOSE_CHECK_KEEP=1 leave the stack running at the end (stop it with the printed command)
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 PYTHON=${PYTHON:-python3}
 source deploy/checks/free-ports.sh
+source deploy/checks/extra-ca.sh
 PROJECT=chat-check
 work=$(mktemp -d)
 started_dockerd=""
@@ -82,12 +85,14 @@ compose_up() {
   POSTGRES_PASSWORD=$(openssl rand -hex 24)
   JWT_SECRET=$(openssl rand -hex 32)
   stack_up=1
-  docker compose -p "$PROJECT" up --build --detach --wait --wait-timeout 900
+  # A download that fails on an untrusted certificate stops the builds at once, with the cause.
+  stop_on_tls_error docker compose -p "$PROJECT" up --build --detach --wait --wait-timeout 900
 }
 
 step "install missing packages" scripts/install-system-packages.sh containers
 step "docker compose v2 plugin" deploy/checks/install-compose-plugin.sh
 step "start the Docker engine (when none runs)" start_engine
+use_machine_extra_ca "$work"
 step "stand-ins for unreachable images" $PYTHON deploy/standins/build.py
 choose_ports
 step "docker compose up --build --wait" compose_up
