@@ -4,11 +4,14 @@ for a machine that can run Docker but reach no image registry.
 Each stand-in is tagged with the official name (postgres:15, apache/kafka:4.1.1, ...), so the
 unmodified compose file runs with them. A tag that already exists and is not a stand-in (an
 official image pulled earlier) is left alone and used as it is. Every stand-in carries the
-label `chat.standin=true`; `--remove` deletes exactly those.
+label `chat.standin=true`; `--remove` deletes exactly those. `--cluster` adds the pod sandbox
+image a Kubernetes node runs (registry.k8s.io/pause), `--missing` builds only the stand-ins
+whose image is absent.
 
 The contents come from what this machine already has: Debian packages (through mmdebstrap),
 the Kafka and Cassandra jars devstack collects from Maven Central, the Cloud SDK's Firestore
-emulator, this machine's Node.js and uv. Run with the workspace's Python (it uses devstack).
+emulator, this machine's Node.js and uv, the pause program's source in the Kubernetes Go
+module (compiled with gcc). Run with the workspace's Python (it uses devstack).
 """
 
 import argparse
@@ -31,6 +34,10 @@ from devstack.settings import StackSettings
 HERE = Path(__file__).resolve().parent
 LABEL = "chat.standin=true"
 CQLSH_VERSION = "6.2.2"
+# The sandbox image kubelet 1.32 and the node's containerd configuration name, built from the
+# Kubernetes module the node's binaries come from (deploy/checks/build-kubernetes.sh).
+PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
+KUBERNETES_VERSION = os.environ.get("K8S_VERSION", "v1.32.4")
 
 # Two Debian root filesystems: a small one under the Python and Node images, and one with the
 # servers' packages under the infrastructure images.
@@ -100,6 +107,22 @@ def _stage_node(context: Path, settings: StackSettings) -> None:
     shutil.copytree(npm_root / "npm", context / "npm", symlinks=True)
 
 
+def _stage_pause(context: Path, settings: StackSettings) -> None:
+    module = json.loads(
+        _output(["go", "mod", "download", "-json", f"k8s.io/kubernetes@{KUBERNETES_VERSION}"])
+    )
+    source = Path(module["Dir"]) / "build" / "pause"
+    tag = PAUSE_IMAGE.rsplit(":", 1)[1]
+    if f"TAG ?= {tag}\n" not in (source / "Makefile").read_text():
+        raise SystemExit(f"Kubernetes {KUBERNETES_VERSION} does not build pause {tag}")
+    # The official image's flags (build/pause/Makefile), with the module's version as revision.
+    _run([
+        _which("gcc"), "-Os", "-Wall", "-Werror", "-static",
+        f"-DVERSION=v{tag}-{KUBERNETES_VERSION}",
+        "-o", str(context / "pause"), str(source / "linux" / "pause.c"),
+    ])  # fmt: skip
+
+
 def _uv() -> str:
     return os.environ.get("UV") or _which("uv")
 
@@ -112,9 +135,10 @@ def _stage_uv(context: Path, settings: StackSettings) -> None:
     shutil.copy2(Path(uv).resolve(), context / "uv")
 
 
-def stand_ins() -> list[StandIn]:
+def stand_ins(cluster: bool = False) -> list[StandIn]:
     """The images to stand in for, with the versions the compose file and Dockerfile name."""
     uv_version = _dockerfile_arg("UV_VERSION")
+    pause = [StandIn(PAUSE_IMAGE, "pause", _stage_pause)] if cluster else []
     return [
         StandIn(_dockerfile_arg("PYTHON_IMAGE"), "", None),
         StandIn(f"ghcr.io/astral-sh/uv:{uv_version}", "uv", _stage_uv),
@@ -125,17 +149,35 @@ def stand_ins() -> list[StandIn]:
         StandIn("cassandra:5.0", "cassandra", _stage_cassandra),
         StandIn("gcr.io/google.com/cloudsdktool/google-cloud-cli:528.0.0-emulators", "firestore",
                 _stage_firestore),
+        *pause,
     ]  # fmt: skip
 
 
-def build_all(settings: StackSettings) -> None:
-    for tag, packages in ROOT_FILESYSTEMS.items():
-        _timed(f"root filesystem {tag}", lambda t=tag, p=packages: _import_rootfs(t, p, settings))
-    for stand_in in stand_ins():
-        if _is_foreign_image(stand_in.tag):
+def build_all(settings: StackSettings, images: list[StandIn], missing_only: bool) -> None:
+    to_build = []
+    for stand_in in images:
+        labels = _inspect_labels(stand_in.tag)
+        if labels is not None and labels.get("chat.standin") != "true":
             _say(f"{stand_in.tag}: an image of that name exists and is not a stand-in; using it")
-            continue
+        elif labels is None or not missing_only:
+            to_build.append(stand_in)
+    bases = {_root_filesystem(stand_in) for stand_in in to_build}
+    for tag in sorted(base for base in bases if base is not None):
+        packages = ROOT_FILESYSTEMS[tag]
+        _timed(f"root filesystem {tag}", lambda t=tag, p=packages: _import_rootfs(t, p, settings))
+    for stand_in in to_build:
         _timed(f"stand-in {stand_in.tag}", lambda s=stand_in: _build(s, settings))
+
+
+def _root_filesystem(stand_in: StandIn) -> str | None:
+    """The Debian root filesystem image a stand-in starts from, if any (its Dockerfile's FROM)."""
+    if not stand_in.folder:
+        return "chat-standin/python:bookworm"
+    for line in (HERE / stand_in.folder / "Dockerfile").read_text().splitlines():
+        if line.startswith("FROM "):
+            base = line.split()[1]
+            return base if base in ROOT_FILESYSTEMS else None
+    return None
 
 
 def remove_all() -> None:
@@ -176,11 +218,6 @@ def _build(stand_in: StandIn, settings: StackSettings) -> None:
         if stand_in.stage is not None:
             stand_in.stage(context, settings)
         _run(["docker", "build", "--quiet", "--label", LABEL, "--tag", stand_in.tag, str(context)])
-
-
-def _is_foreign_image(tag: str) -> bool:
-    labels = _inspect_labels(tag)
-    return labels is not None and labels.get("chat.standin") != "true"
 
 
 def _image_label(tag: str) -> str | None:
@@ -233,11 +270,17 @@ def _say(message: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--remove", action="store_true", help="delete every stand-in image")
+    parser.add_argument(
+        "--cluster", action="store_true", help=f"also {PAUSE_IMAGE}, for a Kubernetes node"
+    )
+    parser.add_argument(
+        "--missing", action="store_true", help="build only the stand-ins whose image is absent"
+    )
     arguments = parser.parse_args()
     if arguments.remove:
         remove_all()
     else:
-        build_all(StackSettings())
+        build_all(StackSettings(), stand_ins(arguments.cluster), arguments.missing)
 
 
 if __name__ == "__main__":
