@@ -45,6 +45,8 @@ case ${1:-stack} in
     command -v conntrack >/dev/null || missing+=(conntrack)
     command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
     [[ -x /usr/lib/cni/bridge ]] || missing+=(containernetworking-plugins)
+    # The pod sandbox (pause) stand-in is compiled from the Kubernetes sources, statically.
+    command -v gcc >/dev/null || missing+=(gcc libc6-dev)
     ;;
   *)
     echo "usage: $0 [stack|containers|kubernetes|cluster]" >&2

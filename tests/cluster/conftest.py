@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,6 +92,13 @@ def deployed(node: lifecycle.Node) -> None:
         cwd=REPO_ROOT, check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
     kubectl("apply", "-f", "-", stdin=rendered)
+    # As the process suites do: everyone comes through a port-forward or the UI, one address
+    # for the per-address sign-up limit; and counters of this run only.
+    run = uuid.uuid4().hex[:8]
+    kubectl("--namespace", NAMESPACE, "set", "env", "deployment/auth",
+            "AUTH_SIGNUPS_PER_ADDRESS=1000", f"AUTH_RATE_LIMIT_PREFIX=k8s-test-{run}")  # fmt: skip
+    kubectl("--namespace", NAMESPACE, "set", "env", "deployment/chat",
+            f"CHAT_RATE_LIMIT_PREFIX=k8s-test-{run}")  # fmt: skip
     wait_for_rollout()
     REPORT.add("overlay applied until every pod Ready", time.monotonic() - started)
 

@@ -54,7 +54,7 @@ def test_two_people_chat_live_in_the_ui_the_cluster_serves(browser: Browser) -> 
     ]:
         sender.send(body)
         expect(sender.message(body)).to_have_attribute("data-status", "sent", timeout=10_000)
-        expect(receiver.message(body)).to_have_attribute("data-status", "sent", timeout=10_000)
+        expect(receiver.message(body)).to_have_attribute("data-status", "sent", timeout=30_000)
     alice.page.reload()
     alice.expect_signed_in(alice_name)
     expect(alice.chat_item(bob_name)).to_contain_text("Hello back, through the same pods")

@@ -15,8 +15,10 @@ def test_containerd_keeps_every_file_and_namespace_in_the_state_folder(tmp_path:
     config = tomllib.loads(configs.containerd_config(cluster))
     cri = config["plugins"]["io.containerd.grpc.v1.cri"]
     for path in (config["root"], config["state"], config["grpc"]["address"],
-                 cri["netns_mounts_under"], cri["cni"]["conf_dir"]):  # fmt: skip
+                 cri["cni"]["conf_dir"]):  # fmt: skip
         assert Path(path).is_relative_to(cluster.state_dir), path
+    assert cri["netns_mounts_under_state_dir"] is True
+    assert cri["restrict_oom_score_adj"] is True
     runc = cri["containerd"]["runtimes"]["runc"]
     assert runc["options"]["SystemdCgroup"] is False
     assert cri["sandbox_image"] == configs.PAUSE_IMAGE

@@ -25,7 +25,6 @@ def paths(settings: ClusterSettings) -> dict[str, Path]:
         "containerd_socket": state / "containerd" / "containerd.sock",
         "cni_config": state / "cni" / "net.d",
         "cni_ipam": state / "cni" / "ipam",
-        "netns": state / "netns",
         "kubelet": state / "kubelet",
         "pod_logs": state / "pod-logs",
         "volumes": state / "volumes",
@@ -66,7 +65,12 @@ def containerd_config(settings: ClusterSettings) -> str:
         f'  path = "{where["containerd"] / "opt"}"',
         f"[{cri}]",
         f'  sandbox_image = "{PAUSE_IMAGE}"',
-        f'  netns_mounts_under = "{where["netns"]}"',
+        # Network namespaces under containerd's state folder, not the machine's /var/run/netns.
+        "  netns_mounts_under_state_dir = true",
+        # The kubelet asks for oom_score_adj below containerd's own (down to -998 for a pod's
+        # sandbox); lowering it needs CAP_SYS_RESOURCE, which a machine that is itself a
+        # container may not grant: runc's init then dies before the container starts.
+        "  restrict_oom_score_adj = true",
         f"[{cri}.containerd]",
         '  snapshotter = "overlayfs"',
         '  default_runtime_name = "runc"',

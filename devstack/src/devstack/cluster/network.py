@@ -203,10 +203,8 @@ def tear_down(settings: ClusterSettings) -> None:
     """Removes the node's footprint; call once its processes have stopped."""
     for point in mounts_under(_mountinfo(), settings.state_dir):
         run("umount", "--lazy", str(point), check=False)
-    netns = settings.state_dir / "netns"
-    if netns.is_dir():
-        for entry in netns.iterdir():
-            entry.unlink(missing_ok=True)
+    # Network namespaces are bind mounts under containerd's state folder: unmounted above,
+    # their files go with the folder.
     for port in _bridge_ports(settings):
         run("ip", "link", "delete", port, check=False)
     run("ip", "link", "delete", settings.bridge, check=False)

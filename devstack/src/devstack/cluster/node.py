@@ -181,7 +181,7 @@ class Containerd(NodeProcess):
 
     def prepare(self) -> None:
         where = configs.paths(self.cluster)
-        for folder in ("containerd", "cni_config", "cni_ipam", "netns", "registries"):
+        for folder in ("containerd", "cni_config", "cni_ipam", "registries"):
             where[folder].mkdir(parents=True, exist_ok=True)
         (self.state_dir / "config.toml").write_text(configs.containerd_config(self.cluster))
         registry = where["registries"] / self.cluster.registry
