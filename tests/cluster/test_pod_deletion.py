@@ -39,7 +39,7 @@ ROWS: list[FaultRow] = []
 async def test_acknowledged_messages_survive_the_deletion_of_the_pod_of(
     victim: str, pipeline: Pipeline
 ) -> None:
-    # One send per conversation every 0.25 s: under the overlay's own limit of 5 per user and second.
+    # One send per conversation every 0.25 s: under the overlay's limit of 5 per user and second.
     shape = LoadShape(conversations=3, fault_after=20, pace=0.25, tail=10)
     run = await run_under_load(pipeline, shape, lambda: delete_pod(WORKLOADS[victim]))
     add: Callable[[FaultRow], None] = ROWS.append
