@@ -22,13 +22,14 @@ CACHE=${CHAT_TOOLS_DIR:-$HOME/.cache/chat-devstack/tools}
 
 # recipe NAME: sets module, version, package, ldflags and cgo (0: static, empty: Go's default).
 recipe() {
-  cgo=0
+  cgo=0 prepare=:
   case $1 in
     tilt)
       # Only this version is on the proxy. The release stamps main.version; without it the
       # binary calls itself 0.33.22-dev (internal/cli's devVersion constant).
       module=github.com/tilt-dev/tilt version=v0.34.0 package=./cmd/tilt cgo=
-      ldflags="-X main.version=0.34.0 -X main.date=$(date -u +%Y-%m-%d)" ;;
+      ldflags="-X main.version=0.34.0 -X main.date=$(date -u +%Y-%m-%d)"
+      prepare=tilt_without_web_ui ;;
     coredns)
       # The version is CoreDNS's own constant (coremain.CoreVersion); the main package is the root.
       module=github.com/coredns/coredns version=v1.14.7 package=.
@@ -49,6 +50,18 @@ recipe() {
   esac
 }
 
+# tilt_without_web_ui: a release build of Tilt serves its web UI from files embedded at build
+# time, which its module does not hold (they are built with yarn from web/), and refuses to start
+# without them. One page in their place says where the same information is.
+tilt_without_web_ui() {
+  cat >pkg/assets/build/index.html <<'PAGE'
+<!doctype html>
+<title>Tilt</title>
+<p>This Tilt was built from its Go module without its web UI. The terminal (<code>tilt up</code>)
+and <code>tilt get uiresources</code> show the state of every resource.</p>
+PAGE
+}
+
 # build NAME BINARY: builds the tool into BINARY, in a subshell so that the module copy is
 # removed when it ends (writable_module_copy removes it when its shell exits).
 build() (
@@ -57,6 +70,7 @@ build() (
   SECONDS=0
   writable_module_copy "$module@$version"
   cd "$module_copy"
+  $prepare
   mkdir -p "$(dirname "$2")"
   # A partial file first, so a stopped build never leaves a binary that looks cached.
   CGO_ENABLED=${cgo:-$(go env CGO_ENABLED)} \

@@ -4,10 +4,11 @@ the load over the replicas, one user's send budget stays one budget across them 
 are in Redis), and the audit finds every acknowledged message once."""
 
 import asyncio
+import hashlib
+import io
 import json
 import subprocess
 import tarfile
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -43,28 +44,45 @@ HPA = {
 
 
 def _metrics_server_image(node: Node) -> None:
-    """A one-file image of the static binary, imported into the node's containerd."""
+    """A one-file image of the static binary (a `docker save` archive written here, no engine
+    needed), imported into the node's containerd."""
     binary = subprocess.run(
         ["deploy/checks/build-go-tool.sh", "metrics-server"],
         cwd=REPO_ROOT, check=True, capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
-    with tempfile.TemporaryDirectory() as folder:
-        layer = Path(folder) / "layer.tar"
-        with tarfile.open(layer, "w") as archive:
-            archive.add(binary, arcname="metrics-server")
-        subprocess.run(
-            ["docker", "import", "--change", 'ENTRYPOINT ["/metrics-server"]',
-             str(layer), METRICS_SERVER_IMAGE],
-            check=True, capture_output=True,
-        )  # fmt: skip
-    saved = subprocess.run(
-        ["docker", "save", METRICS_SERVER_IMAGE], check=True, capture_output=True
-    )
     subprocess.run(
         ["ctr", "--address", str(node.containerd.socket), "--namespace", "k8s.io",
          "images", "import", "-"],
-        input=saved.stdout, check=True, capture_output=True,
+        input=one_file_image(Path(binary), METRICS_SERVER_IMAGE), check=True,
+        capture_output=True,
     )  # fmt: skip
+
+
+def one_file_image(binary: Path, tag: str) -> bytes:
+    """An image archive in `docker save`'s layout: one layer holding `binary` at the root,
+    which is also the entrypoint."""
+    layer = io.BytesIO()
+    with tarfile.open(fileobj=layer, mode="w") as archive:
+        archive.add(binary, arcname=binary.name.rsplit("-v", 1)[0])
+    layer_bytes = layer.getvalue()
+    entrypoint = "/" + binary.name.rsplit("-v", 1)[0]
+    config = json.dumps({
+        "architecture": "amd64", "os": "linux",
+        "config": {"Entrypoint": [entrypoint], "User": "10001"},
+        "rootfs": {"type": "layers",
+                   "diff_ids": [f"sha256:{hashlib.sha256(layer_bytes).hexdigest()}"]},
+    }).encode()  # fmt: skip
+    manifest = json.dumps(
+        [{"Config": "config.json", "RepoTags": [tag], "Layers": ["layer.tar"]}]
+    ).encode()
+    image = io.BytesIO()
+    with tarfile.open(fileobj=image, mode="w") as archive:
+        for name, data in (("layer.tar", layer_bytes), ("config.json", config),
+                           ("manifest.json", manifest)):  # fmt: skip
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return image.getvalue()
 
 
 def _replicas() -> int:
@@ -136,6 +154,8 @@ def _one_budget_across_replicas(pipeline: Pipeline) -> None:
         alice = sign_up_and_log_in(client, pipeline, unique_name("alice"))
         bob = sign_up_and_log_in(client, pipeline, unique_name("bob"))
         chat_id = open_chat(client, pipeline, alice, bob)
+    # A connection per request, so that kube-proxy picks a replica for each.
+    with httpx.Client(timeout=20, limits=httpx.Limits(max_keepalive_connections=0)) as client:
         started = time.monotonic()
         statuses = [
             client.post(f"{pipeline.chat_url}/v1/messaging/", headers=alice.headers, json={

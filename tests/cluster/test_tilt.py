@@ -7,11 +7,12 @@ import os
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from cluster_support import CLUSTER, REPORT, PortForward
+from cluster_support import CLUSTER, REPORT, PortForward, wait_until
 
 from devstack.settings import REPO_ROOT
 
@@ -20,7 +21,44 @@ TITLE = '"Log in" : "Create an account"'
 
 
 @pytest.fixture(scope="module")
-def tilt(forwards: dict[str, PortForward]) -> tuple[Path, dict[str, str]]:
+def docker_engine() -> Iterator[None]:
+    """A Docker engine for Tilt's builds: the running one, or one started here and stopped
+    by its pid afterwards."""
+    if subprocess.run(["docker", "info"], capture_output=True).returncode == 0:
+        yield
+        return
+    log = (REPO_ROOT / ".devstack" / "dockerd.log").open("w")
+    engine = subprocess.Popen(
+        ["dockerd", "--host", "unix:///var/run/docker.sock"], stdout=log, stderr=log
+    )
+    try:
+        wait_until(
+            lambda: subprocess.run(["docker", "info"], capture_output=True).returncode == 0,
+            60, "the Docker engine",
+        )  # fmt: skip
+        yield
+    finally:
+        engine.terminate()
+        engine.wait(timeout=60)
+        log.close()
+
+
+def _extra_ca(folder: Path) -> str:
+    """BUILD_EXTRA_CA_FILE as compose-check settles it: the machine's own extra CAs if any
+    (the path is the last line the function prints)."""
+    script = 'source deploy/checks/extra-ca.sh && use_machine_extra_ca "$1" && '
+    script += 'echo "${BUILD_EXTRA_CA_FILE:-}"'
+    printed = subprocess.run(
+        ["bash", "-c", script, "extra-ca", str(folder)],
+        cwd=REPO_ROOT, check=True, capture_output=True, text=True,
+    ).stdout.strip().splitlines()  # fmt: skip
+    return printed[-1] if printed else ""
+
+
+@pytest.fixture(scope="module")
+def tilt(
+    forwards: dict[str, PortForward], docker_engine: None, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, str]]:
     # Tilt forwards the same ports itself.
     for forward in forwards.values():
         forward.stop()
@@ -32,6 +70,7 @@ def tilt(forwards: dict[str, PortForward]) -> tuple[Path, dict[str, str]]:
         "KUBECONFIG": str(CLUSTER.kubeconfig),
         "CHAT_TILT_ALLOW_K8S_CONTEXT": CLUSTER.node_name,
         "CHAT_TILT_DEFAULT_REGISTRY": CLUSTER.registry,
+        "BUILD_EXTRA_CA_FILE": _extra_ca(tmp_path_factory.mktemp("extra-ca")),
     }
     return Path(binary), environment
 
@@ -61,7 +100,7 @@ def test_an_edit_of_a_ui_component_shows_without_an_image_rebuild(
     marker = f"Log in ({uuid.uuid4().hex[:6]})"
     log = (REPO_ROOT / ".devstack" / "tilt-up.log").open("w")
     up = subprocess.Popen(
-        [str(binary), "up", "--stream", "--port", "10351"],
+        [str(binary), "up", "--stream"],
         cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     original = LOGIN_FORM.read_text()

@@ -218,3 +218,32 @@ def test_the_environment_names_them_when_tilt_config_does_not() -> None:
     )
     assert calls.allowed_contexts == ["node-1"]
     assert calls.registries == ["127.0.0.1:5000"]
+
+
+def test_every_build_gets_the_extra_ca_secret_only_when_one_is_named() -> None:
+    with_ca = run_tiltfile({}, {"BUILD_EXTRA_CA_FILE": "/etc/proxy-ca.pem"})
+    assert {tuple(build["secret"]) for build in with_ca.builds} == {
+        ("id=extra_ca,src=/etc/proxy-ca.pem",)
+    }
+    assert all(build["secret"] == [] for build in run_tiltfile().builds)
+
+
+def _copied_sources(dockerfile: str, target: str) -> list[str]:
+    """What the stage `target` of a Dockerfile copies from the build context."""
+    sources, in_target = [], False
+    for line in dockerfile.splitlines():
+        words = line.split()
+        if words[:1] == ["FROM"]:
+            in_target = words[-1] == target
+        elif in_target and words[:1] == ["COPY"] and not words[1].startswith("--from"):
+            sources += [word for word in words[1:-1] if not word.startswith("--")]
+    return sources
+
+
+def test_a_build_limited_to_some_files_gets_every_file_its_target_copies() -> None:
+    limited = [build for build in run_tiltfile().builds if build.get("only")]
+    assert limited, "no build names `only`: nothing checked"
+    for build in limited:
+        dockerfile = (REPO / build.get("dockerfile", "Dockerfile")).read_text()
+        for source in _copied_sources(dockerfile, build["target"]):
+            assert any(source.startswith(kept) for kept in build["only"]), (build["ref"], source)
