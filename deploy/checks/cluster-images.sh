@@ -49,29 +49,15 @@ done
 [[ -n $socket ]] || usage
 
 work=$(mktemp -d)
-started_dockerd=""
-declare -a timings=() images=()
-
-say() { printf '[cluster-images] %s\n' "$*"; }
-
-step() {
-  local name=$1
-  shift
-  local started=$SECONDS
-  say "$name"
-  "$@"
-  timings+=("$(printf '%-48s %5d s' "$name" $((SECONDS - started)))")
-}
+STEPS_NAME=cluster-images
+source deploy/checks/steps.sh
+declare -a images=()
 
 cleanup() {
   local status=$?
-  if [[ -n $started_dockerd ]]; then
-    kill "$started_dockerd" 2>/dev/null || true
-    wait "$started_dockerd" 2>/dev/null || true
-  fi
+  stop_engine
   rm -rf "$work"
-  printf '\n'
-  printf '%s\n' "${timings[@]}"
+  print_timings
   if ((status == 0)); then say "done"; else say "FAILED (exit $status)"; fi
 }
 trap cleanup EXIT
@@ -84,18 +70,6 @@ containerd_answers() {
     cat "$work/ctr.log" >&2
     return 1
   fi
-}
-
-start_engine() {
-  docker info >/dev/null 2>&1 && return
-  dockerd --host unix:///var/run/docker.sock >"$work/dockerd.log" 2>&1 &
-  started_dockerd=$!
-  for _ in $(seq 60); do
-    docker info >/dev/null 2>&1 && return
-    sleep 0.5
-  done
-  cat "$work/dockerd.log" >&2
-  return 1
 }
 
 list_images() {

@@ -22,19 +22,8 @@ source deploy/checks/free-ports.sh
 source deploy/checks/extra-ca.sh
 PROJECT=chat-check
 work=$(mktemp -d)
-started_dockerd=""
-declare -a timings=()
-
-say() { printf '[compose-check] %s\n' "$*"; }
-
-step() {
-  local name=$1
-  shift
-  local started=$SECONDS
-  say "$name"
-  "$@"
-  timings+=("$(printf '%-48s %5d s' "$name" $((SECONDS - started)))")
-}
+STEPS_NAME=compose-check
+source deploy/checks/steps.sh
 
 cleanup() {
   local status=$?
@@ -47,28 +36,12 @@ cleanup() {
     docker compose -p "$PROJECT" down --volumes --remove-orphans --timeout 30 >/dev/null 2>&1 || true
     timings+=("$(printf '%-48s %5d s' "docker compose down -v" $((SECONDS - started)))")
   fi
-  if [[ -n $started_dockerd && -z ${COMPOSE_CHECK_KEEP:-} ]]; then
-    kill "$started_dockerd" 2>/dev/null || true
-    wait "$started_dockerd" 2>/dev/null || true
-  fi
+  [[ -n ${COMPOSE_CHECK_KEEP:-} ]] || stop_engine
   rm -rf "$work"
-  printf '\n'
-  printf '%s\n' "${timings[@]}"
+  print_timings
   if ((status == 0)); then say "passed"; else say "FAILED (exit $status)"; fi
 }
 trap cleanup EXIT
-
-start_engine() {
-  docker info >/dev/null 2>&1 && return
-  dockerd --host unix:///var/run/docker.sock >"$work/dockerd.log" 2>&1 &
-  started_dockerd=$!
-  for _ in $(seq 60); do
-    docker info >/dev/null 2>&1 && return
-    sleep 0.5
-  done
-  cat "$work/dockerd.log" >&2
-  return 1
-}
 
 choose_ports() {
   # Free loopback ports for every published port, so the check runs beside `make up`.

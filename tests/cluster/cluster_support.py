@@ -2,6 +2,7 @@
 when their pod does (as Tilt's do), and the table `make k8s-test` prints."""
 
 import json
+import shutil
 import socket
 import subprocess
 import threading
@@ -22,6 +23,22 @@ def kubectl(*args: str, stdin: str | None = None, timeout: float = 600) -> str:
     )  # fmt: skip
     assert result.returncode == 0, f"kubectl {' '.join(args)}: {result.stderr.strip()}"
     return result.stdout
+
+
+def fresh_namespace() -> None:
+    """No `chat` namespace, and the volumes its claims held free again: every run deploys
+    from nothing, by kubectl or by Tilt (Tilt restarting pods another tool deployed counts a
+    Kafka that exits 143 on SIGTERM as a failed pod)."""
+    if kubectl("get", "namespace", "--ignore-not-found", "-o", "name", NAMESPACE).strip():
+        kubectl("delete", "namespace", NAMESPACE, "--wait=true", "--timeout=300s")
+    for volume in json.loads(kubectl("get", "persistentvolumes", "-o", "json"))["items"]:
+        if volume["status"].get("phase") == "Released":
+            # The node's volumes are folders; empty, they are offered again.
+            folder = Path(volume["spec"]["hostPath"]["path"])
+            for entry in folder.iterdir():
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            kubectl("patch", "persistentvolume", volume["metadata"]["name"], "--type", "json",
+                    "-p", '[{"op": "remove", "path": "/spec/claimRef"}]')  # fmt: skip
 
 
 def port_answers(port: int) -> bool:

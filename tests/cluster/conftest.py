@@ -27,7 +27,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "end_to_end"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "faults"))
 
-from cluster_support import CLUSTER, NAMESPACE, REPORT, PortForward, kubectl, port_answers
+from cluster_support import (
+    CLUSTER,
+    NAMESPACE,
+    REPORT,
+    PortForward,
+    fresh_namespace,
+    kubectl,
+    port_answers,
+)  # fmt: skip
 from end_to_end_support import Pipeline
 
 # The ports the overlay's UI hands the browser for the emulators, and the ones `make up` uses
@@ -49,11 +57,16 @@ ORDER = ["test_smoke", "test_pod_deletion", "test_scale_out", "test_tilt"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: ORDER.index(item.module.__name__.rsplit(".", 1)[-1]))
+    # A conftest's hook sees the whole session's items: only this folder's are ordered here.
+    here = Path(__file__).parent
+    ours = [item for item in items if item.path.is_relative_to(here)]
+    ours.sort(key=lambda item: ORDER.index(item.path.stem))
+    positions = [index for index, item in enumerate(items) if item.path.is_relative_to(here)]
+    for position, item in zip(positions, ours, strict=True):
+        items[position] = item
     if os.geteuid() != 0:
-        skip = pytest.mark.skip(reason="the one-node cluster needs root")
-        for item in items:
-            item.add_marker(skip)
+        for item in ours:
+            item.add_marker(pytest.mark.skip(reason="the one-node cluster needs root"))
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +98,9 @@ def deployed(node: lifecycle.Node) -> None:
     started = time.monotonic()
     _run("deploy/checks/cluster-images.sh", str(node.containerd.socket))
     REPORT.add("images built and loaded into the node", time.monotonic() - started)
+    started = time.monotonic()
+    fresh_namespace()
+    REPORT.add("namespace removed, volumes freed", time.monotonic() - started)
     started = time.monotonic()
     _run("k8s/dev-secret.sh")
     rendered = subprocess.run(

@@ -9,9 +9,9 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from chat_page import CHROMIUM, CHROMIUM_FLAGS, ChatPage
+from chat_page import ChatPage, chromium
 from cluster_support import REPORT, PortForward
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from devstack.settings import REPO_ROOT
 from devstack.testing import unique_name
@@ -32,12 +32,8 @@ def test_two_users_chat_through_the_clusters_services(forwards: dict[str, PortFo
 
 @pytest.fixture
 def browser(forwards: dict[str, PortForward]) -> Iterator[Browser]:
-    with sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as started:
+        yield started
 
 
 def test_two_people_chat_live_in_the_ui_the_cluster_serves(browser: Browser) -> None:

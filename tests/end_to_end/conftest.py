@@ -23,9 +23,9 @@ from devstack.web_ui import WebUI
 # the path. Its name is unique in the workspace.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from chat_page import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS
+from chat_page import chromium
 from end_to_end_support import Pipeline, service_environment
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 
 @pytest.fixture
@@ -105,12 +105,5 @@ def web_ui(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebU
 def browser(web_ui: WebUI) -> Iterator[Browser]:
     """Headless Chromium, started once the stack is up: Playwright's synchronous API runs an
     event loop of its own, and the stack's set-up uses `asyncio.run` (Kafka round trips)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium not found: `make install` installs Debian's package", pytrace=False)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as browser:
+        yield browser

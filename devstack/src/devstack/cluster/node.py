@@ -17,9 +17,15 @@ from devstack.components.base import Component, Context
 
 
 class NodeProcess(Component):
-    """A process of the node, run from `binary` with its files in the cluster's state folder."""
+    """A process of the node, run from `binary` with its files in the cluster's state folder.
 
-    port_number: int
+    Most answer a plain health URL on loopback (`health_scheme`, `port`, `health_path`) and
+    read one configuration file of the state folder (`config_file`, from `config_text`)."""
+
+    port_number: int = 0
+    health_scheme = "http"
+    health_path = "/healthz"
+    config_file = ""
 
     def __init__(self, context: Context, cluster: ClusterSettings, binary: Path) -> None:
         super().__init__(context)
@@ -37,6 +43,21 @@ class NodeProcess(Component):
     @property
     def pki(self) -> Path:
         return self.cluster.pki_dir
+
+    @property
+    def config_path(self) -> Path:
+        return self.state_dir / self.config_file
+
+    def config_text(self) -> str:
+        raise NotImplementedError(f"{self.name} has no configuration file")
+
+    def prepare(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        if self.config_file:
+            self.config_path.write_text(self.config_text())
+
+    def check(self) -> None:
+        self._get(f"{self.health_scheme}://127.0.0.1:{self.port}{self.health_path}")
 
     def kubeconfig(self, identity: str) -> Path:
         """Writes the kubeconfig of one of the pki's identities next to the node's state."""
@@ -58,6 +79,7 @@ class NodeProcess(Component):
 
 class Etcd(NodeProcess):
     name = "etcd"
+    health_path = "/health"
 
     @property
     def port(self) -> int:
@@ -74,9 +96,6 @@ class Etcd(NodeProcess):
             "--initial-cluster", f"{self.cluster.node_name}={peer}",
             "--listen-metrics-urls", "",
         ]  # fmt: skip
-
-    def check(self) -> None:
-        self._get(f"http://127.0.0.1:{self.cluster.etcd_port}/health")
 
 
 class ApiServer(NodeProcess):
@@ -131,6 +150,7 @@ class ApiServer(NodeProcess):
 class ControllerManager(NodeProcess):
     name = "kube-controller-manager"
     port_number = 10257
+    health_scheme = "https"
 
     def argv(self) -> list[str]:
         pki, kubeconfig = self.pki, str(self.kubeconfig("controller-manager"))
@@ -148,13 +168,11 @@ class ControllerManager(NodeProcess):
             "--leader-elect=false", "--profiling=false",
         ]  # fmt: skip
 
-    def check(self) -> None:
-        self._get(f"https://127.0.0.1:{self.port_number}/healthz")
-
 
 class Scheduler(NodeProcess):
     name = "kube-scheduler"
     port_number = 10259
+    health_scheme = "https"
 
     def argv(self) -> list[str]:
         kubeconfig = str(self.kubeconfig("scheduler"))
@@ -167,30 +185,31 @@ class Scheduler(NodeProcess):
             "--leader-elect=false", "--profiling=false",
         ]  # fmt: skip
 
-    def check(self) -> None:
-        self._get(f"https://127.0.0.1:{self.port_number}/healthz")
-
 
 class Containerd(NodeProcess):
     name = "containerd"
-    port_number = 0
+    config_file = "config.toml"
 
     @property
     def socket(self) -> Path:
         return configs.paths(self.cluster)["containerd_socket"]
 
+    def config_text(self) -> str:
+        return configs.containerd_config(self.cluster)
+
     def prepare(self) -> None:
+        super().prepare()
+        # Beside its own file: the pods' network and the registry it pulls from over HTTP.
         where = configs.paths(self.cluster)
-        for folder in ("containerd", "cni_config", "cni_ipam", "registries"):
+        for folder in ("cni_config", "cni_ipam", "registries"):
             where[folder].mkdir(parents=True, exist_ok=True)
-        (self.state_dir / "config.toml").write_text(configs.containerd_config(self.cluster))
         registry = where["registries"] / self.cluster.registry
         registry.mkdir(parents=True, exist_ok=True)
         (registry / "hosts.toml").write_text(configs.registry_hosts(self.cluster.registry))
         (where["cni_config"] / "10-chat-k8s.conflist").write_text(configs.cni_config(self.cluster))
 
     def argv(self) -> list[str]:
-        return [str(self.binary), "--config", str(self.state_dir / "config.toml")]
+        return [str(self.binary), "--config", str(self.config_path)]
 
     def check(self) -> None:
         if not port_open_unix(self.socket):
@@ -199,36 +218,34 @@ class Containerd(NodeProcess):
 
 class Registry(NodeProcess):
     name = "registry"
+    health_path = "/v2/"
+    config_file = "config.yml"
 
     @property
     def port(self) -> int:
         return self.cluster.registry_port
 
-    def prepare(self) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        (self.state_dir / "config.yml").write_text(configs.registry_config(self.cluster))
+    def config_text(self) -> str:
+        return configs.registry_config(self.cluster)
 
     def argv(self) -> list[str]:
-        return [str(self.binary), "serve", str(self.state_dir / "config.yml")]
-
-    def check(self) -> None:
-        self._get(f"http://{self.cluster.registry}/v2/")
+        return [str(self.binary), "serve", str(self.config_path)]
 
 
 class Kubelet(NodeProcess):
     name = "kubelet"
     port_number = 10248
     ready_timeout = 120.0
+    config_file = "config.json"
 
-    def prepare(self) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        (self.state_dir / "config.json").write_text(configs.kubelet_config(self.cluster))
+    def config_text(self) -> str:
         configs.paths(self.cluster)["pod_logs"].mkdir(parents=True, exist_ok=True)
+        return configs.kubelet_config(self.cluster)
 
     def argv(self) -> list[str]:
         return [
             str(self.binary),
-            "--config", str(self.state_dir / "config.json"),
+            "--config", str(self.config_path),
             "--kubeconfig", str(self.kubeconfig("kubelet")),
             "--root-dir", str(self.state_dir / "root"),
             "--hostname-override", self.cluster.node_name,
@@ -236,40 +253,32 @@ class Kubelet(NodeProcess):
             "--v", "1",
         ]  # fmt: skip
 
-    def check(self) -> None:
-        self._get(f"http://127.0.0.1:{self.port_number}/healthz")
-
 
 class KubeProxy(NodeProcess):
     name = "kube-proxy"
     port_number = 10256
+    config_file = "config.json"
 
-    def prepare(self) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+    def config_text(self) -> str:
         self.kubeconfig("kube-proxy")
-        (self.state_dir / "config.json").write_text(configs.kube_proxy_config(self.cluster))
+        return configs.kube_proxy_config(self.cluster)
 
     def argv(self) -> list[str]:
-        return [str(self.binary), "--config", str(self.state_dir / "config.json")]
-
-    def check(self) -> None:
-        self._get(f"http://127.0.0.1:{self.port_number}/healthz")
+        return [str(self.binary), "--config", str(self.config_path)]
 
 
 class CoreDns(NodeProcess):
     name = "coredns"
     port_number = 18181
+    health_path = "/ready"
+    config_file = "Corefile"
 
-    def prepare(self) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+    def config_text(self) -> str:
         self.kubeconfig("coredns")
-        (self.state_dir / "Corefile").write_text(configs.corefile(self.cluster))
+        return configs.corefile(self.cluster)
 
     def argv(self) -> list[str]:
-        return [str(self.binary), "-conf", str(self.state_dir / "Corefile")]
-
-    def check(self) -> None:
-        self._get(f"http://127.0.0.1:{self.port_number}/ready")
+        return [str(self.binary), "-conf", str(self.config_path)]
 
 
 def port_open_unix(path: Path) -> bool:
