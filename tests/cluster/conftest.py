@@ -64,6 +64,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     positions = [index for index, item in enumerate(items) if item.path.is_relative_to(here)]
     for position, item in zip(positions, ours, strict=True):
         items[position] = item
+    for item in ours:
+        # Image builds and whole deployments take minutes, not the unit tests' 300 s.
+        item.add_marker(pytest.mark.timeout(1800))
     if os.geteuid() != 0:
         for item in ours:
             item.add_marker(pytest.mark.skip(reason="the one-node cluster needs root"))
