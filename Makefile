@@ -9,7 +9,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS_DIR)/bin/uv)
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help install up down status logs reset test fault lint typecheck format api-types compose-check k8s-check k8s-up k8s-down k8s-test
+.PHONY: help install up down status logs reset test test-fast fault lint typecheck format api-types compose-check k8s-check k8s-up k8s-down k8s-test
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -43,6 +43,10 @@ test: install ## the UI's unit tests, then start the infrastructure and run ever
 	$(RUN) devstack prepare --only ui
 	$(RUN) devstack up --infra
 	$(RUN) pytest $(PYTEST_ARGS)
+
+test-fast: install ## no servers needed: unit, contract-shape and UI unit tests, about a minute (docs/testing.md)
+	cd frontend && npm test
+	$(RUN) pytest -m "not infra" $(PYTEST_ARGS)
 
 fault: install ## the fault suite at full load, on infrastructure of its own; prints the table
 	FAULT_SCALE=full $(RUN) pytest tests/faults $(PYTEST_ARGS)

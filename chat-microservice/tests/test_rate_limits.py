@@ -3,6 +3,7 @@ from structlog.testing import capture_logs
 from chat_service.metrics import ChatMetrics
 from chat_service.rate_limits import SendLimits, body_fingerprint, send_rate_item
 from chat_service.settings import ChatSettings
+from devstack.settings import Endpoints
 from devstack.testing import unique_name
 
 
@@ -57,9 +58,9 @@ async def test_with_redis_unreachable_changes_are_limited_in_memory_and_one_warn
     assert _sample(metrics, "chat_rate_limit_store_outages_total") == 1
 
 
-async def test_with_redis_answering_no_change_falls_back_to_memory() -> None:
+async def test_with_redis_answering_no_change_falls_back_to_memory(stack: Endpoints) -> None:
     metrics = ChatMetrics()
-    limits = _limits(metrics, change_rate_per_minute=2)
+    limits = _limits(metrics, rate_limit_storage=stack.redis_url, change_rate_per_minute=2)
     assert [(await limits.check_change("9")).allowed for _ in range(3)] == [True, True, False]
     assert _sample(metrics, "chat_rate_limit_fallback") == 0
     assert _sample(metrics, "chat_rate_limit_store_outages_total") == 0

@@ -267,5 +267,20 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
         runner.down([server.component])
 
 
+# A test that asks for one of these (directly or through its fixtures) needs servers: the
+# stack `make up` starts, or a server of its own. `make test-fast` runs every other test.
+INFRASTRUCTURE_FIXTURES = frozenset(
+    {"stack", "private_redis", "private_state", "private_infrastructure"}
+)
+
+
 def pytest_configure(config: Any) -> None:
-    config.addinivalue_line("markers", "infra: needs the running local infrastructure")
+    config.addinivalue_line(
+        "markers", "infra: needs servers (the local stack or one of its own); set by fixtures"
+    )
+
+
+def pytest_collection_modifyitems(config: Any, items: list[pytest.Item]) -> None:
+    for item in items:
+        if INFRASTRUCTURE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.infra)
