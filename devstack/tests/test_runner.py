@@ -202,7 +202,9 @@ def test_redis_keeps_its_keys_across_a_restart(private_state: dict[str, str]) ->
     assert redis_command(url, "INCR", "logins") == 3
     state = Path(private_state["DEVSTACK_STATE_DIR"]) / "redis"
     assert sorted(path.name for path in state.iterdir()) == [
-        "appendonlydir", "redis.log", "redis.pid"
+        "appendonlydir",
+        "redis.log",
+        "redis.pid",
     ]
 
 
