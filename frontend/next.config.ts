@@ -8,6 +8,9 @@ const nextConfig: NextConfig = {
   skipTrailingSlashRedirect: true,
   reactStrictMode: true,
   poweredByHeader: false,
+  // `next dev` (Tilt's UI) serves its development resources (hot reload) only to the origins it
+  // knows; the page is opened as http://127.0.0.1:3000 as often as http://localhost:3000.
+  allowedDevOrigins: ["127.0.0.1"],
   // The container image (Dockerfile) builds with NEXT_OUTPUT=standalone: a self-contained
   // server.js with only the dependencies it uses. `next start` (make up) keeps the default.
   output: process.env.NEXT_OUTPUT === "standalone" ? "standalone" : undefined,
