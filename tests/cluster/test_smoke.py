@@ -36,7 +36,9 @@ def browser(forwards: dict[str, PortForward]) -> Iterator[Browser]:
         yield started
 
 
-def test_two_people_chat_live_in_the_ui_the_cluster_serves(browser: Browser) -> None:
+def test_two_people_chat_live_in_the_ui_the_cluster_serves(
+    browser: Browser, forwards: dict[str, PortForward]
+) -> None:
     started = time.monotonic()
     alice_name, bob_name = unique_name("alice"), unique_name("bob")
     alice, bob = ChatPage.open(browser, UI), ChatPage.open(browser, UI)
@@ -60,7 +62,9 @@ def test_two_people_chat_live_in_the_ui_the_cluster_serves(browser: Browser) -> 
     refused = "net::ERR_CONNECTION_REFUSED"
     errors = alice.console_errors + bob.console_errors
     assert [error for error in errors if refused not in error] == []
+    restarts = sum(forward.restarts for forward in forwards.values())
     REPORT.add(
         "browser: two people chat live",
-        f"{time.monotonic() - started:.1f} s, {len(errors)} requests refused by a port-forward",
+        f"{time.monotonic() - started:.1f} s; {len(errors)} requests refused, "
+        f"{restarts} port-forward restarts so far",
     )
