@@ -6,23 +6,19 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
+from devstack.cluster import lifecycle
 from devstack.cluster.settings import ClusterSettings
 
 NAMESPACE = "chat"
 CLUSTER = ClusterSettings()
 
 
-def kubectl(*args: str, stdin: str | None = None, timeout: float = 600) -> str:
-    result = subprocess.run(
-        ["kubectl", "--kubeconfig", str(CLUSTER.kubeconfig), *args],
-        input=stdin, capture_output=True, text=True, timeout=timeout, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, f"kubectl {' '.join(args)}: {result.stderr.strip()}"
-    return result.stdout
+kubectl = partial(lifecycle.kubectl, CLUSTER)
+"""kubectl on the node's kubeconfig (devstack.cluster.lifecycle.kubectl)."""
 
 
 def fresh_namespace() -> None:
@@ -82,15 +78,6 @@ class PortForward:
             self._process.terminate()
             self._process.wait(timeout=10)
         self._thread.join(timeout=10)
-
-
-def wait_until(condition: "object", within: float, what: str) -> float:
-    """Seconds until `condition()` holds, polled every 0.5 s; fails past `within`."""
-    started = time.monotonic()
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() - started < within, f"{what}: not within {within:.0f} s"
-        time.sleep(0.5)
-    return time.monotonic() - started
 
 
 @dataclass

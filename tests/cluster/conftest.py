@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,7 @@ from cluster_support import (
     port_answers,
 )  # fmt: skip
 from end_to_end_support import Pipeline
+from fault_load import seconds_until
 
 # The ports the overlay's UI hands the browser for the emulators, and the ones `make up` uses
 # for the services: the same numbers, so one stack at a time.
@@ -77,6 +79,7 @@ def node() -> Iterator[lifecycle.Node]:
     cold = not (CLUSTER.state_dir / "pki").exists()
     built = time.monotonic()
     node = lifecycle.build(CLUSTER)
+    node.binaries.ensure()
     REPORT.add("binaries found or built", time.monotonic() - built)
     timings = lifecycle.up(node, CLUSTER)
     REPORT.add(f"cluster start ({'cold' if cold else 'warm'}), node Ready", timings["node ready"])
@@ -138,11 +141,9 @@ def forwards(deployed: None) -> Iterator[dict[str, PortForward]]:
     assert not taken, f"ports {taken} are taken (is `make up` running? stop it first)"
     running = {name: PortForward(name, *ports).start() for name, ports in FORWARDS.items()}
     try:
-        for forward in running.values():
-            deadline = time.monotonic() + 60
-            while not port_answers(forward.local):
-                assert time.monotonic() < deadline, f"port-forward to {forward.service}"
-                time.sleep(0.3)
+        for name, forward in running.items():
+            port = forward.local
+            seconds_until(partial(port_answers, port), 60, f"the port-forward to {name}")
         yield running
     finally:
         for forward in running.values():

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cluster_support import NAMESPACE, REPORT, PortForward, kubectl, wait_until
+from cluster_support import NAMESPACE, REPORT, PortForward, kubectl
 from end_to_end_support import Pipeline, open_chat, sign_up_and_log_in
-from fault_load import LoadShape, run_under_load
+from fault_load import LoadShape, run_under_load, seconds_until
 from fault_report import FaultRow, check_and_record
 
 from devstack.cluster.lifecycle import Node
+from devstack.components.base import StackError
 from devstack.settings import REPO_ROOT
 from devstack.testing import unique_name
 
@@ -85,6 +86,14 @@ def one_file_image(binary: Path, tag: str) -> bytes:
     return image.getvalue()
 
 
+def _pod_metrics_served() -> bool:
+    try:
+        kubectl("top", "pods", "--namespace", NAMESPACE)
+    except StackError:
+        return False
+    return True
+
+
 def _replicas() -> int:
     status = json.loads(kubectl("--namespace", NAMESPACE, "get", "deployment/chat", "-o", "json"))
     return int(status["status"].get("readyReplicas") or 0)
@@ -108,13 +117,7 @@ def autoscaled(node: Node, forwards: dict[str, PortForward]) -> Iterator[str]:
     kubectl("apply", "-f", str(HERE / "metrics-server.yaml"))
     kubectl("wait", "--for=condition=Available", "apiservice/v1beta1.metrics.k8s.io",
             "--timeout=180s")  # fmt: skip
-    wait_until(
-        lambda: subprocess.run(
-            ["kubectl", "--kubeconfig", str(node.apiserver.cluster.kubeconfig), "top", "pods",
-             "--namespace", NAMESPACE], capture_output=True,
-        ).returncode == 0,
-        180, "metrics for the namespace's pods",
-    )  # fmt: skip
+    seconds_until(_pod_metrics_served, 180, "metrics for the namespace's pods")
     REPORT.add("metrics-server ready", time.monotonic() - started)
     kubectl("apply", "-f", "-", stdin=json.dumps(HPA))
     address = kubectl("--namespace", NAMESPACE, "get", "service/chat",
@@ -133,7 +136,7 @@ async def test_the_chat_deployment_scales_out_to_three_and_back_without_losing_a
     shape = LoadShape(conversations=12, fault_after=40, pace=0.25, tail=10)
 
     def three_replicas() -> float:
-        seconds = wait_until(lambda: _replicas() == 3, 420, "three chat replicas")
+        seconds = seconds_until(lambda: _replicas() == 3, 420, "three chat replicas")
         REPORT.add("scale out 1 -> 3 under load", seconds)
         _one_budget_across_replicas(spread)
         return seconds
@@ -143,7 +146,7 @@ async def test_the_chat_deployment_scales_out_to_three_and_back_without_losing_a
     found = check_and_record("scale out 1 -> 3", spread, run, rows.append)
     REPORT.add("scale out: acknowledged / lost / duplicated",
                f"{found.acknowledged} / {rows[0].lost} / {rows[0].duplicated}")  # fmt: skip
-    seconds = await asyncio.to_thread(wait_until, lambda: _replicas() == 1, 420, "back to one")
+    seconds = await asyncio.to_thread(seconds_until, lambda: _replicas() == 1, 420, "back to one")
     REPORT.add("scale in 3 -> 1 once the load stopped", seconds)
 
 

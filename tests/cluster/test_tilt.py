@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from chat_page import chromium
-from cluster_support import CLUSTER, REPORT, PortForward, fresh_namespace, wait_until
+from cluster_support import CLUSTER, REPORT, PortForward, fresh_namespace
+from fault_load import seconds_until
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
@@ -34,7 +35,7 @@ def docker_engine() -> Iterator[None]:
         ["dockerd", "--host", "unix:///var/run/docker.sock"], stdout=log, stderr=log
     )
     try:
-        wait_until(
+        seconds_until(
             lambda: subprocess.run(["docker", "info"], capture_output=True).returncode == 0,
             60, "the Docker engine",
         )  # fmt: skip
@@ -125,12 +126,12 @@ def test_an_edit_of_a_ui_component_shows_without_an_image_rebuild(
         page = browser.new_page()
         try:
             # The first request compiles the page: wait for it, then keep this one tab open.
-            wait_until(lambda: _opened(page) and _heading(page) == "Log in", 600, "login page")
+            seconds_until(lambda: _opened(page) and _heading(page) == "Log in", 600, "login page")
             builds = log_path.read_text().count("Building Dockerfile")
             edited_at = time.monotonic()
             LOGIN_FORM.write_text(original.replace(TITLE, f'"{marker}" : "Create an account"'))
             # No reload: the open page changes by itself (Next's hot reload over its socket).
-            wait_until(lambda: _heading(page) == marker, 180, "the edit in the open page")
+            seconds_until(lambda: _heading(page) == marker, 180, "the edit in the open page")
             REPORT.add("live update: edit shown in the open page", time.monotonic() - edited_at)
             assert log_path.read_text().count("Building Dockerfile") == builds, "image rebuilt"
         finally:

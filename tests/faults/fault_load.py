@@ -251,11 +251,13 @@ def kill_and_restart(pipeline: Pipeline, victim: str) -> float:
     return time.monotonic() - started
 
 
-def seconds_until(condition: Callable[[], bool], within: float = 180) -> float:
+def seconds_until(
+    condition: Callable[[], bool], within: float = 180, what: str = "the condition"
+) -> float:
     """How long until `condition` holds (polled every 0.2 s); fails the test past `within`."""
     started = time.monotonic()
     while not condition():
-        assert time.monotonic() - started < within, f"not true within {within:.0f} s"
+        assert time.monotonic() - started < within, f"{what}: not true within {within:.0f} s"
         time.sleep(0.2)
     return time.monotonic() - started
 

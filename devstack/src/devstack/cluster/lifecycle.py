@@ -1,13 +1,12 @@
 """Bringing the node up in order, and down until nothing of it is left."""
 
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from devstack import processes, stack
 from devstack.cluster import configs, network
+from devstack.cluster.binaries import Binaries
 from devstack.cluster.certificates import write_pki
 from devstack.cluster.node import (
     ApiServer,
@@ -23,19 +22,14 @@ from devstack.cluster.node import (
 )  # fmt: skip
 from devstack.cluster.settings import ClusterSettings
 from devstack.components.base import Context, StackError
-from devstack.settings import REPO_ROOT, StackSettings
-
-KUBERNETES_BINARIES = [
-    "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy",
-]  # fmt: skip
-BUILD_KUBERNETES = REPO_ROOT / "deploy" / "checks" / "build-kubernetes.sh"
-BUILD_GO_TOOL = REPO_ROOT / "deploy" / "checks" / "build-go-tool.sh"
+from devstack.settings import StackSettings
 
 
 @dataclass
 class Node:
     """The node's processes, in start order, grouped by what each group waits for."""
 
+    binaries: Binaries
     etcd: Etcd
     apiserver: ApiServer
     control: list[NodeProcess]
@@ -56,45 +50,28 @@ class Node:
 
 
 def build(cluster: ClusterSettings, progress: object = print) -> Node:
-    """The node's processes, with every binary found (or built and cached) first."""
-    built = _tool_paths(BUILD_KUBERNETES, *KUBERNETES_BINARIES)
-    kubernetes = dict(zip(KUBERNETES_BINARIES, built, strict=True))
-    (coredns,) = _tool_paths(BUILD_GO_TOOL, "coredns")
-    (registry,) = _tool_paths(BUILD_GO_TOOL, "registry")
+    """The node's processes; their programs are looked up (and built) only to start them."""
     context = Context(
         StackSettings(state_dir=cluster.state_dir, host=str(cluster.node_address)),
         progress=progress,  # type: ignore[arg-type]
     )
+    binaries = Binaries()
     return Node(
-        etcd=Etcd(context, cluster, _installed("etcd", "etcd-server")),
-        apiserver=ApiServer(context, cluster, kubernetes["kube-apiserver"]),
+        binaries=binaries,
+        etcd=Etcd(context, cluster, binaries),
+        apiserver=ApiServer(context, cluster, binaries),
         control=[
-            ControllerManager(context, cluster, kubernetes["kube-controller-manager"]),
-            Scheduler(context, cluster, kubernetes["kube-scheduler"]),
+            ControllerManager(context, cluster, binaries),
+            Scheduler(context, cluster, binaries),
         ],
-        containerd=Containerd(context, cluster, _installed("containerd", "containerd")),
-        registry=Registry(context, cluster, registry),
+        containerd=Containerd(context, cluster, binaries),
+        registry=Registry(context, cluster, binaries),
         workers=[
-            Kubelet(context, cluster, kubernetes["kubelet"]),
-            KubeProxy(context, cluster, kubernetes["kube-proxy"]),
-            CoreDns(context, cluster, coredns),
+            Kubelet(context, cluster, binaries),
+            KubeProxy(context, cluster, binaries),
+            CoreDns(context, cluster, binaries),
         ],
     )
-
-
-def _tool_paths(script: Path, *names: str) -> list[Path]:
-    result = subprocess.run([str(script), *names], check=True, capture_output=True, text=True)
-    return [Path(line) for line in result.stdout.split()]
-
-
-def _installed(command: str, package: str) -> Path:
-    found = shutil.which(command)
-    if found is None:
-        raise StackError(
-            f"{command} not found: install Debian's {package} "
-            "(scripts/install-system-packages.sh cluster does)"
-        )
-    return Path(found)
 
 
 def up(node: Node, cluster: ClusterSettings) -> dict[str, float]:
@@ -128,10 +105,14 @@ def down(node: Node, cluster: ClusterSettings) -> list[str]:
     return network.leftovers(cluster, node.containerd.socket)
 
 
-def kubectl(cluster: ClusterSettings, *args: str, stdin: str | None = None) -> str:
+def kubectl(
+    cluster: ClusterSettings, *args: str, stdin: str | None = None, timeout: float = 600
+) -> str:
+    """kubectl on the node's administrator kubeconfig; its output, or a StackError naming
+    the command and kubectl's own message."""
     result = subprocess.run(
         ["kubectl", "--kubeconfig", str(cluster.kubeconfig), *args],
-        input=stdin, capture_output=True, text=True, check=False,
+        input=stdin, capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip
     if result.returncode != 0:
         raise StackError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()}")

@@ -12,12 +12,14 @@ from pathlib import Path
 import httpx
 
 from devstack.cluster import configs
+from devstack.cluster.binaries import Binaries
 from devstack.cluster.settings import ClusterSettings
 from devstack.components.base import Component, Context
 
 
 class NodeProcess(Component):
-    """A process of the node, run from `binary` with its files in the cluster's state folder.
+    """A process of the node, run from the binary named `tool`, with its files in the
+    cluster's state folder.
 
     Most answer a plain health URL on loopback (`health_scheme`, `port`, `health_path`) and
     read one configuration file of the state folder (`config_file`, from `config_text`)."""
@@ -27,10 +29,17 @@ class NodeProcess(Component):
     health_path = "/healthz"
     config_file = ""
 
-    def __init__(self, context: Context, cluster: ClusterSettings, binary: Path) -> None:
+    tool: str
+
+    def __init__(self, context: Context, cluster: ClusterSettings, binaries: Binaries) -> None:
         super().__init__(context)
         self.cluster = cluster
-        self.binary = binary
+        self.binaries = binaries
+
+    @property
+    def binary(self) -> Path:
+        """Looked up when the process starts: stopping or checking the node builds nothing."""
+        return self.binaries[self.tool]
 
     @property
     def port(self) -> int:
@@ -79,6 +88,7 @@ class NodeProcess(Component):
 
 class Etcd(NodeProcess):
     name = "etcd"
+    tool = name
     health_path = "/health"
 
     @property
@@ -100,6 +110,7 @@ class Etcd(NodeProcess):
 
 class ApiServer(NodeProcess):
     name = "kube-apiserver"
+    tool = name
     ready_timeout = 120.0
 
     @property
@@ -149,6 +160,7 @@ class ApiServer(NodeProcess):
 
 class ControllerManager(NodeProcess):
     name = "kube-controller-manager"
+    tool = name
     port_number = 10257
     health_scheme = "https"
 
@@ -171,6 +183,7 @@ class ControllerManager(NodeProcess):
 
 class Scheduler(NodeProcess):
     name = "kube-scheduler"
+    tool = name
     port_number = 10259
     health_scheme = "https"
 
@@ -188,6 +201,7 @@ class Scheduler(NodeProcess):
 
 class Containerd(NodeProcess):
     name = "containerd"
+    tool = name
     config_file = "config.toml"
 
     @property
@@ -218,6 +232,7 @@ class Containerd(NodeProcess):
 
 class Registry(NodeProcess):
     name = "registry"
+    tool = name
     health_path = "/v2/"
     config_file = "config.yml"
 
@@ -234,6 +249,7 @@ class Registry(NodeProcess):
 
 class Kubelet(NodeProcess):
     name = "kubelet"
+    tool = name
     port_number = 10248
     ready_timeout = 120.0
     config_file = "config.json"
@@ -256,6 +272,7 @@ class Kubelet(NodeProcess):
 
 class KubeProxy(NodeProcess):
     name = "kube-proxy"
+    tool = name
     port_number = 10256
     config_file = "config.json"
 
@@ -269,6 +286,7 @@ class KubeProxy(NodeProcess):
 
 class CoreDns(NodeProcess):
     name = "coredns"
+    tool = name
     port_number = 18181
     health_path = "/ready"
     config_file = "Corefile"
