@@ -11,8 +11,9 @@
 #   hand; Tilt builds the `dev` target under tags of its own). Compose, because it carries its
 #   own BuildKit client: the Dockerfile's `RUN --mount` needs BuildKit, and `docker build` has it
 #   only with the buildx plugin, which Debian's Docker lacks.
-# An image Docker has is not built again, unless --rebuild (ours rebuilt, the stand-ins through
-# Docker's cache), and an image containerd holds with the same ID is not imported again: a second
+# Ours are built every time (Docker's layer cache makes an unchanged build take seconds, and an
+# image that merely exists may hold older sources); a stand-in Docker has is not built again
+# unless --rebuild; an image containerd holds with the same ID is not imported again: a second
 # run takes seconds. Each step's time is printed at the end.
 #
 # Needs root: it installs Debian's docker.io and mmdebstrap when missing, and starts dockerd
@@ -97,13 +98,9 @@ build_stand_ins() {
 }
 
 build_ours() {
-  local image wanted=() services=()
-  for image in "${images[@]}"; do
-    if [[ -n $rebuild ]] || ! docker image inspect "$image" >/dev/null 2>&1; then
-      wanted+=("$image")
-    fi
-  done
-  ((${#wanted[@]} > 0)) || return 0
+  # Always built: Docker's layer cache makes an unchanged build take seconds, and an image
+  # that merely exists may be of older sources.
+  local wanted=("${images[@]}") services=()
   # The compose services that build them (one per image: several services share chat-app:dev).
   mapfile -t services < <("${COMPOSE[@]}" config --format json | python3 -c '
 import json, sys
