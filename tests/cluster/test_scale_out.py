@@ -12,6 +12,7 @@ import tarfile
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -99,6 +100,7 @@ def _replicas() -> int:
     return int(status["status"].get("readyReplicas") or 0)
 
 
+@dataclass
 class ServicePipeline(Pipeline):
     """The pipeline with sends through the chat Service's cluster address (kube-proxy spreads
     them over every replica), where a port-forward would pin them to one pod."""
@@ -131,8 +133,7 @@ def autoscaled(node: Node, forwards: dict[str, PortForward]) -> Iterator[str]:
 async def test_the_chat_deployment_scales_out_to_three_and_back_without_losing_a_message(
     autoscaled: str, pipeline: Pipeline
 ) -> None:
-    spread = ServicePipeline(pipeline.settings, pipeline.components, pipeline.firestore_project)
-    spread.service_url = autoscaled
+    spread = ServicePipeline(**vars(pipeline), service_url=autoscaled)
     shape = LoadShape(conversations=12, fault_after=40, pace=0.25, tail=10)
 
     def three_replicas() -> float:
