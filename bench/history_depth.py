@@ -43,7 +43,7 @@ from chat_service.messages.publisher import MessagePublisher
 from chat_service.messages.repository import MessageRepository
 from chat_service.messages.send_gate import SendGate
 from chat_service.messages.service import MessageService
-from chat_service.metrics import ChatMetrics
+from chat_service.metrics import Metrics
 from chat_service.migrations import migrate
 from chat_service.rate_limits import SendLimits
 from chat_service.settings import ChatSettings
@@ -226,14 +226,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"filled {args.messages} messages (x2 schemas) in {fill_seconds:.1f} s")
         async with httpx.AsyncClient() as unused_auth:
             chats = ChatService(chat_repo, AuthClient(unused_auth, settings))
-            limits = SendLimits(settings, ChatMetrics())
+            limits = SendLimits(settings, Metrics())
             service = MessageService(
                 settings,
                 repo,
                 chats,
                 MessagePublisher(settings),
                 limits,
-                SendGate(settings, None, limits, repo, ChatMetrics()),
+                SendGate(settings, None, limits, repo, Metrics()),
             )
             depths = [
                 d for d in (0, 1_000, args.messages // 2, args.messages - PAGE) if d < args.messages

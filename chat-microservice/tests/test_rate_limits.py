@@ -1,19 +1,19 @@
 from structlog.testing import capture_logs
 
-from chat_service.metrics import ChatMetrics
+from chat_service.metrics import Metrics
 from chat_service.rate_limits import SendLimits, body_fingerprint, send_rate_item
 from chat_service.settings import ChatSettings
 from devstack.settings import Endpoints
 from devstack.testing import unique_name
 
 
-def _limits(metrics: ChatMetrics | None = None, **overrides: object) -> SendLimits:
+def _limits(metrics: Metrics | None = None, **overrides: object) -> SendLimits:
     # Keys of their own in the stack's Redis, which outlives test runs.
     settings = ChatSettings(app_env="test", rate_limit_prefix=unique_name("chat_limits"))
-    return SendLimits(settings.model_copy(update=overrides), metrics or ChatMetrics())
+    return SendLimits(settings.model_copy(update=overrides), metrics or Metrics())
 
 
-def _sample(metrics: ChatMetrics, name: str) -> float | None:
+def _sample(metrics: Metrics, name: str) -> float | None:
     return metrics.registry.get_sample_value(name)
 
 
@@ -43,7 +43,7 @@ def test_repeats_are_recognised_despite_case_and_spacing() -> None:
 async def test_with_redis_unreachable_changes_are_limited_in_memory_and_one_warning_is_logged(
     closed_address: str,
 ) -> None:
-    metrics = ChatMetrics()
+    metrics = Metrics()
     limits = _limits(
         metrics, rate_limit_storage=f"redis://{closed_address}/0", change_rate_per_minute=3
     )
@@ -59,7 +59,7 @@ async def test_with_redis_unreachable_changes_are_limited_in_memory_and_one_warn
 
 
 async def test_with_redis_answering_no_change_falls_back_to_memory(stack: Endpoints) -> None:
-    metrics = ChatMetrics()
+    metrics = Metrics()
     limits = _limits(metrics, rate_limit_storage=stack.redis_url, change_rate_per_minute=2)
     assert [(await limits.check_change("9")).allowed for _ in range(3)] == [True, True, False]
     assert _sample(metrics, "chat_rate_limit_fallback") == 0

@@ -13,7 +13,7 @@ from http_kit import (
     limit_request_headers,
     record_request_durations,
 )
-from http_kit.metrics import REQUEST_LABELS
+from http_kit.metrics import REQUEST_BUCKETS, REQUEST_LABELS, ServiceMetrics
 
 NAME = "test_http_request_duration_seconds"
 
@@ -86,3 +86,25 @@ async def test_exposition_is_prometheus_text(client: httpx.AsyncClient) -> None:
     assert f'{NAME}_count{{method="GET",route="/items/{{item_id}}/",status="200"}} 1.0' in (
         response.text
     )
+
+
+class ThingMetrics(ServiceMetrics):
+    service = "things"
+
+
+def test_service_metrics_name_the_request_histogram_after_the_service() -> None:
+    own, shared = ThingMetrics(), CollectorRegistry()
+    given = ThingMetrics(shared)
+    assert given.registry is shared
+    assert own.registry is not shared
+    given.requests.labels("GET", "/items/", "200").observe(0.06)
+    buckets = {
+        sample.labels["le"]: sample.value
+        for metric in shared.collect()
+        for sample in metric.samples
+        if sample.name == "things_http_request_duration_seconds_bucket"
+    }
+    assert buckets == {
+        **{str(float(bound)): 0.0 if bound < 0.06 else 1.0 for bound in REQUEST_BUCKETS},
+        "+Inf": 1.0,
+    }

@@ -17,7 +17,7 @@ from aggregated_consumer.settings import ConsumerSettings
 from aggregator.settings import AggregatorSettings
 from auth_service.rate_limits import RateLimits
 from auth_service.settings import AuthSettings
-from chat_service.metrics import ChatMetrics
+from chat_service.metrics import Metrics
 from chat_service.rate_limits import SendLimits
 from chat_service.settings import ChatSettings
 
@@ -110,7 +110,7 @@ async def test_the_http_services_can_open_the_rate_limit_storage_they_are_given(
     RateLimits(settings_from(settings_env, containers["auth-service", "serve"], AuthSettings))
     SendLimits(
         settings_from(settings_env, containers["chat-service", "serve"], ChatSettings),
-        ChatMetrics(),
+        Metrics(),
     )
 
 

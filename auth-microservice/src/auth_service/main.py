@@ -6,7 +6,6 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import OperationalError
 
 from auth_service import health
@@ -37,7 +36,7 @@ log = structlog.get_logger(__name__)
 def create_app(settings: AuthSettings | None = None) -> FastAPI:
     """Builds the app; settings errors surface here, before the server accepts traffic."""
     settings = settings or AuthSettings()
-    metrics = Metrics(CollectorRegistry())
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -1,22 +1,18 @@
-"""Prometheus metrics, one registry per app (so several apps can live in one test process)."""
+"""Prometheus metrics of one app instance: the shared request histogram, sign-ups and logins."""
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter
 
-from http_kit.metrics import REQUEST_LABELS
+from http_kit import ServiceMetrics
 
 
-class Metrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.registry = registry
-        self.requests = Histogram(
-            "auth_http_request_duration_seconds",
-            "HTTP request duration by route template, method and status.",
-            REQUEST_LABELS,
-            registry=registry,
-        )
+class Metrics(ServiceMetrics):
+    service = "auth"
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        super().__init__(registry)
         self.signups = Counter(
-            "auth_signups", "Sign-up attempts by outcome.", ["outcome"], registry=registry
+            "auth_signups", "Sign-up attempts by outcome.", ["outcome"], registry=self.registry
         )
         self.logins = Counter(
-            "auth_logins", "Login attempts by outcome.", ["outcome"], registry=registry
+            "auth_logins", "Login attempts by outcome.", ["outcome"], registry=self.registry
         )

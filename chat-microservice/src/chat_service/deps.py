@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 
 from chat_service.chats.service import ChatList, ChatService
 from chat_service.messages.service import MessageService
-from chat_service.metrics import ChatMetrics
+from chat_service.metrics import Metrics
 from chat_service.reads.service import ReadService
 from http_kit import ReadinessProbe, resources_dependency
 
@@ -21,7 +21,7 @@ from http_kit import ReadinessProbe, resources_dependency
 class Resources:
     """The long-lived services the lifespan builds; installed as the app's resources."""
 
-    metrics: ChatMetrics
+    metrics: Metrics
     chats: ChatService
     chat_list: ChatList
     messages: MessageService
@@ -49,7 +49,7 @@ async def get_read_service(resources: ResourcesDep) -> ReadService:
     return resources.reads
 
 
-async def get_metrics(resources: ResourcesDep) -> ChatMetrics:
+async def get_metrics(resources: ResourcesDep) -> Metrics:
     return resources.metrics
 
 
@@ -68,6 +68,6 @@ ChatServiceDep = Annotated[ChatService, Depends(get_chat_service)]
 ChatListDep = Annotated[ChatList, Depends(get_chat_list)]
 MessageServiceDep = Annotated[MessageService, Depends(get_message_service)]
 ReadServiceDep = Annotated[ReadService, Depends(get_read_service)]
-MetricsDep = Annotated[ChatMetrics, Depends(get_metrics)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 ReadinessProbesDep = Annotated[Mapping[str, ReadinessProbe], Depends(get_readiness_probes)]
 BearerToken = Annotated[str, Depends(bearer_token)]

@@ -24,7 +24,7 @@ from chat_service.messages.publisher import MessagePublisher, PublishUnavailable
 from chat_service.messages.repository import MessageRepository
 from chat_service.messages.send_gate import SendGate
 from chat_service.messages.service import MessageService
-from chat_service.metrics import ChatMetrics
+from chat_service.metrics import Metrics
 from chat_service.rate_limits import SendLimits
 from chat_service.reads.api import router as reads_router
 from chat_service.reads.flusher import ReadMarkFlusher
@@ -57,7 +57,7 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 def create_app(settings: ChatSettings | None = None, jwt: JwtSettings | None = None) -> FastAPI:
     settings = settings or ChatSettings()
-    metrics = ChatMetrics()
+    metrics = Metrics()
     app = create_service_app(
         prefix=PREFIX,
         title="Chat service",
@@ -81,7 +81,7 @@ def create_app(settings: ChatSettings | None = None, jwt: JwtSettings | None = N
     return app
 
 
-def _lifespan(settings: ChatSettings, metrics: ChatMetrics) -> Lifespan:
+def _lifespan(settings: ChatSettings, metrics: Metrics) -> Lifespan:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         cluster, session = await asyncio.to_thread(connect, settings)
@@ -115,7 +115,7 @@ def _lifespan(settings: ChatSettings, metrics: ChatMetrics) -> Lifespan:
 
 async def _build_resources(
     settings: ChatSettings,
-    metrics: ChatMetrics,
+    metrics: Metrics,
     session: Session,
     publisher: MessagePublisher,
     auth_http: httpx.AsyncClient,

@@ -1,20 +1,16 @@
-"""Prometheus metrics of one app instance (its own registry, so test apps don't collide)."""
+"""Prometheus metrics of one app instance: the shared request histogram, 503s by dependency
+and the rate limits' fallback to memory."""
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from http_kit.metrics import REQUEST_LABELS
+from http_kit import ServiceMetrics
 
 
-class ChatMetrics:
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Histogram(
-            "chat_http_request_duration_seconds",
-            "HTTP request latency by route and status.",
-            REQUEST_LABELS,
-            registry=self.registry,
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-        )
+class Metrics(ServiceMetrics):
+    service = "chat"
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        super().__init__(registry)
         self.unavailable = Counter(
             "chat_dependency_unavailable_total",
             "Requests answered 503 because a dependency failed.",

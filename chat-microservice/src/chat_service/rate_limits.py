@@ -30,7 +30,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 
-from chat_service.metrics import ChatMetrics
+from chat_service.metrics import Metrics
 from chat_service.settings import ChatSettings
 from http_kit.limits_store import redis_limits_options
 
@@ -69,7 +69,7 @@ class Outage:
     counts elsewhere without waiting. Logs and counts each outage once."""
 
     def __init__(
-        self, name: str, metrics: ChatMetrics, clock: Callable[[], float] = time.monotonic
+        self, name: str, metrics: Metrics, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._name = name
         self._metrics = metrics
@@ -111,7 +111,7 @@ class FailoverLimiter:
     while the store does not answer, and goes back to the store once it answers again."""
 
     def __init__(
-        self, shared: Storage, metrics: ChatMetrics, clock: Callable[[], float] = time.monotonic
+        self, shared: Storage, metrics: Metrics, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._shared = MovingWindowRateLimiter(shared)
         self._local = MovingWindowRateLimiter(MemoryStorage())
@@ -145,7 +145,7 @@ class SendLimits:
     through the send gate (messages/send_gate.py), which asks `check_rate` and
     `check_repeat` here, counting in this process's memory, only while Redis does not answer."""
 
-    def __init__(self, settings: ChatSettings, metrics: ChatMetrics) -> None:
+    def __init__(self, settings: ChatSettings, metrics: Metrics) -> None:
         self._shared = FailoverLimiter(_open_storage(settings), metrics)
         self._memory = MovingWindowRateLimiter(MemoryStorage())
         self.rate = send_rate_item(settings.send_rate_per_second, settings.send_burst)

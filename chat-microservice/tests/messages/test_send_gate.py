@@ -15,7 +15,7 @@ from chat_events import ChatMessage, new_timeuuid, timeuuid_datetime
 from chat_service.buckets import bucket_of_timeuuid
 from chat_service.messages.repository import Claim, MessageRepository
 from chat_service.messages.send_gate import Attempt, SendGate
-from chat_service.metrics import ChatMetrics
+from chat_service.metrics import Metrics
 from chat_service.rate_limits import PROBE_INTERVAL_SECONDS, SendLimits
 from chat_service.settings import ChatSettings
 
@@ -44,9 +44,9 @@ async def redis(chat_settings: ChatSettings) -> AsyncIterator[Redis]:
 
 def _gate(
     settings: ChatSettings, redis: Redis | None, durable: Any = None, **overrides: Any
-) -> tuple[SendGate, ChatMetrics]:
+) -> tuple[SendGate, Metrics]:
     settings = settings.model_copy(update=overrides)
-    metrics = ChatMetrics()
+    metrics = Metrics()
     limits = SendLimits(settings, metrics)
     return SendGate(settings, redis, limits, durable or NoCopies(), metrics), metrics
 

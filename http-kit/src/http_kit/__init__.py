@@ -17,7 +17,7 @@ from http_kit.errors import (
     render_error,
 )
 from http_kit.heap import settle_heap
-from http_kit.metrics import exposition, record_request_durations
+from http_kit.metrics import ServiceMetrics, exposition, record_request_durations
 from http_kit.openapi import ErrorBody, ErrorCatalogue, error_response
 from http_kit.readiness import ReadinessProbe, check_readiness, failing
 from http_kit.request_size import limit_request_bodies, limit_request_headers
@@ -42,6 +42,7 @@ __all__ = [
     "NotFound",
     "RateLimited",
     "ReadinessProbe",
+    "ServiceMetrics",
     "ServiceUnavailable",
     "SlashOptionalRouter",
     "answer_unavailable",

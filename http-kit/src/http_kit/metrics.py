@@ -1,8 +1,9 @@
-"""Request metrics: one pure-ASGI middleware timing every request, labelled by one rule, and
-the Prometheus exposition of a service's registry."""
+"""Request metrics: the shape of a service's metrics (`ServiceMetrics`), one pure-ASGI
+middleware timing every request, labelled by one rule, and the Prometheus exposition of a
+service's registry."""
 
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram
@@ -13,6 +14,26 @@ from http_kit.routing import SlashTwinRoute
 
 UNMATCHED = "unmatched"
 REQUEST_LABELS = ("method", "route", "status")
+REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
+"""Seconds; Prometheus's default buckets, written out so that every service keeps the same."""
+
+
+class ServiceMetrics:
+    """A service's metrics: one registry per app (so several apps can live in one test
+    process) and the request histogram `<service>_http_request_duration_seconds`. A service
+    subclasses it as `Metrics`, sets `service` and adds its own metrics to `registry`."""
+
+    service: ClassVar[str]
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self.requests = Histogram(
+            f"{self.service}_http_request_duration_seconds",
+            "HTTP request duration by method, route template and status.",
+            REQUEST_LABELS,
+            registry=self.registry,
+            buckets=REQUEST_BUCKETS,
+        )
 
 
 def record_request_durations(app: FastAPI, durations: Histogram) -> None:

@@ -44,7 +44,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from chat_service.messages.repository import Claim
-from chat_service.metrics import ChatMetrics
+from chat_service.metrics import Metrics
 from chat_service.rate_limits import Outage, SendLimits, Verdict, body_fingerprint
 from chat_service.settings import ChatSettings
 
@@ -160,7 +160,7 @@ class SendGate:
         redis: Redis | None,
         limits: SendLimits,
         durable: DurableClaims,
-        metrics: ChatMetrics,
+        metrics: Metrics,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._redis = redis
