@@ -6,17 +6,20 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import httpx
+import pytest
 from fastapi import Depends, FastAPI
 
-from http_kit import install_resources, resources_dependency
+from http_kit import install_resources, resource, resources_dependency
 
 
 @dataclass(frozen=True)
 class Resources:
     greeting: str
+    farewell: str = "bye"
 
 
 ResourcesDep = Annotated[Resources, Depends(resources_dependency(Resources))]
+FarewellDep = Annotated[str, Depends(resource(Resources, "farewell"))]
 
 
 def build_app(*, install: bool) -> FastAPI:
@@ -32,23 +35,36 @@ def build_app(*, install: bool) -> FastAPI:
     async def greeting(resources: ResourcesDep) -> str:
         return resources.greeting
 
+    @app.get("/farewell")
+    async def farewell(farewell: FarewellDep) -> str:
+        return farewell
+
     return app
 
 
-async def get_greeting(app: FastAPI) -> httpx.Response:
+async def get(app: FastAPI, path: str) -> httpx.Response:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=transport, base_url="http://test") as client,
     ):
-        return await client.get("/greeting")
+        return await client.get(path)
 
 
 async def test_endpoints_get_what_the_lifespan_installed() -> None:
-    response = await get_greeting(build_app(install=True))
-    assert response.json() == "hello"
+    app = build_app(install=True)
+    assert (await get(app, "/greeting")).json() == "hello"
+    assert (await get(app, "/farewell")).json() == "bye"
 
 
 async def test_missing_resources_fail_loudly() -> None:
-    response = await get_greeting(build_app(install=False))
-    assert response.status_code == 500
+    app = build_app(install=False)
+    assert (await get(app, "/greeting")).status_code == 500
+    assert (await get(app, "/farewell")).status_code == 500
+
+
+def test_a_misspelt_resource_fails_when_the_dependency_is_declared() -> None:
+    with pytest.raises(AttributeError, match="Resources has no field 'farwell'"):
+        resource(Resources, "farwell")
+    with pytest.raises(TypeError, match="str is not a dataclass"):
+        resource(str, "upper")

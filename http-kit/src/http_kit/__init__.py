@@ -21,7 +21,7 @@ from http_kit.metrics import ServiceMetrics, exposition, record_request_duration
 from http_kit.openapi import ErrorBody, ErrorCatalogue, error_response
 from http_kit.readiness import ReadinessProbe, check_readiness, failing
 from http_kit.request_size import limit_request_bodies, limit_request_headers
-from http_kit.resources import install_resources, resources_dependency, resources_of
+from http_kit.resources import install_resources, resource, resources_dependency, resources_of
 from http_kit.routing import SlashOptionalRouter
 from http_kit.service_app import create_service_app
 from http_kit.serving import serve
@@ -57,6 +57,7 @@ __all__ = [
     "limit_request_headers",
     "record_request_durations",
     "render_error",
+    "resource",
     "resources_dependency",
     "resources_of",
     "serve",
