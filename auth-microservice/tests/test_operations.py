@@ -15,10 +15,17 @@ def closed_port() -> int:
     return port  # nothing listens once the socket is closed
 
 
-@pytest.mark.parametrize("path", ["/health/", "/health", "/ready/", "/ready"])
-async def test_health_and_ready_answer_ok_without_redirect(api: Any, path: str) -> None:
+@pytest.mark.parametrize("path", ["/health/", "/health"])
+async def test_health_answers_ok_without_redirect(api: Any, path: str) -> None:
     response = await api.http.get(f"{API}{path}")
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+@pytest.mark.parametrize("path", ["/ready/", "/ready"])
+async def test_ready_answers_ready_naming_postgres_without_redirect(api: Any, path: str) -> None:
+    response = await api.http.get(f"{API}{path}")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "postgres": "ok"}
 
 
 async def test_ready_is_503_naming_postgres_when_it_is_down(make_api: Any) -> None:
@@ -26,9 +33,11 @@ async def test_ready_is_503_naming_postgres_when_it_is_down(make_api: Any) -> No
     assert (await api.http.get(f"{API}/health/")).status_code == 200
     response = await api.http.get(f"{API}/ready/")
     assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
     assert response.json() == {
-        "detail": "postgres is not reachable",
-        "code": "postgres_unavailable",
+        "detail": "not ready: postgres",
+        "code": "not_ready",
+        "postgres": "unavailable: postgres is not reachable",
     }
 
 

@@ -56,8 +56,4 @@ async def client_address(request: Request) -> str:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 UserServiceDep = Annotated[UserService, Depends(resource(Resources, "users"))]
 LoginServiceDep = Annotated[LoginService, Depends(resource(Resources, "login"))]
-MetricsDep = Annotated[Metrics, Depends(resource(Resources, "metrics"))]
-ReadinessProbesDep = Annotated[
-    Mapping[str, ReadinessProbe], Depends(resource(Resources, "readiness_probes"))
-]
 ClientAddress = Annotated[str, Depends(client_address)]

@@ -8,7 +8,6 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.exc import OperationalError
 
-from auth_service import health
 from auth_service.database import (
     POSTGRES,
     POSTGRES_RETRY_AFTER_SECONDS,
@@ -27,7 +26,13 @@ from auth_service.settings import AuthSettings
 from auth_service.users import api as users_api
 from auth_service.users.service import UserService
 from auth_validator import TokenVerifier, install_token_verifier
-from http_kit import answer_unavailable, create_service_app, install_resources, settle_heap
+from http_kit import (
+    answer_unavailable,
+    create_service_app,
+    install_resources,
+    operations_router,
+    settle_heap,
+)
 
 PREFIX = "/auth/api"
 log = structlog.get_logger(__name__)
@@ -76,7 +81,12 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
             allow_credentials=False,
             expose_headers=["Retry-After"],
         )
-    for router in (health.router, users_api.router, login_api.router):
+    operations = operations_router(
+        Resources,
+        retry_after_seconds=POSTGRES_RETRY_AFTER_SECONDS,
+        readiness="Postgres answers a query",
+    )
+    for router in (operations, users_api.router, login_api.router):
         app.include_router(router, prefix=PREFIX)
     return app
 

@@ -41,8 +41,4 @@ ChatServiceDep = Annotated[ChatService, Depends(resource(Resources, "chats"))]
 ChatListDep = Annotated[ChatList, Depends(resource(Resources, "chat_list"))]
 MessageServiceDep = Annotated[MessageService, Depends(resource(Resources, "messages"))]
 ReadServiceDep = Annotated[ReadService, Depends(resource(Resources, "reads"))]
-MetricsDep = Annotated[Metrics, Depends(resource(Resources, "metrics"))]
-ReadinessProbesDep = Annotated[
-    Mapping[str, ReadinessProbe], Depends(resource(Resources, "readiness_probes"))
-]
 BearerToken = Annotated[str, Depends(bearer_token)]

@@ -17,7 +17,6 @@ from chat_service.chats.repository import ChatRepository
 from chat_service.chats.service import ChatList, ChatService
 from chat_service.database import StoreUnavailable, connect
 from chat_service.deps import Resources
-from chat_service.health import router as health_router
 from chat_service.messages.api import router as messages_router
 from chat_service.messages.api import send_message_directly
 from chat_service.messages.publisher import MessagePublisher, PublishUnavailable
@@ -38,6 +37,7 @@ from http_kit import (
     answer_unavailable,
     create_service_app,
     install_resources,
+    operations_router,
     serve_directly,
     settle_heap,
 )
@@ -74,7 +74,12 @@ def create_app(settings: ChatSettings | None = None, jwt: JwtSettings | None = N
         retry_after_seconds=settings.retry_after_seconds,
         on_unavailable=lambda dependency: metrics.unavailable.labels(dependency).inc(),
     )
-    for router in (health_router, chats_router, messages_router, reads_router):
+    operations = operations_router(
+        Resources,
+        retry_after_seconds=settings.retry_after_seconds,
+        readiness="Cassandra answers a query and Kafka knows the messages topic",
+    )
+    for router in (operations, chats_router, messages_router, reads_router):
         app.include_router(router, prefix=PREFIX)
     # The send path, measured: docs/performance.md, "Direct routes".
     serve_directly(app, messages_router, PREFIX, "POST", "/v1/messaging/", send_message_directly)

@@ -162,6 +162,15 @@ export interface components {
              */
             code: string;
         };
+        /** Liveness */
+        Liveness: {
+            /**
+             * Status
+             * @default ok
+             * @constant
+             */
+            status: "ok";
+        };
         /**
          * LoginForm
          * @description OAuth2 password grant (RFC 6749 §4.3), as sent by Swagger UI and OAuth2 clients.
@@ -179,14 +188,19 @@ export interface components {
              */
             scope: string;
         };
-        /** Status */
-        Status: {
+        /**
+         * Readiness
+         * @description `ready`, and each dependency's state by name: `ok`.
+         */
+        Readiness: {
             /**
              * Status
-             * @default ok
+             * @default ready
              * @constant
              */
-            status: "ok";
+            status: "ready";
+        } & {
+            [key: string]: string;
         };
         /** TokenResponse */
         TokenResponse: {
@@ -264,7 +278,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Status"];
+                    "application/json": components["schemas"]["Liveness"];
                 };
             };
             /** @description The headers total more than 16384 bytes. */
@@ -293,7 +307,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Status"];
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
             /** @description The headers total more than 16384 bytes. */
@@ -305,7 +319,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description postgres is not reachable */
+            /** @description not ready: <those not ready>, then each dependency's state; see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -313,8 +327,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "postgres is not reachable",
-                     *       "code": "postgres_unavailable"
+                     *       "detail": "not ready: <those not ready>, then each dependency's state; see Retry-After.",
+                     *       "code": "not_ready"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];

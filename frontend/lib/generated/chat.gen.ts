@@ -373,6 +373,15 @@ export interface components {
              */
             deleted: boolean;
         };
+        /** Liveness */
+        Liveness: {
+            /**
+             * Status
+             * @default ok
+             * @constant
+             */
+            status: "ok";
+        };
         /**
          * ReadState
          * @description The caller's read mark of a chat: the highest known, written or still pending.
@@ -400,6 +409,20 @@ export interface components {
              * @description TimeUUID of the newest message read (its `time`); not in the future.
              */
             up_to: string;
+        };
+        /**
+         * Readiness
+         * @description `ready`, and each dependency's state by name: `ok`.
+         */
+        Readiness: {
+            /**
+             * Status
+             * @default ready
+             * @constant
+             */
+            status: "ready";
+        } & {
+            [key: string]: string;
         };
         /** SendMessage */
         SendMessage: {
@@ -466,9 +489,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: string;
-                    };
+                    "application/json": components["schemas"]["Liveness"];
                 };
             };
             /** @description The headers total more than 16384 bytes. */
@@ -497,7 +518,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
             /** @description The headers total more than 16384 bytes. */
@@ -509,7 +530,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description not ready: kafka (each dependency's state follows) */
+            /** @description not ready: <those not ready>, then each dependency's state; see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -517,7 +538,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "not ready: kafka (each dependency's state follows)",
+                     *       "detail": "not ready: <those not ready>, then each dependency's state; see Retry-After.",
                      *       "code": "not_ready"
                      *     }
                      */

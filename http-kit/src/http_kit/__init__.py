@@ -1,5 +1,6 @@
 """What the HTTP services share: the app they start from, routing, errors and their OpenAPI,
-request-size caps, request metrics, 503s for dependencies, readiness, and serving."""
+request-size caps, request metrics, 503s for dependencies, readiness and the operations
+endpoints, and serving."""
 
 from http_kit.direct import serve_directly
 from http_kit.errors import (
@@ -19,6 +20,7 @@ from http_kit.errors import (
 from http_kit.heap import settle_heap
 from http_kit.metrics import ServiceMetrics, exposition, record_request_durations
 from http_kit.openapi import ErrorBody, ErrorCatalogue, error_response
+from http_kit.operations import operations_router
 from http_kit.readiness import ReadinessProbe, check_readiness, failing
 from http_kit.request_size import limit_request_bodies, limit_request_headers
 from http_kit.resources import install_resources, resource, resources_dependency, resources_of
@@ -55,6 +57,7 @@ __all__ = [
     "install_resources",
     "limit_request_bodies",
     "limit_request_headers",
+    "operations_router",
     "record_request_durations",
     "render_error",
     "resource",

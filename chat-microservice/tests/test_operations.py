@@ -1,3 +1,5 @@
+"""Health, readiness, metrics and docs under the prefix."""
+
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -26,10 +28,12 @@ async def test_ready_names_kafka_when_it_is_unreachable(
     ) as client:
         response = await client.get("/ready/")
     assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"  # CHAT_RETRY_AFTER's default
     body = response.json()
     assert body["code"] == "not_ready"
-    assert "kafka" in body["detail"]
+    assert body["detail"] == "not ready: kafka"
     assert body["cassandra"] == "ok"
+    assert body["kafka"].startswith("unavailable: ")
 
 
 async def test_ready_names_kafka_when_the_topic_is_missing(serve_app: Callable[..., Any]) -> None:
