@@ -1,7 +1,8 @@
 """What the HTTP services share: the app they start from, routing, errors and their OpenAPI,
 request-size caps, request metrics, 503s for dependencies, readiness and the operations
-endpoints, and serving."""
+endpoints, and serving with its command line."""
 
+from http_kit.cli import configured_settings, run_service_command
 from http_kit.direct import serve_directly
 from http_kit.errors import (
     ApiError,
@@ -49,6 +50,7 @@ __all__ = [
     "SlashOptionalRouter",
     "answer_unavailable",
     "check_readiness",
+    "configured_settings",
     "create_service_app",
     "error_response",
     "exposition",
@@ -63,6 +65,7 @@ __all__ = [
     "resource",
     "resources_dependency",
     "resources_of",
+    "run_service_command",
     "serve",
     "serve_directly",
     "settle_heap",

@@ -1,0 +1,3 @@
+from chat_service.cli import main
+
+main()

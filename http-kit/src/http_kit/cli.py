@@ -1,0 +1,88 @@
+"""The command line every HTTP service offers, `<service> migrate` and `<service> serve
+[--host H] [--port P] [--workers N]`, with the same settings, logging and serving."""
+
+import argparse
+import os
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
+
+import structlog
+
+from http_kit.serving import serve
+from observability import configure_logging
+
+log = structlog.get_logger(__name__)
+
+
+class CommandSettings(Protocol):
+    """What the command line reads of a service's settings."""
+
+    @property
+    def log_json(self) -> bool: ...
+
+    @property
+    def log_level(self) -> str: ...
+
+    @property
+    def workers(self) -> int: ...
+
+    @property
+    def trusted_proxies(self) -> str: ...
+
+
+SettingsT = TypeVar("SettingsT", bound=CommandSettings)
+
+
+def configured_settings(settings: Callable[[], SettingsT]) -> SettingsT:
+    """The settings read from the environment, and logging configured by them. A worker's
+    app factory calls it too: uvicorn starts each of several workers in a fresh interpreter."""
+    loaded = settings()
+    configure_logging(json=loaded.log_json, level=loaded.log_level)
+    return loaded
+
+
+def run_service_command(
+    argv: Sequence[str] | None,
+    *,
+    prog: str,
+    description: str | None,
+    settings: Callable[[], SettingsT],
+    env_prefix: str,
+    default_port: int,
+    migrate: Callable[[SettingsT], None],
+    migrate_help: str,
+    worker_app: str,
+    access_log: bool = False,
+) -> None:
+    """Parses `<prog> migrate` or `<prog> serve`, reads the settings from the environment
+    (`--workers N` sets `<env_prefix>WORKERS` first, so that every worker reads the same
+    number), configures logging and runs the command: `migrate(settings)`, or `serve` of the
+    app that `worker_app` ("module:function") builds in each worker. A settings error or a
+    crash ends the process non-zero; a bad argument exits with status 2."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help=migrate_help)
+    serve_command = commands.add_parser("serve", help="run the HTTP API under uvicorn")
+    serve_command.add_argument("--host", default="127.0.0.1")
+    serve_command.add_argument("--port", type=int, default=default_port)
+    serve_command.add_argument(
+        "--workers", type=int, help=f"worker processes (default: {env_prefix}WORKERS)"
+    )
+    options = parser.parse_args(argv)
+
+    if getattr(options, "workers", None) is not None:
+        os.environ[f"{env_prefix}WORKERS"] = str(options.workers)
+    loaded = configured_settings(settings)
+    if options.command == "migrate":
+        migrate(loaded)
+        return
+    serve(
+        worker_app,
+        host=options.host,
+        port=options.port,
+        workers=loaded.workers,
+        trusted_proxies=loaded.trusted_proxies,
+        proxies_setting=f"{env_prefix}TRUSTED_PROXIES",
+        access_log=access_log,
+    )
+    log.info("server_stopped", service=prog)

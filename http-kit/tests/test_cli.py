@@ -1,0 +1,85 @@
+"""Every HTTP service's command line: `migrate` and `serve [--host] [--port] [--workers]`, with
+the settings read and logging configured first."""
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from http_kit import cli, run_service_command
+
+
+@dataclass
+class Settings:
+    log_json: bool = False
+    log_level: str = "WARNING"
+    workers: int = field(default_factory=lambda: int(os.environ.get("THINGS_WORKERS", "1")))
+    trusted_proxies: str = "127.0.0.1"
+
+
+def run(argv: list[str], migrated: list[Settings] | None = None) -> None:
+    run_service_command(
+        argv,
+        prog="things",
+        description="Things.",
+        settings=Settings,
+        env_prefix="THINGS_",
+        default_port=8080,
+        migrate=(migrated if migrated is not None else []).append,
+        migrate_help="apply the schema",
+        worker_app="things.cli:worker_app",
+    )
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(cli, "serve", lambda app, **options: calls.append({"app": app, **options}))
+    monkeypatch.delenv("THINGS_WORKERS", raising=False)
+    return calls
+
+
+def test_migrate_runs_the_services_step_with_its_settings(served: list[dict[str, Any]]) -> None:
+    migrated: list[Settings] = []
+    run(["migrate"], migrated)
+    assert migrated == [Settings()]
+    assert served == []
+
+
+def test_serve_defaults_to_loopback_the_default_port_and_the_settings_workers(
+    served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("THINGS_WORKERS", "3")
+    run(["serve"])
+    assert served == [
+        {
+            "app": "things.cli:worker_app",
+            "host": "127.0.0.1",
+            "port": 8080,
+            "workers": 3,
+            "trusted_proxies": "127.0.0.1",
+            "proxies_setting": "THINGS_TRUSTED_PROXIES",
+            "access_log": False,
+        }
+    ]
+
+
+def test_workers_option_is_set_in_the_environment_for_every_worker(
+    served: list[dict[str, Any]],
+) -> None:
+    run(["serve", "--host", "10.0.0.1", "--port", "9001", "--workers", "2"])
+    assert os.environ["THINGS_WORKERS"] == "2"  # monkeypatch.delenv undoes it afterwards
+    assert (served[0]["host"], served[0]["port"], served[0]["workers"]) == ("10.0.0.1", 9001, 2)
+
+
+@pytest.mark.parametrize(
+    "argv", [[], ["run"], ["serve", "--port", "x"], ["migrate", "--workers", "2"]]
+)
+def test_a_bad_command_line_exits_with_status_2(
+    served: list[dict[str, Any]], argv: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run(argv)
+    assert exited.value.code == 2
+    assert served == []
