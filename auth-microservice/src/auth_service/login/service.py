@@ -6,6 +6,7 @@ Built once in the lifespan; each call takes the request's session, its unit of w
 import structlog
 from sqlalchemy.orm import Session
 
+from auth_service.errors import FirebaseUnavailable, InvalidCredentials
 from auth_service.firebase_tokens import FirebaseTokenMinter
 from auth_service.login.schemas import LoginForm, TokenResponse
 from auth_service.metrics import Metrics
@@ -15,20 +16,9 @@ from auth_service.settings import AuthSettings
 from auth_service.users.models import User
 from auth_service.users.repository import UserRepository
 from auth_validator import issue_access_token
-from http_kit import NotAuthenticated, RateLimited, ServiceUnavailable
+from http_kit import RateLimited
 
 log = structlog.get_logger(__name__)
-
-
-class InvalidCredentials(NotAuthenticated):
-    # One text for an unknown user and a wrong password: the answer must not reveal which.
-    code = "invalid_credentials"
-    detail = "Incorrect username or password."
-
-
-class FirebaseUnavailable(ServiceUnavailable):
-    code = "firebase_unavailable"
-    detail = "Could not mint a Firebase token; try again later."
 
 
 class LoginService:

@@ -8,25 +8,15 @@ from typing import NoReturn
 import structlog
 from sqlalchemy.orm import Session
 
+from auth_service.errors import UsernameTaken, UserNotFound
 from auth_service.metrics import Metrics
 from auth_service.passwords import PasswordHasher
 from auth_service.rate_limits import RateLimits
 from auth_service.users.models import User
 from auth_service.users.repository import UserRepository
 from auth_service.users.schemas import UserCreate
-from http_kit import Conflict, NotFound
 
 log = structlog.get_logger(__name__)
-
-
-class UsernameTaken(Conflict):
-    code = "username_taken"
-    detail = "This username is already taken."
-
-
-class UserNotFound(NotFound):
-    code = "user_not_found"
-    detail = "No user with this id."
 
 
 class UserService:
