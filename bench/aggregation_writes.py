@@ -88,12 +88,12 @@ def _pipeline(
     consumer = {
         **common,
         "FIRESTORE_EMULATOR_HOST": stack.firestore_emulator_host,
-        "CONSUMER_INPUT_TOPIC": names["out"],
-        "CONSUMER_DEAD_LETTER_TOPIC": names["dlq"],
-        "CONSUMER_GROUP_ID": f"bench-consumer-{run_id}-{policy}",
-        "CONSUMER_FIREBASE_PROJECT": names["project"],
-        "CONSUMER_HTTP_PORT": str(free_port()),
-        "CONSUMER_LOG_LEVEL": "WARNING",
+        "AGGREGATED_CONSUMER_INPUT_TOPIC": names["out"],
+        "AGGREGATED_CONSUMER_DEAD_LETTER_TOPIC": names["dlq"],
+        "AGGREGATED_CONSUMER_GROUP_ID": f"bench-consumer-{run_id}-{policy}",
+        "AGGREGATED_CONSUMER_FIREBASE_PROJECT": names["project"],
+        "AGGREGATED_CONSUMER_HTTP_PORT": str(free_port()),
+        "AGGREGATED_CONSUMER_LOG_LEVEL": "WARNING",
     }
     processes = [
         _start("aggregator", aggregator, logs / f"aggregator-{policy}.log"),

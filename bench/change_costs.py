@@ -214,6 +214,7 @@ def before_pipeline(env: dict[str, str], before_bin: Path) -> Iterator[str]:
 
     stack = StackSettings().endpoints
     asyncio.run(create_topics(stack.kafka_bootstrap_servers, [grouped], 6))
+    # An earlier build reads the consumer's variables under their former prefix, CONSUMER_.
     old = env | {
         "AGGREGATOR_OUTPUT_TOPIC": grouped,
         "AGGREGATOR_GROUP_ID": f"bench-before-aggregator-{tag}",
@@ -253,7 +254,9 @@ def measure_pipeline(args: argparse.Namespace) -> dict[str, Any]:
         )
         pairs = asyncio.run(make_pairs(auth_url, chat_url, args.chats * 2))
         since = iso_with_offset(datetime.now(UTC))
-        now = running.enter_context(listeners(env["CONSUMER_FIREBASE_PROJECT"], "changed_iso"))
+        now = running.enter_context(
+            listeners(env["AGGREGATED_CONSUMER_FIREBASE_PROJECT"], "changed_iso")
+        )
         then = (
             running.enter_context(listeners(before_project, "latest_message_time_iso"))
             if before_project

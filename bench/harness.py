@@ -117,11 +117,11 @@ def scratch_environment(stack: Endpoints) -> Iterator[dict[str, str]]:
         "AGGREGATOR_GROUP_ID": f"bench-aggregator-{tag}",
         "AGGREGATOR_TRANSACTIONAL_ID": f"bench-aggregator-{tag}",
         "AGGREGATOR_LOG_LEVEL": "WARNING",
-        "CONSUMER_INPUT_TOPIC": topics[1],
-        "CONSUMER_DEAD_LETTER_TOPIC": topics[2],
-        "CONSUMER_GROUP_ID": f"bench-consumer-{tag}",
-        "CONSUMER_FIREBASE_PROJECT": f"demo-bench-{tag}",
-        "CONSUMER_LOG_LEVEL": "WARNING",
+        "AGGREGATED_CONSUMER_INPUT_TOPIC": topics[1],
+        "AGGREGATED_CONSUMER_DEAD_LETTER_TOPIC": topics[2],
+        "AGGREGATED_CONSUMER_GROUP_ID": f"bench-consumer-{tag}",
+        "AGGREGATED_CONSUMER_FIREBASE_PROJECT": f"demo-bench-{tag}",
+        "AGGREGATED_CONSUMER_LOG_LEVEL": "WARNING",
     }
     admin_sql(stack, f'CREATE DATABASE "{database}"')
     asyncio.run(create_topics(stack.kafka_bootstrap_servers, topics, PARTITIONS))
@@ -135,7 +135,7 @@ def scratch_environment(stack: Endpoints) -> Iterator[dict[str, str]]:
         # A benchmark's keyspace holds far more than a test's.
         drop_keyspace(stack, keyspace, timeout=120)
         # The emulator keeps every document in its heap: a few runs' bursts fill it.
-        project = env["CONSUMER_FIREBASE_PROJECT"]
+        project = env["AGGREGATED_CONSUMER_FIREBASE_PROJECT"]
         httpx.delete(
             f"http://{stack.firestore_emulator_host}/emulator/v1/projects/{project}"
             "/databases/(default)/documents",
@@ -163,7 +163,7 @@ def pipeline(env: dict[str, str]) -> Iterator[dict[str, tuple[str, subprocess.Po
     URL of its metrics and its process."""
     with (
         stage("aggregator", "AGGREGATOR_HTTP_PORT", env) as aggregator,
-        stage("aggregated-consumer", "CONSUMER_HTTP_PORT", env) as consumer,
+        stage("aggregated-consumer", "AGGREGATED_CONSUMER_HTTP_PORT", env) as consumer,
     ):
         yield {"aggregator": aggregator, "consumer": consumer}
 

@@ -30,7 +30,7 @@ def documents() -> dict[str, dict[str, Any]]:
     auth = AuthSettings(app_env="test", jwt=jwt, firebase_auth_emulator_host="127.0.0.1:9099")
     return {
         "auth": create_auth_app(auth).openapi(),
-        "chat": create_chat_app(ChatSettings(app_env="test"), jwt).openapi(),
+        "chat": create_chat_app(ChatSettings(app_env="test", jwt=jwt)).openapi(),
     }
 
 

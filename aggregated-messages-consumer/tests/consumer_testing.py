@@ -29,15 +29,15 @@ def consumer_env(
 ) -> dict[str, str]:
     return {
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "CONSUMER_INPUT_TOPIC": topics["chat_messages_grouped"],
-        "CONSUMER_DEAD_LETTER_TOPIC": topics["chat_messages_grouped_dlq"],
-        "CONSUMER_GROUP_ID": f"consumer-{topics['chat_messages_grouped']}",
-        "CONSUMER_FIREBASE_PROJECT": project,
-        "CONSUMER_SESSION_TIMEOUT": "6",
-        "CONSUMER_HTTP_PORT": str(free_port()),
-        "CONSUMER_RETRY_INITIAL": "0.05",
-        "CONSUMER_RETRY_MAX": "0.2",
-        "CONSUMER_MAX_ATTEMPTS": "3",
+        "AGGREGATED_CONSUMER_INPUT_TOPIC": topics["chat_messages_grouped"],
+        "AGGREGATED_CONSUMER_DEAD_LETTER_TOPIC": topics["chat_messages_grouped_dlq"],
+        "AGGREGATED_CONSUMER_GROUP_ID": f"consumer-{topics['chat_messages_grouped']}",
+        "AGGREGATED_CONSUMER_FIREBASE_PROJECT": project,
+        "AGGREGATED_CONSUMER_SESSION_TIMEOUT": "6",
+        "AGGREGATED_CONSUMER_HTTP_PORT": str(free_port()),
+        "AGGREGATED_CONSUMER_RETRY_INITIAL": "0.05",
+        "AGGREGATED_CONSUMER_RETRY_MAX": "0.2",
+        "AGGREGATED_CONSUMER_MAX_ATTEMPTS": "3",
         **extra,
     }
 
@@ -150,5 +150,5 @@ async def committed_offset(bootstrap: str, group: str, topic: str) -> int:
 
 async def metrics_text(service: ServiceProcess) -> str:
     async with httpx.AsyncClient() as http:
-        port = service.env["CONSUMER_HTTP_PORT"]
+        port = service.env["AGGREGATED_CONSUMER_HTTP_PORT"]
         return (await http.get(f"http://127.0.0.1:{port}/metrics")).text

@@ -58,7 +58,7 @@ async def test_changes_reach_every_document_holding_the_message_and_only_winning
     records = [first, second, edit, edit, deletion, older_edit, unmatched, seen, late]
     await produce(stack.kafka_bootstrap_servers, topics["chat_messages_grouped"], records)
     consumer.start()
-    group, topic = consumer.env["CONSUMER_GROUP_ID"], topics["chat_messages_grouped"]
+    group, topic = consumer.env["AGGREGATED_CONSUMER_GROUP_ID"], topics["chat_messages_grouped"]
     assert await wait_until(
         lambda: (
             asyncio.run(committed_offset(stack.kafka_bootstrap_servers, group, topic))
@@ -150,13 +150,13 @@ async def test_killed_between_a_burst_and_its_change_the_document_ends_changed_e
         "aggregated-consumer",
         {
             **consumer.env,
-            "CONSUMER_GROUP_ID": f"replay-{uuid.uuid4()}",
-            "CONSUMER_HTTP_PORT": str(free_port()),
+            "AGGREGATED_CONSUMER_GROUP_ID": f"replay-{uuid.uuid4()}",
+            "AGGREGATED_CONSUMER_HTTP_PORT": str(free_port()),
         },
         consumer.log_path,
     ).start()
     try:
-        group = replay.env["CONSUMER_GROUP_ID"]
+        group = replay.env["AGGREGATED_CONSUMER_GROUP_ID"]
         assert await wait_until(
             lambda: asyncio.run(committed_offset(bootstrap, group, topic)) == 2, 30
         )
@@ -180,7 +180,7 @@ def test_backfill_adds_the_change_fields_to_old_documents_only(
     client.document(current_path).set(
         {"message_ids": ["kept"], "changed_iso": "kept", "list_of_messages": []}
     )
-    monkeypatch.setenv("CONSUMER_FIREBASE_PROJECT", firestore_project)
+    monkeypatch.setenv("AGGREGATED_CONSUMER_FIREBASE_PROJECT", firestore_project)
 
     main(["backfill", "--page-size", "2"])
 

@@ -50,7 +50,7 @@ async def test_bursts_become_documents_with_members_and_expiry(
         assert abs(data["expire_at"] - (datetime.now(UTC) + timedelta(days=30))) < timedelta(
             minutes=1
         )
-    port = consumer.env["CONSUMER_HTTP_PORT"]
+    port = consumer.env["AGGREGATED_CONSUMER_HTTP_PORT"]
     async with httpx.AsyncClient() as http:
         metrics = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
         assert (await http.get(f"http://127.0.0.1:{port}/health")).status_code == 200
@@ -67,7 +67,7 @@ async def test_replayed_burst_rewrites_its_document_instead_of_adding_one(
     value = burst.model_dump_json().encode()
     await produce(stack.kafka_bootstrap_servers, topics["chat_messages_grouped"], [value, value])
     consumer.start()
-    group = consumer.env["CONSUMER_GROUP_ID"]
+    group = consumer.env["AGGREGATED_CONSUMER_GROUP_ID"]
     topic = topics["chat_messages_grouped"]
     assert await wait_until(
         lambda: asyncio.run(committed_offset(stack.kafka_bootstrap_servers, group, topic)) == 2, 30
@@ -102,7 +102,7 @@ async def test_poison_and_refused_records_go_to_dead_letter_and_the_partition_ke
     assert [h["error_reason"] for h in headers] == [b"unparsable", b"unparsable", b"firestore"]
     assert [h["source_offset"] for h in headers] == [b"1", b"2", b"3"]
     assert b"InvalidArgument" in headers[2]["error"]
-    group = consumer.env["CONSUMER_GROUP_ID"]
+    group = consumer.env["AGGREGATED_CONSUMER_GROUP_ID"]
     topic = topics["chat_messages_grouped"]
     assert await wait_until(
         lambda: asyncio.run(committed_offset(stack.kafka_bootstrap_servers, group, topic)) == 5, 10
@@ -157,10 +157,11 @@ async def test_unreachable_firestore_makes_it_unready_and_its_bursts_wait_uncomm
         stack.kafka_bootstrap_servers,
         topics,
         firestore_project,
-        CONSUMER_FIRESTORE_EMULATOR_HOST=f"127.0.0.1:{free_port()}",  # nothing listens there
-        CONSUMER_WRITE_TIMEOUT="0.5",
-        CONSUMER_MAX_ATTEMPTS="2",
-        CONSUMER_RETRY_MAX="0.5",
+        # Nothing listens there.
+        AGGREGATED_CONSUMER_FIRESTORE_EMULATOR_HOST=f"127.0.0.1:{free_port()}",
+        AGGREGATED_CONSUMER_WRITE_TIMEOUT="0.5",
+        AGGREGATED_CONSUMER_MAX_ATTEMPTS="2",
+        AGGREGATED_CONSUMER_RETRY_MAX="0.5",
     )
     service = ServiceProcess("aggregated-consumer", env, tmp_path / "consumer.log").start()
     try:
@@ -169,7 +170,7 @@ async def test_unreachable_firestore_makes_it_unready_and_its_bursts_wait_uncomm
             make_burst(3).model_dump_json().encode(),
         ]
         await produce(stack.kafka_bootstrap_servers, topics["chat_messages_grouped"], values)
-        port = env["CONSUMER_HTTP_PORT"]
+        port = env["AGGREGATED_CONSUMER_HTTP_PORT"]
 
         def unready() -> bool:
             try:
@@ -191,7 +192,7 @@ async def test_unreachable_firestore_makes_it_unready_and_its_bursts_wait_uncomm
             )
             == []
         )
-        group, topic = env["CONSUMER_GROUP_ID"], topics["chat_messages_grouped"]
+        group, topic = env["AGGREGATED_CONSUMER_GROUP_ID"], topics["chat_messages_grouped"]
         assert await committed_offset(stack.kafka_bootstrap_servers, group, topic) in (-1, 0)
         assert service.terminate(timeout=15) == 0, service.output()
     finally:

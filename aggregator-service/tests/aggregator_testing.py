@@ -46,12 +46,14 @@ def consumer_env(
 ) -> dict[str, str]:
     return {
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "CONSUMER_INPUT_TOPIC": topics["chat_messages_grouped"],
-        "CONSUMER_DEAD_LETTER_TOPIC": topics.get("chat_messages_grouped_dlq", "unused-dlq"),
-        "CONSUMER_GROUP_ID": f"consumer-{topics['chat_messages_grouped']}",
-        "CONSUMER_FIREBASE_PROJECT": project,
-        "CONSUMER_SESSION_TIMEOUT": "6",
-        "CONSUMER_HTTP_PORT": str(free_port()),
+        "AGGREGATED_CONSUMER_INPUT_TOPIC": topics["chat_messages_grouped"],
+        "AGGREGATED_CONSUMER_DEAD_LETTER_TOPIC": topics.get(
+            "chat_messages_grouped_dlq", "unused-dlq"
+        ),
+        "AGGREGATED_CONSUMER_GROUP_ID": f"consumer-{topics['chat_messages_grouped']}",
+        "AGGREGATED_CONSUMER_FIREBASE_PROJECT": project,
+        "AGGREGATED_CONSUMER_SESSION_TIMEOUT": "6",
+        "AGGREGATED_CONSUMER_HTTP_PORT": str(free_port()),
         **extra,
     }
 

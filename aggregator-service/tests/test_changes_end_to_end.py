@@ -102,7 +102,7 @@ def pipeline(stack: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iter
     ]
     try:
         asyncio.run(wait_ready(agg_env["AGGREGATOR_HTTP_PORT"], processes[0]))
-        asyncio.run(wait_ready(con_env["CONSUMER_HTTP_PORT"], processes[1]))
+        asyncio.run(wait_ready(con_env["AGGREGATED_CONSUMER_HTTP_PORT"], processes[1]))
         yield Pipeline(bootstrap, topics, project, processes)
     finally:
         for process in processes:

@@ -57,7 +57,7 @@ async def _start_pipeline(
     con_env = consumer_env(stack.kafka_bootstrap_servers, topics, project)
     consumer = services("aggregated-consumer", con_env, "consumer").start()
     aggregator = await start_aggregator(services, agg_env)
-    await wait_ready(con_env["CONSUMER_HTTP_PORT"], consumer)
+    await wait_ready(con_env["AGGREGATED_CONSUMER_HTTP_PORT"], consumer)
     return aggregator, consumer
 
 

@@ -41,7 +41,7 @@ async def test_sign_ups_with_redis_down_are_503_and_create_nobody_until_it_is_ba
 ) -> None:
     prefix = "auth-down"
     limits = {
-        "rate_limit_storage_uri": private_redis.url,
+        "rate_limit_storage": private_redis.url,
         "rate_limit_prefix": prefix,
         "signups_per_address": 3,
     }
@@ -64,7 +64,7 @@ async def test_logins_with_redis_stalled_are_503_within_the_timeout(
     make_api: Any, private_redis: PrivateRedis
 ) -> None:
     api = await make_api(
-        rate_limit_storage_uri=private_redis.url, rate_limit_timeout=timedelta(seconds=0.25)
+        rate_limit_storage=private_redis.url, rate_limit_timeout=timedelta(seconds=0.25)
     )
     for name in ("ann", "ben", "cat", "dan"):
         assert (await api.sign_up(name)).status_code == 201

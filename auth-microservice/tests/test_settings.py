@@ -109,3 +109,14 @@ def test_jwt_settings_must_be_for_the_same_environment() -> None:
 
     with pytest.raises(ValidationError, match="JWT settings are for development"):
         AuthSettings(app_env="test", jwt=JwtSettings(), firebase_auth_emulator_host="h:1")
+
+
+def test_the_former_rate_limit_storage_name_still_works_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://stack:6379/0")
+    monkeypatch.setenv("AUTH_RATE_LIMIT_STORAGE_URI", "redis://former:6379/0")
+    with pytest.warns(FutureWarning, match="set AUTH_RATE_LIMIT_STORAGE instead"):
+        assert AuthSettings().rate_limit_storage == "redis://former:6379/0"
+    monkeypatch.setenv("AUTH_RATE_LIMIT_STORAGE", "redis://current:6379/0")
+    assert AuthSettings().rate_limit_storage == "redis://current:6379/0"

@@ -44,10 +44,12 @@ def jwt_settings() -> JwtSettings:
 
 
 @pytest.fixture(scope="session")
-def chat_keyspace(stack: Endpoints) -> Iterator[str]:
+def chat_keyspace(stack: Endpoints, jwt_settings: JwtSettings) -> Iterator[str]:
     """One migrated keyspace for the whole suite; tests keep apart through fresh users."""
     name = unique_name("chat_test")
-    settings = ChatSettings(app_env="test", cassandra_hosts=stack.cassandra_hosts, keyspace=name)
+    settings = ChatSettings(
+        app_env="test", jwt=jwt_settings, cassandra_hosts=stack.cassandra_hosts, keyspace=name
+    )
     cluster, session = connect(settings)
     try:
         migrate(session, settings)
@@ -178,10 +180,15 @@ async def make_user(auth_service_url: str) -> AsyncIterator[Callable[[], Awaitab
 
 @pytest.fixture
 def chat_settings(
-    stack: Endpoints, chat_keyspace: str, messages_topic: str, auth_service_url: str
+    stack: Endpoints,
+    chat_keyspace: str,
+    messages_topic: str,
+    auth_service_url: str,
+    jwt_settings: JwtSettings,
 ) -> ChatSettings:
     return ChatSettings(
         app_env="test",
+        jwt=jwt_settings,
         cassandra_hosts=stack.cassandra_hosts,
         keyspace=chat_keyspace,
         kafka_bootstrap_servers=stack.kafka_bootstrap_servers,
@@ -194,14 +201,14 @@ def chat_settings(
 
 
 @pytest.fixture
-def serve_app(chat_settings: ChatSettings, jwt_settings: JwtSettings) -> Callable[..., Any]:
+def serve_app(chat_settings: ChatSettings) -> Callable[..., Any]:
     """`async with serve_app(**setting_overrides) as client:` an in-process app (lifespan run)
     behind an httpx client."""
 
     @asynccontextmanager
     async def serve(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
         settings = chat_settings.model_copy(update=overrides)
-        app = create_app(settings, jwt_settings)
+        app = create_app(settings)
         async with app.router.lifespan_context(app), _client(app) as client:
             yield client
 

@@ -1,5 +1,6 @@
 import pytest
 
+from auth_validator import JwtSettings
 from chat_service.database import connect
 from chat_service.migrations import STEPS, applied_versions, migrate, runner
 from chat_service.settings import ChatSettings
@@ -16,9 +17,12 @@ TABLES = {
 }
 
 
-def test_migrate_creates_keyspace_and_schema_once(stack: Endpoints, fresh_keyspace: str) -> None:
+def test_migrate_creates_keyspace_and_schema_once(
+    stack: Endpoints, fresh_keyspace: str, jwt_settings: JwtSettings
+) -> None:
     settings = ChatSettings(
         app_env="test",
+        jwt=jwt_settings,
         cassandra_hosts=stack.cassandra_hosts,
         keyspace=fresh_keyspace,
         replication={"class": "SimpleStrategy", "replication_factor": 1},
@@ -49,10 +53,16 @@ def test_migrate_creates_keyspace_and_schema_once(stack: Endpoints, fresh_keyspa
 
 
 def test_an_upgraded_keyspace_has_its_older_claims_read_for_a_window(
-    stack: Endpoints, fresh_keyspace: str, monkeypatch: pytest.MonkeyPatch
+    stack: Endpoints,
+    fresh_keyspace: str,
+    jwt_settings: JwtSettings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = ChatSettings(
-        app_env="test", cassandra_hosts=stack.cassandra_hosts, keyspace=fresh_keyspace
+        app_env="test",
+        jwt=jwt_settings,
+        cassandra_hosts=stack.cassandra_hosts,
+        keyspace=fresh_keyspace,
     )
     cluster, session = connect(settings)
     try:

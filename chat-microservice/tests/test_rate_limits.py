@@ -9,7 +9,7 @@ from devstack.testing import unique_name
 
 def _limits(metrics: Metrics | None = None, **overrides: object) -> SendLimits:
     # Keys of their own in the stack's Redis, which outlives test runs.
-    settings = ChatSettings(app_env="test", rate_limit_prefix=unique_name("chat_limits"))
+    settings = ChatSettings(rate_limit_prefix=unique_name("chat_limits"))
     return SendLimits(settings.model_copy(update=overrides), metrics or Metrics())
 
 

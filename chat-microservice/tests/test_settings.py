@@ -1,3 +1,4 @@
+import secrets
 from datetime import timedelta
 
 import pytest
@@ -29,8 +30,11 @@ def test_prefixed_names_win_and_durations_accept_seconds(monkeypatch: pytest.Mon
     assert settings.replication == {"class": "NetworkTopologyStrategy", "dc1": 3}
 
 
-def test_consistency_is_one_on_a_dev_node_and_local_quorum_in_production() -> None:
+def test_consistency_is_one_on_a_dev_node_and_local_quorum_in_production(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     assert ChatSettings(app_env="development").write_consistency is Consistency.ONE
+    monkeypatch.setenv("JWT_SECRET", secrets.token_urlsafe(48))
     production = ChatSettings(app_env="production")
     assert production.read_consistency is Consistency.LOCAL_QUORUM
     assert production.write_consistency is Consistency.LOCAL_QUORUM
@@ -42,3 +46,25 @@ def test_consistency_is_one_on_a_dev_node_and_local_quorum_in_production() -> No
 def test_keyspace_must_be_a_plain_identifier(keyspace: str) -> None:
     with pytest.raises(ValidationError):
         ChatSettings(keyspace=keyspace)
+
+
+def test_the_token_settings_are_checked_for_the_service_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    monkeypatch.setenv("CHAT_APP_ENV", "production")
+    with pytest.raises(ValidationError, match="JWT_SECRET is required when APP_ENV=production"):
+        ChatSettings()
+
+
+def test_shared_http_settings_are_read_under_the_service_prefix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://stack:6379/0")
+    assert ChatSettings().rate_limit_storage == "redis://stack:6379/0"
+    monkeypatch.setenv("CHAT_RATE_LIMIT_STORAGE", "memory://")
+    monkeypatch.setenv("CHAT_MAX_BODY_BYTES", "2048")
+    settings = ChatSettings()
+    assert (settings.rate_limit_storage, settings.max_body_bytes) == ("memory://", 2048)
+    with pytest.raises(ValidationError, match="CHAT_WORKERS=2 needs rate limits shared"):
+        ChatSettings(workers=2)

@@ -40,14 +40,11 @@ CHAT_ID = str(chat_id_for(*map(str, USER_IDS)))
 # The documents come from the apps built here, with no I/O, because schemathesis must have
 # them while pytest collects the tests (its loader from a fixture does not run on pytest 9).
 # The first test below proves that the running services serve exactly these documents.
+_JWT = JwtSettings(app_env="test", secret="contract-" * 4)
 AUTH_DOCUMENT = create_auth_app(
-    AuthSettings(
-        app_env="test",
-        jwt=JwtSettings(app_env="test", secret="contract-" * 4),
-        firebase_auth_emulator_host="127.0.0.1:9099",
-    )
+    AuthSettings(app_env="test", jwt=_JWT, firebase_auth_emulator_host="127.0.0.1:9099")
 ).openapi()
-CHAT_DOCUMENT = create_chat_app(ChatSettings(app_env="test")).openapi()
+CHAT_DOCUMENT = create_chat_app(ChatSettings(app_env="test", jwt=_JWT)).openapi()
 
 
 def _schema(document: dict[str, Any], parameters: dict[str, list[Any]]) -> Any:

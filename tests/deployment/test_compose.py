@@ -100,7 +100,7 @@ def test_the_http_services_count_their_limits_in_redis_which_keeps_nothing(
     compose: dict[str, Any],
 ) -> None:
     services = compose["services"]
-    assert services["auth"]["environment"]["AUTH_RATE_LIMIT_STORAGE_URI"] == "redis://redis:6379/0"
+    assert services["auth"]["environment"]["AUTH_RATE_LIMIT_STORAGE"] == "redis://redis:6379/0"
     assert services["chat"]["environment"]["CHAT_RATE_LIMIT_STORAGE"] == "redis://redis:6379/0"
     assert {"redis"} <= set(services["auth"]["depends_on"]) & set(services["chat"]["depends_on"])
     # Claims live here: an append-only file on a volume, and a full server refuses writes

@@ -67,7 +67,7 @@ def test_services_accept_their_environment_and_point_at_the_stack(
         auth.jwt.secret.get_secret_value() == containers["auth-service", "serve"].env["JWT_SECRET"]
     )
 
-    assert auth.rate_limit_storage_uri == "redis://redis:6379/0"
+    assert auth.rate_limit_storage == "redis://redis:6379/0"
     # Compose has no proxy in front of the services; in a cluster the ingress comes from the
     # pod network.
     proxies = "" if source == "compose" else "10.0.0.0/8"

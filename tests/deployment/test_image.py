@@ -337,13 +337,13 @@ def test_the_four_services_from_the_image_become_ready_and_stop_on_sigterm(
         (
             ["aggregated-consumer", "run"],
             {
-                "CONSUMER_INPUT_TOPIC": topics["chat_messages_grouped"],
-                "CONSUMER_DEAD_LETTER_TOPIC": topics["chat_messages_grouped_dlq"],
-                "CONSUMER_GROUP_ID": f"image-test-{unique}",
+                "AGGREGATED_CONSUMER_INPUT_TOPIC": topics["chat_messages_grouped"],
+                "AGGREGATED_CONSUMER_DEAD_LETTER_TOPIC": topics["chat_messages_grouped_dlq"],
+                "AGGREGATED_CONSUMER_GROUP_ID": f"image-test-{unique}",
                 "FIRESTORE_EMULATOR_HOST": stack.firestore_emulator_host,
                 "GOOGLE_CLOUD_PROJECT": firestore_project,
-                "CONSUMER_HTTP_HOST": "127.0.0.1",
-                "CONSUMER_HTTP_PORT": str(consumer_port),
+                "AGGREGATED_CONSUMER_HTTP_HOST": "127.0.0.1",
+                "AGGREGATED_CONSUMER_HTTP_PORT": str(consumer_port),
             },
             f"http://127.0.0.1:{consumer_port}/ready",
         ),

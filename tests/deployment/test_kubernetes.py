@@ -292,7 +292,7 @@ def test_auth_and_chat_share_the_configured_redis_for_their_limits(
     overlay: list[dict[str, Any]],
 ) -> None:
     assert chat_config(overlay)["REDIS_URL"] == "redis://redis:6379/0"
-    wanted = {"auth": "AUTH_RATE_LIMIT_STORAGE_URI", "chat": "CHAT_RATE_LIMIT_STORAGE"}
+    wanted = {"auth": "AUTH_RATE_LIMIT_STORAGE", "chat": "CHAT_RATE_LIMIT_STORAGE"}
     for name, variable in wanted.items():
         (container,) = pod_containers(named(overlay, "Deployment", name))
         env = {item["name"]: item for item in container["env"]}

@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
 from auth_service.main import create_app as create_auth_app
-from auth_validator import JwtSettings
 from chat_service.main import create_app as create_chat_app
 from chat_service.settings import ChatSettings
 from devstack.testing import free_port
@@ -36,7 +35,7 @@ def served(settings_env: Any) -> dict[str, TestClient]:
     settings_env({})
     apps = {
         "auth-service": create_auth_app(),
-        "chat-service": create_chat_app(ChatSettings(), JwtSettings()),
+        "chat-service": create_chat_app(ChatSettings()),
     }
     return {name: TestClient(app, raise_server_exceptions=False) for name, app in apps.items()}
 
@@ -76,7 +75,7 @@ async def test_probe_paths_are_served_and_ports_are_the_container_ports(
                 status = (await probe_statuses(ProbeServer, [path]))[path]
                 assert status == 200, f"{container.where} {kind}: {path} answered {status}"
         if command in ("aggregator", "aggregated-consumer"):
-            prefix = "AGGREGATOR" if command == "aggregator" else "CONSUMER"
+            prefix = command.upper().replace("-", "_")  # docs/architecture.md, "Names"
             assert int(container.env[f"{prefix}_HTTP_PORT"]) in container.ports, container.where
 
 

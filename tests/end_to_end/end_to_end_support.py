@@ -43,10 +43,10 @@ def service_environment(
         "AGGREGATOR_DEAD_LETTER_TOPIC": topics["dead_letters"],
         "AGGREGATOR_IDLE_TIMEOUT": "1",
         "AGGREGATOR_MAX_LATENCY": "2",
-        "CONSUMER_INPUT_TOPIC": topics["grouped"],
-        "CONSUMER_DEAD_LETTER_TOPIC": topics["dead_letters"],
-        "CONSUMER_GROUP_ID": unique_name("consumer"),
-        "CONSUMER_FIREBASE_PROJECT": firestore_project,
+        "AGGREGATED_CONSUMER_INPUT_TOPIC": topics["grouped"],
+        "AGGREGATED_CONSUMER_DEAD_LETTER_TOPIC": topics["dead_letters"],
+        "AGGREGATED_CONSUMER_GROUP_ID": unique_name("consumer"),
+        "AGGREGATED_CONSUMER_FIREBASE_PROJECT": firestore_project,
     }
 
 

@@ -1,5 +1,5 @@
-"""Consumer settings: `CONSUMER_` variables on top of the stream kit's shared ones, plus the
-Google variables every Firestore client of the stack reads."""
+"""Consumer settings: `AGGREGATED_CONSUMER_` variables on top of the stream kit's shared ones,
+plus the Google variables every Firestore client of the stack reads."""
 
 from datetime import timedelta
 from typing import ClassVar
@@ -13,7 +13,10 @@ from stream_kit import Port, StreamSettings
 
 
 class ConsumerSettings(StreamSettings):
-    model_config = SettingsConfigDict(env_prefix="CONSUMER_")
+    model_config = SettingsConfigDict(env_prefix="AGGREGATED_CONSUMER_")
+    # The prefix follows the command's name (docs/architecture.md, "Names"); the former one
+    # is still read, with a warning, until the next release.
+    former_env_prefix: ClassVar[str | None] = "CONSUMER_"
 
     stack_variables: ClassVar[dict[str, str]] = {
         **StreamSettings.stack_variables,

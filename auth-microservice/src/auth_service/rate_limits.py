@@ -2,7 +2,7 @@
 
 Moving windows: "10 failures per 15 minutes" means any 15-minute span, so an attacker cannot
 double the rate by straddling a fixed window boundary. Counters live in Redis by default
-(`AUTH_RATE_LIMIT_STORAGE_URI`), shared by every worker process and replica; `memory://`
+(`AUTH_RATE_LIMIT_STORAGE`), shared by every worker process and replica; `memory://`
 keeps them in this process, for a single-process service.
 
 When the store does not answer (down, or slower than `AUTH_RATE_LIMIT_TIMEOUT`), login and
@@ -134,7 +134,7 @@ class RateLimits:
 
 
 def _open_storage(settings: AuthSettings) -> Storage:
-    uri = settings.rate_limit_storage_uri
+    uri = settings.rate_limit_storage
     options: dict[str, Any] = {}
     if uri.startswith("redis"):
         options = redis_limits_options(
@@ -145,7 +145,7 @@ def _open_storage(settings: AuthSettings) -> Storage:
     storage = storage_from_string(uri, wrap_exceptions=True, **options)
     if not isinstance(storage, Storage):
         # The endpoints run in worker threads and call the limiter synchronously.
-        raise ValueError("AUTH_RATE_LIMIT_STORAGE_URI must name a synchronous storage")
+        raise ValueError("AUTH_RATE_LIMIT_STORAGE must name a synchronous storage")
     return storage
 
 

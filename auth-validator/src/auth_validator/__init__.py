@@ -8,7 +8,7 @@ from auth_validator.dependencies import (
     install_token_verifier,
     principal_of,
 )
-from auth_validator.settings import JwtSettings
+from auth_validator.settings import JwtSettings, TokenServiceSettings
 from auth_validator.tokens import InvalidToken, Principal, TokenVerifier, issue_access_token
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "InvalidToken",
     "JwtSettings",
     "Principal",
+    "TokenServiceSettings",
     "TokenVerifier",
     "current_principal",
     "get_token_verifier",

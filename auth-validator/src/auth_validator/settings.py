@@ -1,11 +1,12 @@
 """Token settings (`JWT_` prefix), shared by the auth service and every service that verifies."""
 
 from datetime import timedelta
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from http_kit.settings import HttpServiceSettings
 from service_settings import AppEnv, Duration
 
 # Usable only when APP_ENV=development: anyone who reads this repository knows it.
@@ -83,3 +84,28 @@ class JwtSettings(BaseSettings):
                 raise ValueError("JWT_PRIVATE_KEY is required to sign RS256 tokens")
             return self.private_key.get_secret_value()
         return self.verification_key
+
+
+class TokenServiceSettings(HttpServiceSettings):
+    """The settings of an HTTP service that verifies access tokens: the shared HTTP settings
+    and the token settings (`JWT_*`), checked to be for the same environment."""
+
+    jwt: JwtSettings
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tokens_for_this_environment(cls, data: Any) -> Any:
+        # Unless given, the token settings are read (`JWT_*`) for the service's environment,
+        # so that their secret checks run for the environment the service runs in.
+        if isinstance(data, dict) and data.get("jwt") is None:
+            data = {**data, "jwt": JwtSettings(app_env=data.get("app_env", AppEnv.DEVELOPMENT))}
+        return data
+
+    @model_validator(mode="after")
+    def _same_environment_for_tokens(self) -> Self:
+        # Token settings given for another environment would run the wrong secret checks.
+        if self.jwt.app_env != self.app_env:
+            raise ValueError(
+                f"JWT settings are for {self.jwt.app_env}, the service for {self.app_env}"
+            )
+        return self

@@ -10,7 +10,7 @@ from cassandra.cluster import Session
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from auth_validator import JwtSettings, TokenVerifier, install_token_verifier
+from auth_validator import TokenVerifier, install_token_verifier
 from chat_service.auth_client import AuthClient, AuthServiceUnavailable
 from chat_service.chats.api import router as chats_router
 from chat_service.chats.repository import ChatRepository
@@ -55,7 +55,7 @@ _FAILURES = {
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
-def create_app(settings: ChatSettings | None = None, jwt: JwtSettings | None = None) -> FastAPI:
+def create_app(settings: ChatSettings | None = None) -> FastAPI:
     settings = settings or ChatSettings()
     metrics = Metrics()
     app = create_service_app(
@@ -67,7 +67,7 @@ def create_app(settings: ChatSettings | None = None, jwt: JwtSettings | None = N
         max_header_bytes=settings.max_header_bytes,
         request_durations=metrics.requests,
     )
-    install_token_verifier(app, TokenVerifier(jwt or JwtSettings()))
+    install_token_verifier(app, TokenVerifier(settings.jwt))
     answer_unavailable(
         app,
         _FAILURES,

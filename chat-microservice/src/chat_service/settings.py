@@ -3,21 +3,14 @@
 import re
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
 
+from auth_validator import TokenServiceSettings
 from chat_events import CHAT_MESSAGES
-from service_settings import (
-    DEFAULT_LIMITS_STORAGE,
-    LOOPBACK_PROXIES,
-    AppEnv,
-    Duration,
-    TrustedProxies,
-    check_limits_are_shared,
-    contact_points,
-)
+from service_settings import AppEnv, Duration, contact_points
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
@@ -35,18 +28,16 @@ class Consistency(StrEnum):
     LOCAL_SERIAL = "LOCAL_SERIAL"
 
 
-class ChatSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CHAT_", populate_by_name=True)
+class ChatSettings(TokenServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CHAT_")
 
-    app_env: AppEnv = Field(
-        AppEnv.DEVELOPMENT, validation_alias=AliasChoices("CHAT_APP_ENV", "APP_ENV")
-    )
-    log_json: bool = False
-    log_level: str = "INFO"
+    stack_variables: ClassVar[dict[str, str]] = {
+        **TokenServiceSettings.stack_variables,
+        "cassandra_hosts": "CASSANDRA_HOSTS",
+        "kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
+    }
 
-    cassandra_hosts: str = Field(
-        "127.0.0.1:9042", validation_alias=AliasChoices("CHAT_CASSANDRA_HOSTS", "CASSANDRA_HOSTS")
-    )
+    cassandra_hosts: str = "127.0.0.1:9042"
     keyspace: str = "chat"
     # The keyspace's replication map, as CQL expects it; a JSON object in the environment.
     replication: dict[str, Any] = Field(
@@ -59,10 +50,7 @@ class ChatSettings(BaseSettings):
     cassandra_timeout: Duration = timedelta(seconds=10)
     bucket_days: int = Field(10, ge=1, le=3650)
 
-    kafka_bootstrap_servers: str = Field(
-        "127.0.0.1:9092",
-        validation_alias=AliasChoices("CHAT_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
-    )
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
     messages_topic: str = CHAT_MESSAGES
     kafka_timeout: Duration = timedelta(seconds=5)
     # How long the producer lets records gather before a request: concurrent sends share one
@@ -89,34 +77,11 @@ class ChatSettings(BaseSettings):
     read_window: Duration = Field(timedelta(seconds=5), gt=timedelta(0))
     # How often each replica looks for read marks whose window has ended.
     read_flush_interval: Duration = Field(timedelta(seconds=1), gt=timedelta(0))
-    # A `limits` storage URI: Redis shares the counters between every worker and replica;
-    # "memory://" keeps them in this process, right only for a single process.
-    rate_limit_storage: str = Field(
-        DEFAULT_LIMITS_STORAGE,
-        validation_alias=AliasChoices("CHAT_RATE_LIMIT_STORAGE", "REDIS_URL"),
-    )
-    # Prefix of the service's keys in that store (several deployments may share one Redis);
-    # the pending read marks live under it too.
+    # The pending read marks live under the rate limits' prefix too.
     rate_limit_prefix: str = "chat-limits"
-    # Connect and reply timeout of that store. Past it a send is counted in this process's
-    # memory instead (see rate_limits.py), so a stalled Redis adds at most this to a send.
-    rate_limit_timeout: Duration = Field(timedelta(milliseconds=250), gt=timedelta(0))
-    # Worker processes of `chat-service serve`, each with its own connections and producer.
-    # One by default: a second only pays where the service has cores of its own (see
-    # docs/performance.md), and a container sees the node's cores, not its CPU limit.
-    workers: int = Field(1, ge=1, le=64)
-    # Peers whose X-Forwarded-For names the client (request.client).
-    trusted_proxies: TrustedProxies = LOOPBACK_PROXIES
-
+    # Past the store's timeout a send is counted in this process's memory instead (see
+    # rate_limits.py), so a stalled Redis adds at most `rate_limit_timeout` to a send.
     retry_after: Duration = timedelta(seconds=2)
-    # Longer request bodies get 413 before they are read into memory and parsed. 1 MiB, as
-    # nginx allows by default: far above the largest valid send (4000 emoji written as JSON
-    # escapes, about 48 KB).
-    max_body_bytes: int = Field(1_048_576, ge=1_024)
-    # Requests whose header lines total more get 431. 16 KiB, as nginx's default buffers
-    # allow: an access token is under 1 KB, while a megabyte of header is refused before
-    # token checks, logs and metrics see it.
-    max_header_bytes: int = Field(16_384, ge=1_024)
 
     @field_validator("keyspace")
     @classmethod
@@ -131,13 +96,6 @@ class ChatSettings(BaseSettings):
         # A claim's copy is looked up in the bucket of now and the one before.
         if self.claim_window > timedelta(days=self.bucket_days):
             raise ValueError("CHAT_CLAIM_WINDOW must not be longer than CHAT_BUCKET_DAYS")
-        return self
-
-    @model_validator(mode="after")
-    def _workers_share_limits(self) -> Self:
-        check_limits_are_shared(
-            self.workers, self.rate_limit_storage, "CHAT_", "RATE_LIMIT_STORAGE"
-        )
         return self
 
     @model_validator(mode="after")

@@ -94,7 +94,7 @@ class AggregatedConsumer(Service):
     ready_path = "/ready"
 
     def env(self) -> dict[str, str]:
-        return {**super().env(), "CONSUMER_HTTP_PORT": str(self.port)}
+        return {**super().env(), "AGGREGATED_CONSUMER_HTTP_PORT": str(self.port)}
 
     def argv(self) -> list[str]:
         return [str(_SCRIPTS / self.script), "run"]

@@ -1,5 +1,6 @@
-"""Setting types every service shares: the deployment environment, durations, worker processes,
-where rate limits are counted and which peers may name the client."""
+"""What every service's settings share: where they are read from (`ServiceSettings`), the
+deployment environment, durations, worker processes, where rate limits are counted and which
+peers may name the client."""
 
 import ipaddress
 from datetime import timedelta
@@ -7,6 +8,8 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator
+
+from service_settings.environment import ServiceSettings
 
 
 class AppEnv(StrEnum):
@@ -99,6 +102,7 @@ __all__ = [
     "LOOPBACK_PROXIES",
     "AppEnv",
     "Duration",
+    "ServiceSettings",
     "TrustedProxies",
     "check_limits_are_shared",
     "contact_points",
