@@ -6,7 +6,7 @@ from typing import Any, Literal, Self
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from http_kit.settings import HttpServiceSettings
+from http_kit import HttpServiceSettings
 from service_settings import AppEnv, Duration
 
 # Usable only when APP_ENV=development: anyone who reads this repository knows it.

@@ -28,6 +28,7 @@ from http_kit.resources import install_resources, resource, resources_dependency
 from http_kit.routing import SlashOptionalRouter
 from http_kit.service_app import create_service_app
 from http_kit.serving import serve
+from http_kit.settings import HttpServiceSettings
 from http_kit.unavailable import Dependency, DependencyUnavailable, answer_unavailable
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "ErrorCatalogue",
     "Forbidden",
     "HeadersTooLarge",
+    "HttpServiceSettings",
     "InvalidInput",
     "NotAuthenticated",
     "NotFound",
