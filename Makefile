@@ -8,6 +8,9 @@ TOOLS_DIR := $(HOME)/.cache/chat-devstack/tools
 UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS_DIR)/bin/uv)
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
+# Processes `make test` runs the suites in (pytest-xdist): most tests wait on servers, not the
+# CPU, so three keep two cores busy. A file's tests stay on one worker; see docs/testing.md.
+TEST_WORKERS ?= 3
 
 .PHONY: help install up down status logs reset test test-fast fault lint typecheck format api-types compose-check k8s-check k8s-up k8s-down k8s-test
 
@@ -42,7 +45,7 @@ test: install ## the UI's unit tests, then start the infrastructure and run ever
 	cd frontend && npm test
 	$(RUN) devstack prepare --only ui
 	$(RUN) devstack up --infra
-	$(RUN) pytest $(PYTEST_ARGS)
+	$(RUN) pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-fast: install ## no servers needed: unit, contract-shape and UI unit tests, about a minute (docs/testing.md)
 	cd frontend && npm test

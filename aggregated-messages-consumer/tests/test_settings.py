@@ -6,6 +6,12 @@ import pytest
 from pydantic import ValidationError
 
 from aggregated_consumer.settings import ConsumerSettings
+from devstack.testing import clear_environment
+
+
+@pytest.fixture(autouse=True)
+def _no_service_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_environment(monkeypatch, "AGGREGATED_CONSUMER_")
 
 
 def test_project_and_emulator_come_from_the_stack_variables(

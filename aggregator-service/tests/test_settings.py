@@ -6,6 +6,12 @@ import pytest
 from pydantic import ValidationError
 
 from aggregator.settings import AggregatorSettings
+from devstack.testing import clear_environment
+
+
+@pytest.fixture(autouse=True)
+def _no_service_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_environment(monkeypatch, "AGGREGATOR_")
 
 
 def test_durations_accept_seconds_and_iso_8601(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,12 +6,14 @@ import pytest
 from pydantic import ValidationError
 
 from auth_service.settings import AuthSettings
+from devstack.testing import clear_environment
 
 STRONG = "a-strong-random-secret-of-more-than-32-bytes"
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_environment(monkeypatch, "AUTH_")
     for name in [
         "APP_ENV",
         "DATABASE_URL",

@@ -5,6 +5,12 @@ import pytest
 from pydantic import ValidationError
 
 from chat_service.settings import ChatSettings, Consistency
+from devstack.testing import clear_environment
+
+
+@pytest.fixture(autouse=True)
+def _no_service_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_environment(monkeypatch, "CHAT_")
 
 
 def test_unprefixed_infrastructure_names_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:

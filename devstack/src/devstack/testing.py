@@ -7,10 +7,8 @@ run side by side and leave nothing behind.
 
 import asyncio
 import os
-import random
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,42 +25,11 @@ from devstack import stack as runner
 from devstack.components.base import Context
 from devstack.components.redis import Redis
 from devstack.health import port_open
+from devstack.ports import free_port
 from devstack.settings import Endpoints, StackSettings
 
 # The workspace's console scripts sit next to the interpreter running the tests.
 _SCRIPTS = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now.
-
-    It is drawn below the kernel's ephemeral range, never from it: the kernel hands ports of
-    that range to every outgoing connection and to servers that ask for any port (the
-    emulators do for their side channels), so a port from there may be taken between this
-    call and the bind of the server it is meant for.
-    """
-    low = _EPHEMERAL_LOW
-    for _ in range(200):
-        port = random.randrange(_LOWEST_PORT, low)  # noqa: S311 (spreading, not secrecy)
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port between {_LOWEST_PORT} and {low}")
-
-
-def _ephemeral_low(default: int = 32768) -> int:
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return default
-
-
-# Above every port the stack uses by default, below every port the kernel picks by itself.
-_LOWEST_PORT = 10_000
-_EPHEMERAL_LOW = max(_ephemeral_low(), _LOWEST_PORT + 1_000)
 
 
 class ServiceProcess:
@@ -267,6 +234,14 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
         runner.down([server.component])
 
 
+def clear_environment(monkeypatch: pytest.MonkeyPatch, *prefixes: str) -> None:
+    """Unsets every variable starting with one of `prefixes`, for a test of settings defaults
+    in a process where another suite (the fault suite, on the same worker) set some."""
+    for name in list(os.environ):
+        if name.startswith(prefixes):
+            monkeypatch.delenv(name)
+
+
 # A test that asks for one of these (directly or through its fixtures) needs servers: the
 # stack `make up` starts, or a server of its own. `make test-fast` runs every other test.
 INFRASTRUCTURE_FIXTURES = frozenset(
@@ -280,7 +255,35 @@ def pytest_configure(config: Any) -> None:
     )
 
 
+# With several workers (`pytest -n N`), a file's tests run on one worker, in order, sharing its
+# module fixtures; the fault suite runs whole on one worker, which starts its private
+# infrastructure once. It is the longest chain, so with workers it goes first.
+ONE_WORKER_FOLDERS = {"faults": Path("tests") / "faults"}
+
+
 def pytest_collection_modifyitems(config: Any, items: list[pytest.Item]) -> None:
     for item in items:
         if INFRASTRUCTURE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.infra)
+    if hasattr(config, "workerinput"):  # an xdist worker: the order it reports is the schedule
+        items.sort(key=lambda item: worker_group(item.nodeid.split("::", 1)[0]) != "faults")
+
+
+def worker_group(path: str) -> str:
+    """The tests that run on one worker together: a file's, or a whole one-worker folder's."""
+    for name, folder in ONE_WORKER_FOLDERS.items():
+        if Path(path).is_relative_to(folder):
+            return name
+    return path
+
+
+def pytest_xdist_make_scheduler(config: Any, log: Any) -> Any:
+    """`pytest -n N`: whole files (and whole one-worker folders) to a worker, in the order the
+    workers collected them."""
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
+
+    class ByFileAndFolder(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid.split("::", 1)[0])
+
+    return ByFileAndFolder(config, log)

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 
 from devstack.components.base import Component, StackError
+from devstack.ports import free_port
 
 PACKAGE_DIR = Path(__file__).resolve().parents[3]
 
@@ -32,11 +33,16 @@ class FirebaseAuth(Component):
         self.state_dir.mkdir(parents=True, exist_ok=True)
         if not self.firebase_cli.exists():
             self._install_firebase_tools()
+        # The CLI's hub and logging side channels get ports of their own rather than the
+        # first free one from 4400 and 4500: a second emulator suite starting beside this one
+        # (a test's private stack) would pick the same port and one of them exit on
+        # EADDRINUSE (the logging emulator cannot be turned off).
         config = {
             "emulators": {
                 "auth": {"host": self.host, "port": self.port},
+                "hub": {"host": self.host, "port": free_port()},
+                "logging": {"host": self.host, "port": free_port()},
                 "ui": {"enabled": False},
-                "logging": {"enabled": False},
                 "singleProjectMode": True,
             }
         }

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from devstack import testing
-from devstack.testing import free_port
+from devstack import ports
+from devstack.ports import free_port
 
 
 def test_free_ports_lie_below_the_range_the_kernel_picks_from() -> None:
@@ -21,5 +21,5 @@ def test_a_port_in_use_is_never_handed_out(monkeypatch: pytest.MonkeyPatch) -> N
         taken.listen()
         busy = taken.getsockname()[1]
         draws = iter([busy, busy, *range(23_456, 23_556)])
-        monkeypatch.setattr(testing.random, "randrange", lambda *_: next(draws))
+        monkeypatch.setattr(ports.random, "randrange", lambda *_: next(draws))
         assert 23_456 <= free_port() < 23_556
