@@ -4,7 +4,6 @@ import base64
 import json
 import time
 from datetime import timedelta
-from statistics import median
 from typing import Any
 
 import pytest
@@ -67,8 +66,10 @@ async def test_unknown_user_costs_a_password_hash(api: Any) -> None:
         assert (await api.log_in(username, "wrong-password")).status_code == 401
         return time.perf_counter() - started
 
-    known = median([await seconds("heidi") for _ in range(5)])
-    unknown = median([await seconds("ivan_unknown") for _ in range(5)])
+    # The fastest of several tries: a busy machine (other suites beside this one) only ever
+    # adds time, so the minimum is the cost of the work itself.
+    known = min([await seconds("heidi") for _ in range(7)])
+    unknown = min([await seconds("ivan_unknown") for _ in range(7)])
     # Without the dummy hash a miss takes ~1 ms against tens of ms for a hash.
     assert unknown > known * 0.5, (known, unknown)
 
