@@ -17,17 +17,15 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
 import structlog
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.errors import StorageError
-from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from auth_service.settings import AuthSettings
 from http_kit import Dependency, RateLimited
-from http_kit.limits_store import redis_limits_options
+from http_kit.limits_store import open_limits_storage
 
 LOCK_STRIPES = 64
 log = structlog.get_logger(__name__)
@@ -48,7 +46,7 @@ class RateLimits:
     """All of the service's limits over one storage."""
 
     def __init__(self, settings: AuthSettings) -> None:
-        self._storage = _open_storage(settings)
+        self._storage = open_limits_storage(settings)
         self._limiter = MovingWindowRateLimiter(self._storage)
         self._store_failing = False
         window = settings.login_failure_window
@@ -131,22 +129,6 @@ class RateLimits:
     def _retry_after(self, item: RateLimitItem, key: str) -> int:
         reset_at = self._limiter.get_window_stats(item, key).reset_time
         return max(1, math.ceil(reset_at - time.time()))
-
-
-def _open_storage(settings: AuthSettings) -> Storage:
-    uri = settings.rate_limit_storage
-    options: dict[str, Any] = {}
-    if uri.startswith("redis"):
-        options = redis_limits_options(
-            key_prefix=settings.rate_limit_prefix,
-            timeout=settings.rate_limit_timeout,
-            asynchronous=False,
-        )
-    storage = storage_from_string(uri, wrap_exceptions=True, **options)
-    if not isinstance(storage, Storage):
-        # The endpoints run in worker threads and call the limiter synchronously.
-        raise ValueError("AUTH_RATE_LIMIT_STORAGE must name a synchronous storage")
-    return storage
 
 
 def _username_key(username: str) -> str:

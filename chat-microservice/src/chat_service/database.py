@@ -179,3 +179,11 @@ class Statements:
         for write in writes:
             batch.add(write)
         await execute(self._session, batch)
+
+
+class Repository:
+    """The base of each repository: its named statements on the session, prepared by its own
+    `prepare(settings)` at start-up."""
+
+    def __init__(self, session: Session) -> None:
+        self._statements = Statements(session)

@@ -21,18 +21,16 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import structlog
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
-from limits.storage import storage_from_string
 
 from chat_service.metrics import Metrics
 from chat_service.settings import ChatSettings
-from http_kit.limits_store import redis_limits_options
+from http_kit.limits_store import open_async_limits_storage
 
 log = structlog.get_logger(__name__)
 
@@ -146,7 +144,7 @@ class SendLimits:
     `check_repeat` here, counting in this process's memory, only while Redis does not answer."""
 
     def __init__(self, settings: ChatSettings, metrics: Metrics) -> None:
-        self._shared = FailoverLimiter(_open_storage(settings), metrics)
+        self._shared = FailoverLimiter(open_async_limits_storage(settings), metrics)
         self._memory = MovingWindowRateLimiter(MemoryStorage())
         self.rate = send_rate_item(settings.send_rate_per_second, settings.send_burst)
         window = max(1, math.ceil(settings.repeat_body_window.total_seconds()))
@@ -172,18 +170,3 @@ class SendLimits:
         """Counts one edit or deletion (a repeated one too: it publishes again)."""
         retry_after = await self._shared.hit(self._change, user_id)
         return Verdict(False, "change", retry_after) if retry_after else ALLOWED
-
-
-def _open_storage(settings: ChatSettings) -> Storage:
-    uri = settings.rate_limit_storage.removeprefix("async+")
-    options: dict[str, Any] = {}
-    if uri.startswith("redis"):
-        options = redis_limits_options(
-            key_prefix=settings.rate_limit_prefix,
-            timeout=settings.rate_limit_timeout,
-            asynchronous=True,
-        )
-    storage = storage_from_string(f"async+{uri}", wrap_exceptions=True, **options)
-    if not isinstance(storage, Storage):
-        raise ValueError("CHAT_RATE_LIMIT_STORAGE must name a storage with an async+ variant")
-    return storage

@@ -8,10 +8,13 @@ Not exported from `http_kit`: it imports the Redis client, which the package's o
 from datetime import timedelta
 from typing import Any
 
+from limits import aio, storage
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
+
+from http_kit.settings import HttpServiceSettings
 
 
 def redis_connection_options(*, timeout: timedelta, asynchronous: bool) -> dict[str, Any]:
@@ -42,3 +45,38 @@ def redis_limits_options(
     if asynchronous:
         options["implementation"] = "redispy"
     return options
+
+
+def open_limits_storage(settings: HttpServiceSettings) -> storage.Storage:
+    """The synchronous `limits` storage of a service's rate-limit counters (for endpoints that
+    run in worker threads)."""
+    opened = _open(settings, asynchronous=False)
+    if not isinstance(opened, storage.Storage):
+        raise ValueError(f"{_variable(settings)} must name a synchronous storage")
+    return opened
+
+
+def open_async_limits_storage(settings: HttpServiceSettings) -> aio.storage.Storage:
+    """The asyncio `limits` storage of a service's rate-limit counters (the `async+` variant
+    of the configured one)."""
+    opened = _open(settings, asynchronous=True)
+    if not isinstance(opened, aio.storage.Storage):
+        raise ValueError(f"{_variable(settings)} must name a storage with an async+ variant")
+    return opened
+
+
+def _open(settings: HttpServiceSettings, *, asynchronous: bool) -> object:
+    uri = settings.rate_limit_storage.removeprefix("async+")
+    options: dict[str, Any] = {}
+    if uri.startswith("redis"):
+        options = redis_limits_options(
+            key_prefix=settings.rate_limit_prefix,
+            timeout=settings.rate_limit_timeout,
+            asynchronous=asynchronous,
+        )
+    name = f"async+{uri}" if asynchronous else uri
+    return storage.storage_from_string(name, wrap_exceptions=True, **options)
+
+
+def _variable(settings: HttpServiceSettings) -> str:
+    return f"{settings.model_config.get('env_prefix', '')}RATE_LIMIT_STORAGE"

@@ -6,11 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from cassandra.cluster import Session
-
 from chat_events import ChatMessage
 from chat_service.chats.schemas import Chat
-from chat_service.database import Row, Statements, Write, write_timestamp
+from chat_service.database import Repository, Row, Write, write_timestamp
 from chat_service.settings import ChatSettings
 
 
@@ -33,10 +31,7 @@ class ListEntry:
     read_up_to: uuid.UUID | None
 
 
-class ChatRepository:
-    def __init__(self, session: Session) -> None:
-        self._statements = Statements(session)
-
+class ChatRepository(Repository):
     async def prepare(self, settings: ChatSettings) -> None:
         read, write = settings.read_consistency, settings.write_consistency
         queries = {

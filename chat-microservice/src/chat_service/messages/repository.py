@@ -8,10 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cassandra.cluster import Session
-
 from chat_events import ChatMessage, timeuuid_datetime
-from chat_service.database import DELETION_TIMESTAMP, Row, Statements, Write, write_timestamp
+from chat_service.database import DELETION_TIMESTAMP, Repository, Row, Write, write_timestamp
 from chat_service.settings import ChatSettings
 
 
@@ -41,10 +39,7 @@ class Claim:
         return cls(uuid.UUID(hex=time), int(bucket), published == "1")
 
 
-class MessageRepository:
-    def __init__(self, session: Session) -> None:
-        self._statements = Statements(session)
-
+class MessageRepository(Repository):
     async def prepare(self, settings: ChatSettings) -> None:
         read, write = settings.read_consistency, settings.write_consistency
         queries = {

@@ -2,16 +2,11 @@
 
 import uuid
 
-from cassandra.cluster import Session
-
-from chat_service.database import Statements, write_timestamp
+from chat_service.database import Repository, write_timestamp
 from chat_service.settings import ChatSettings
 
 
-class ReadRepository:
-    def __init__(self, session: Session) -> None:
-        self._statements = Statements(session)
-
+class ReadRepository(Repository):
     async def prepare(self, settings: ChatSettings) -> None:
         read, write = settings.read_consistency, settings.write_consistency
         queries = {
