@@ -266,7 +266,9 @@ def pytest_collection_modifyitems(config: Any, items: list[pytest.Item]) -> None
         if INFRASTRUCTURE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.infra)
     if hasattr(config, "workerinput"):  # an xdist worker: the order it reports is the schedule
-        items.sort(key=lambda item: worker_group(item.nodeid.split("::", 1)[0]) != "faults")
+        items.sort(
+            key=lambda item: worker_group(item.nodeid.split("::", 1)[0]) not in ONE_WORKER_FOLDERS
+        )
 
 
 def worker_group(path: str) -> str:
