@@ -2,20 +2,19 @@
 the settings read and logging configured first."""
 
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from pydantic_settings import SettingsConfigDict
 
-from http_kit import cli, run_service_command
+from http_kit import HttpServiceSettings, cli, run_service_command
 
 
-@dataclass
-class Settings:
-    log_json: bool = False
+class Settings(HttpServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="THINGS_")
     log_level: str = "WARNING"
-    workers: int = field(default_factory=lambda: int(os.environ.get("THINGS_WORKERS", "1")))
     trusted_proxies: str = "127.0.0.1"
+    rate_limit_prefix: str = "things-limits"
 
 
 def run(argv: list[str], migrated: list[Settings] | None = None) -> None:
@@ -24,7 +23,6 @@ def run(argv: list[str], migrated: list[Settings] | None = None) -> None:
         prog="things",
         description="Things.",
         settings=Settings,
-        env_prefix="THINGS_",
         default_port=8080,
         migrate=(migrated if migrated is not None else []).append,
         migrate_help="apply the schema",

@@ -21,7 +21,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         prog="auth-service",
         description=__doc__,
         settings=AuthSettings,
-        env_prefix="AUTH_",
         default_port=8000,
         migrate=_migrate,
         migrate_help="apply database migrations (Alembic upgrade head)",

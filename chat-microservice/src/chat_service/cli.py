@@ -18,7 +18,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         prog="chat-service",
         description=__doc__,
         settings=ChatSettings,
-        env_prefix="CHAT_",
         default_port=9000,
         migrate=_migrate,
         migrate_help="create the keyspace and apply schema steps",

@@ -4,36 +4,21 @@
 import argparse
 import os
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 import structlog
 
 from http_kit.serving import serve
+from http_kit.settings import HttpServiceSettings
 from observability import configure_logging
 
 log = structlog.get_logger(__name__)
 
 
-class CommandSettings(Protocol):
-    """What the command line reads of a service's settings."""
-
-    @property
-    def log_json(self) -> bool: ...
-
-    @property
-    def log_level(self) -> str: ...
-
-    @property
-    def workers(self) -> int: ...
-
-    @property
-    def trusted_proxies(self) -> str: ...
+SettingsT = TypeVar("SettingsT", bound=HttpServiceSettings)
 
 
-SettingsT = TypeVar("SettingsT", bound=CommandSettings)
-
-
-def configured_settings(settings: Callable[[], SettingsT]) -> SettingsT:
+def configured_settings(settings: type[SettingsT]) -> SettingsT:
     """The settings read from the environment, and logging configured by them. A worker's
     app factory calls it too: uvicorn starts each of several workers in a fresh interpreter."""
     loaded = settings()
@@ -46,8 +31,7 @@ def run_service_command(
     *,
     prog: str,
     description: str | None,
-    settings: Callable[[], SettingsT],
-    env_prefix: str,
+    settings: type[SettingsT],
     default_port: int,
     migrate: Callable[[SettingsT], None],
     migrate_help: str,
@@ -55,7 +39,7 @@ def run_service_command(
     access_log: bool = False,
 ) -> None:
     """Parses `<prog> migrate` or `<prog> serve`, reads the settings from the environment
-    (`--workers N` sets `<env_prefix>WORKERS` first, so that every worker reads the same
+    (`--workers N` sets the settings' `<prefix>WORKERS` first, so that every worker reads the same
     number), configures logging and runs the command: `migrate(settings)`, or `serve` of the
     app that `worker_app` ("module:function") builds in each worker. A settings error or a
     crash ends the process non-zero; a bad argument exits with status 2."""
@@ -66,9 +50,10 @@ def run_service_command(
     serve_command.add_argument("--host", default="127.0.0.1")
     serve_command.add_argument("--port", type=int, default=default_port)
     serve_command.add_argument(
-        "--workers", type=int, help=f"worker processes (default: {env_prefix}WORKERS)"
+        "--workers", type=int, help="worker processes (default: <PREFIX>WORKERS)"
     )
     options = parser.parse_args(argv)
+    env_prefix = str(settings.model_config.get("env_prefix", ""))
 
     if getattr(options, "workers", None) is not None:
         os.environ[f"{env_prefix}WORKERS"] = str(options.workers)
