@@ -32,9 +32,10 @@ async def test_the_newest_message_stays_last_when_an_older_one_is_recorded_after
         repository, messages = ChatRepository(session), MessageRepository(session)
         await repository.prepare(chat_settings)
         await messages.prepare(chat_settings)
+        first = uuid.uuid4().int % 10**12  # users of this test only: the keyspace outlives a run
         chat = Chat(
             chat_id=uuid.uuid4(),
-            users_id=["101", "202"],
+            users_id=[str(first), str(first + 1)],
             users_name=["ann", "ben"],
             created_at=datetime.now(UTC).replace(microsecond=0),
         )
