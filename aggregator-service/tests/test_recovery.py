@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import pytest
 from aggregator_testing import (
     message_counts,
     new_message,
@@ -15,6 +16,7 @@ from aggregator_testing import (
     start_producer,
     steady_load,
 )
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from aggregator.metrics import AggregatorMetrics
@@ -27,19 +29,52 @@ from devstack.settings import Endpoints
 
 @dataclass
 class Running:
-    """An aggregator running in the test's event loop, whose next `failures_due` commits fail."""
+    """An aggregator running in the test's event loop, whose next `failures_due` commits fail
+    the way `failure` says."""
 
     settings: AggregatorSettings
     metrics: AggregatorMetrics
     failures_due: int = 0
+    failure: str = "error"
+    """"error": the broker refuses the commit; "silence": the commit is never answered (nor
+    made); "lost answer": the commit is made, its answer never arrives."""
+    producers: int = 0
+
+    def transactions(self, outcome: str) -> float:
+        return self.metrics.transactions.labels(outcome)._value.get()
 
     def aborted(self) -> float:
-        return self.metrics.transactions.labels("aborted")._value.get()
+        return self.transactions("aborted")
+
+    def with_faults(self, producer: AIOKafkaProducer) -> AIOKafkaProducer:
+        # Fail a commit from inside the aggregator's own loop, after the bursts were written
+        # into the transaction, as a broker would. (Calling the recovery from the test instead
+        # would race the loop's in-flight fetch, which production never does.)
+        self.producers += 1
+        commit_for_real = producer.commit_transaction
+
+        async def commit_or_fail() -> None:
+            if not self.failures_due:
+                await commit_for_real()
+                return
+            self.failures_due -= 1
+            if self.failure == "error":
+                raise KafkaError("injected failure")
+            if self.failure == "lost answer":
+                await commit_for_real()
+            await asyncio.Event().wait()  # no answer, ever
+
+        producer.commit_transaction = commit_or_fail  # type: ignore[method-assign]
+        return producer
 
 
 @asynccontextmanager
 async def running_aggregator(
-    stack: Endpoints, topics: dict[str, str], idle_timeout: float, max_latency: float
+    stack: Endpoints,
+    topics: dict[str, str],
+    idle_timeout: float,
+    max_latency: float,
+    commit_timeout: float = 15,
 ) -> AsyncIterator[Running]:
     settings = AggregatorSettings(
         kafka_bootstrap_servers=stack.kafka_bootstrap_servers,
@@ -50,23 +85,15 @@ async def running_aggregator(
         max_messages=5,
         idle_timeout=idle_timeout,
         max_latency=max_latency,
+        commit_timeout=commit_timeout,
     )
     clients = build_clients(settings)
     running = Running(settings, AggregatorMetrics())
+    new_producer = clients.new_producer
+    clients.new_producer = lambda: running.with_faults(new_producer())
+    clients.producer = running.with_faults(clients.producer)
     window = BurstWindow(settings.window_policy(), time.monotonic)
     aggregator = Aggregator(settings, clients, window, running.metrics)
-    # Fail a commit from inside the aggregator's own loop, after the bursts were written into
-    # the transaction, as a broker error would. (Calling the recovery from the test instead would
-    # race the loop's in-flight fetch, which production never does.)
-    commit_for_real = clients.producer.commit_transaction
-
-    async def commit_or_fail() -> None:
-        if running.failures_due:
-            running.failures_due -= 1
-            raise KafkaError("injected failure")
-        await commit_for_real()
-
-    clients.producer.commit_transaction = commit_or_fail  # type: ignore[method-assign]
     await clients.producer.start()
     await clients.admin.start()
     clients.consumer.subscribe([settings.input_topic], listener=RebalanceHandler(aggregator))
@@ -131,3 +158,30 @@ async def test_a_rebuild_skips_the_messages_that_already_left_in_a_burst(
     # Stopping flushed the held message; every message left exactly once.
     counts = message_counts(await read_bursts(bootstrap, output, 11, 30))
     assert counts == {m.message_id: 1 for m in [held, *left, *after]}
+
+
+@pytest.mark.parametrize("failure", ["silence", "lost answer"])
+async def test_a_commit_without_an_answer_renews_the_producer_and_loses_nothing(
+    stack: Endpoints, topics: dict[str, str], failure: str
+) -> None:
+    """A commit the broker never answers may or may not have happened. The aggregator gives it
+    `commit_timeout`, then replaces its producer: the new one's start aborts a transaction left
+    open ("silence": it would otherwise hold back every read_committed reader until the
+    broker's transaction timeout, a minute) or keeps one that committed ("lost answer"), and
+    the rebuild starts from whichever offsets were committed."""
+    bootstrap = stack.kafka_bootstrap_servers
+    async with running_aggregator(
+        stack, topics, idle_timeout=0.3, max_latency=1, commit_timeout=1
+    ) as running:
+        output = running.settings.output_topic
+        load = asyncio.create_task(steady_load(bootstrap, running.settings.input_topic, 6))
+        await asyncio.sleep(2)
+        running.failure, running.failures_due = failure, 2
+        sent = await load
+        # Well inside the broker's transaction timeout: only the renewal can end an open one.
+        bursts = await read_bursts(bootstrap, output, len(sent), 20)
+        assert running.transactions("outcome_unknown") == 2
+        assert running.producers == 3
+    counts = message_counts(bursts)
+    assert set(counts) == set(sent), f"missing {len(set(sent) - set(counts))} of {len(sent)}"
+    assert [m for m, n in counts.items() if n > 1] == []

@@ -14,17 +14,30 @@ Exactly once rests on three rules:
   commit metadata says which re-read messages already left (see `checkpoint`);
 - whatever goes wrong mid-transaction, the transaction is aborted, the buffers are dropped and
   every partition is read again from its committed offset: state is always rebuilt from Kafka.
+
+A transaction whose outcome is unknown (the broker did not answer within `commit_timeout`) is
+not aborted: the producer is replaced by a new one with the same transactional id, whose
+InitProducerId bumps the epoch, so the broker aborts what the old one left open (or keeps what
+it did commit) and fences the old one should any of its requests still arrive. The rebuild then
+starts from whichever offsets were committed.
 """
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    NodeNotReadyError,
+    RequestTimedOutError,
+)
 from aiokafka.structs import OffsetAndMetadata
 
 from aggregator.checkpoint import Checkpoint, Replay, next_checkpoint
@@ -69,11 +82,40 @@ Outgoing = ClosedBurst | PassedOn | DeadLetter
 """One record of a transaction, in the order it must leave."""
 
 
+class OutcomeUnknown(KafkaError):  # type: ignore[misc]
+    """The broker did not answer a transaction's requests in time: it may have committed."""
+
+
+_INDEFINITE = (
+    OutcomeUnknown,
+    KafkaTimeoutError,
+    RequestTimedOutError,
+    KafkaConnectionError,
+    NodeNotReadyError,
+)
+"""Errors after which a transaction may or may not have committed."""
+
+_OLD_PRODUCER_STOP_TIMEOUT = 5.0
+
+
 @dataclass
 class KafkaClients:
     consumer: AIOKafkaConsumer
     producer: AIOKafkaProducer
     admin: AIOKafkaAdminClient
+    new_producer: Callable[[], AIOKafkaProducer]
+    """A producer with the same settings and transactional id, not started."""
+
+    async def renew_producer(self) -> None:
+        """Replaces the producer after an indefinite error (Kafka's own advice for one).
+
+        The new producer's start fences the old one and settles its open transaction; the old
+        one gets a few seconds to stop (its requests may never be answered).
+        """
+        old, self.producer = self.producer, self.new_producer()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(old.stop(), _OLD_PRODUCER_STOP_TIMEOUT)
+        await self.producer.start()
 
 
 @dataclass
@@ -209,12 +251,16 @@ class Aggregator:
         if not outgoing and not offsets:
             return offsets
         producer = self.clients.producer
-        await producer.begin_transaction()
-        for item in outgoing:
-            await self._send(item)
-        if offsets:
-            await producer.send_offsets_to_transaction(offsets, self.settings.group_id)
-        await producer.commit_transaction()
+        try:
+            async with asyncio.timeout(self.settings.commit_timeout.total_seconds()):
+                await producer.begin_transaction()
+                for item in outgoing:
+                    await self._send(item)
+                if offsets:
+                    await producer.send_offsets_to_transaction(offsets, self.settings.group_id)
+                await producer.commit_transaction()
+        except TimeoutError as timeout:
+            raise OutcomeUnknown("the transaction was not answered in time") from timeout
         self._record_commit(outgoing)
         return offsets
 
@@ -222,19 +268,23 @@ class Aggregator:
         producer = self.clients.producer
         if isinstance(item, DeadLetter):
             record = item.record
-            await producer.send(
+            delivery = await producer.send(
                 self.settings.dead_letter_topic,
                 key=record.key,
                 value=record.value,
                 headers=dead_letter_headers(record, item.rejected.reason, str(item.rejected)),
             )
+            delivery.add_done_callback(_read_outcome)
             return
         event = item.burst if isinstance(item, ClosedBurst) else item.event
-        await producer.send(
+        delivery = await producer.send(
             self.settings.output_topic,
             key=str(event.chat_id).encode(),
             value=event.model_dump_json().encode(),
         )
+        # The commit reports the transaction's fate; a record's own failure is read here so that
+        # it is not reported again, as "never retrieved", when the process stops.
+        delivery.add_done_callback(_read_outcome)
 
     async def _await_visible(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
         """Waits until the group coordinator serves the offsets just committed.
@@ -275,13 +325,11 @@ class Aggregator:
             log.debug("bursts_committed", bursts=len(closed))
 
     async def _recover(self, error: KafkaError) -> None:
-        """Aborts the open transaction and rebuilds every buffer from the committed offsets.
+        """Settles the failed transaction and rebuilds every buffer from the committed offsets.
 
         A fenced producer cannot abort: that error ends the process (a newer replica owns the id).
         """
-        self.metrics.transactions.labels("aborted").inc()
-        log.warning("transaction_failed", error=repr(error))
-        await self._abort_or_give_up(error)
+        await self._settle(error)
         if self.fatal is not None:
             raise self.fatal
         self.window.clear()
@@ -289,17 +337,33 @@ class Aggregator:
         self.progress = {p: v for p, v in self.progress.items() if p in assigned}
         await self.restore(sorted(assigned))
 
-    async def _abort_or_give_up(self, error: KafkaError) -> None:
+    async def _settle(self, error: KafkaError) -> None:
+        """Ends the failed transaction one way or the other, or marks the process as done."""
         txn = self.clients.producer._txn_manager  # aiokafka exposes no public state accessor
         if txn.is_fatal_error():
             # Usually fenced: a newer process holds our transactional id. Also any error the
-            # transaction manager cannot recover from, such as an offset commit the broker
-            # refused as too large. Nothing of ours can commit any more; stopping is the only
-            # correct move (the supervisor restarts us, and the state is rebuilt from Kafka).
+            # transaction manager cannot recover from: an offset commit the broker refused as
+            # too large, an answer this client does not know (its sender stops on one). Nothing
+            # of ours can commit any more; stopping is the only correct move (the supervisor
+            # restarts us, and the state is rebuilt from Kafka).
+            self.metrics.transactions.labels("aborted").inc()
             self.fatal = error
             log.error("producer_fatal_error_stopping", error=repr(error))
-        elif txn.is_in_transaction():
-            await self.clients.producer.abort_transaction()
+            return
+        if not isinstance(error, _INDEFINITE) and txn.is_in_transaction():
+            self.metrics.transactions.labels("aborted").inc()
+            log.warning("transaction_failed", error=repr(error))
+            try:
+                async with asyncio.timeout(self.settings.commit_timeout.total_seconds()):
+                    await self.clients.producer.abort_transaction()
+                return
+            except TimeoutError:
+                error = OutcomeUnknown("the abort was not answered in time")
+        elif not isinstance(error, _INDEFINITE):
+            return  # failed before the transaction began: nothing to end
+        self.metrics.transactions.labels("outcome_unknown").inc()
+        log.warning("transaction_outcome_unknown_renewing_producer", error=repr(error))
+        await self.clients.renew_producer()
 
     async def restore(self, partitions: list[int]) -> None:
         """Seeks each partition to its committed offset and loads the checkpoint to replay."""
@@ -331,9 +395,8 @@ class Aggregator:
             try:
                 await self._await_visible(await self._commit(closed))
             except KafkaError as error:
-                self.metrics.transactions.labels("aborted").inc()
                 log.warning("revocation_flush_failed", error=repr(error))
-                await self._abort_or_give_up(error)
+                await self._settle(error)
                 self.window.clear()  # every partition is restored on the coming assignment
             for partition in partitions:
                 self.progress.pop(partition, None)
@@ -353,6 +416,11 @@ class RebalanceHandler(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         await self._aggregator.on_assigned(sorted(tp.partition for tp in assigned))
+
+
+def _read_outcome(delivery: "asyncio.Future[object]") -> None:
+    if not delivery.cancelled():
+        delivery.exception()
 
 
 def _key(event: ChatEvent | EventRejected) -> BufferKey | None:

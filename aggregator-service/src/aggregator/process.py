@@ -20,14 +20,19 @@ def build_clients(settings: AggregatorSettings) -> KafkaClients:
     consumer = AIOKafkaConsumer(
         **settings.consumer_options(heartbeat_interval_ms=milliseconds(settings.heartbeat_interval))
     )
-    producer = AIOKafkaProducer(
-        **settings.producer_options(
-            transactional_id=settings.transactional_id,
-            transaction_timeout_ms=milliseconds(settings.transaction_timeout),
+
+    def new_producer() -> AIOKafkaProducer:
+        return AIOKafkaProducer(
+            **settings.producer_options(
+                transactional_id=settings.transactional_id,
+                transaction_timeout_ms=milliseconds(settings.transaction_timeout),
+            )
         )
-    )
+
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-    return KafkaClients(consumer=consumer, producer=producer, admin=admin)
+    return KafkaClients(
+        consumer=consumer, producer=new_producer(), admin=admin, new_producer=new_producer
+    )
 
 
 async def run(settings: AggregatorSettings) -> None:
@@ -37,7 +42,8 @@ async def run(settings: AggregatorSettings) -> None:
     window = BurstWindow(settings.window_policy(), time.monotonic)
     aggregator = Aggregator(settings=settings, clients=clients, window=window, metrics=metrics)
     readiness = Readiness("kafka")
-    closers = [clients.consumer.stop, clients.producer.stop, clients.admin.close]
+    # The producer is looked up when closing: an indefinite error may have replaced it.
+    closers = [clients.consumer.stop, lambda: clients.producer.stop(), clients.admin.close]
 
     async def stage(stop: asyncio.Event) -> None:
         # The producer starts first: its InitProducerId fences the previous process with the

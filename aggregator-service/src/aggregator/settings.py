@@ -3,7 +3,7 @@
 import socket
 from datetime import timedelta
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from aggregator.window import WindowPolicy
@@ -28,6 +28,10 @@ class AggregatorSettings(StreamSettings):
     group_id: str = "aggregator"
     transactional_id: str = Field(default_factory=_default_transactional_id)
     transaction_timeout: Duration = timedelta(seconds=60)
+    commit_timeout: Duration = timedelta(seconds=15)
+    """How long a transaction (or its abort) may wait for the broker before its outcome counts
+    as unknown and the producer is replaced. Below `transaction_timeout`, so the replacement,
+    not the broker's timer, ends a transaction left open."""
     heartbeat_interval: Duration = timedelta(seconds=3)
 
     max_messages: int = Field(10, ge=1)
@@ -41,12 +45,18 @@ class AggregatorSettings(StreamSettings):
 
     http_port: Port = 9101
 
-    @field_validator("idle_timeout", "commit_interval")
+    @field_validator("idle_timeout", "commit_interval", "commit_timeout")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
             raise ValueError("must be positive")
         return value
+
+    @model_validator(mode="after")
+    def _commit_timeout_below_transaction_timeout(self) -> "AggregatorSettings":
+        if self.commit_timeout >= self.transaction_timeout:
+            raise ValueError("commit_timeout must be shorter than transaction_timeout")
+        return self
 
     def window_policy(self) -> WindowPolicy:
         latency = self.max_latency.total_seconds()
