@@ -1,4 +1,5 @@
 import type { Metadata, Viewport } from "next";
+import { connection } from "next/server";
 import type { ReactNode } from "react";
 import ClientRoot from "@/components/ClientRoot";
 import "./globals.css";
@@ -13,7 +14,10 @@ export const viewport: Viewport = {
   initialScale: 1,
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Rendered per request, never prerendered: Next.js puts the request's CSP nonce (proxy.ts)
+  // on its scripts only while rendering a request.
+  await connection();
   return (
     <html lang="en">
       <body>

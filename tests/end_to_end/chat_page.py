@@ -37,6 +37,16 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Every page reports Content-Security-Policy violations to its console, where they are collected
+# (Chromium also logs each refusal there itself); the `browser` fixture fails a test that saw one.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const blocked = event.blockedURI || "inline";
+  console.error(`CSP violation: ${event.effectiveDirective} blocked ${blocked}`);
+});
+"""
+CSP_VIOLATIONS: list[str] = []
+"""Every violation any page reported since the `browser` fixture started."""
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -74,11 +84,14 @@ class ChatPage:
         """Another tab of the same browser profile (shares its session storage origin)."""
         chat_page = cls(context.new_page(), base_url)
         chat_page.page.on("console", chat_page._record_console)
+        chat_page.page.add_init_script(REPORT_CSP_VIOLATIONS)
         return chat_page
 
     def _record_console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
             self.console_errors.append(message.text)
+        if "Content Security Policy" in message.text or message.text.startswith("CSP violation"):
+            CSP_VIOLATIONS.append(f"{self.page.url}: {message.text}")
 
     # account
 
@@ -94,6 +107,13 @@ class ChatPage:
         self._fill_credentials(username, password)
         self.page.get_by_role("button", name="Log in").click()
         self.expect_signed_in(username)
+
+    def open_app(self) -> None:
+        self.page.goto(self.base_url)
+
+    def log_out(self, everywhere: bool = False) -> None:
+        name = "Log out everywhere" if everywhere else "Log out"
+        self.page.get_by_role("button", name=name, exact=True).click()
 
     def _fill_credentials(self, username: str, password: str) -> None:
         self.page.get_by_label("Username").fill(username)

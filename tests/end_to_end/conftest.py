@@ -23,7 +23,7 @@ from devstack.web_ui import WebUI
 # the path. Its name is unique in the workspace.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from chat_page import chromium
+from chat_page import CSP_VIOLATIONS, chromium
 from end_to_end_support import Pipeline, service_environment
 from playwright.sync_api import Browser
 
@@ -104,6 +104,11 @@ def web_ui(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebU
 @pytest.fixture
 def browser(web_ui: WebUI) -> Iterator[Browser]:
     """Headless Chromium, started once the stack is up: Playwright's synchronous API runs an
-    event loop of its own, and the stack's set-up uses `asyncio.run` (Kafka round trips)."""
+    event loop of its own, and the stack's set-up uses `asyncio.run` (Kafka round trips).
+
+    The test fails if any of its pages reported a Content-Security-Policy violation: the UI's
+    policy must allow everything the app does, and nothing more."""
+    CSP_VIOLATIONS.clear()
     with chromium() as browser:
         yield browser
+    assert CSP_VIOLATIONS == [], CSP_VIOLATIONS
