@@ -36,9 +36,11 @@ def issue_access_token(
     user_id: str,
     username: str,
     lifetime: timedelta,
+    session_id: str | None = None,
     now: datetime | None = None,
 ) -> str:
-    """Signs an access token for the user, valid for `lifetime` from `now`."""
+    """Signs an access token for the user, valid for `lifetime` from `now`, with the signing
+    key's id as its `kid` header and the session, when given, as its `sid` claim."""
     issued_at = now or datetime.now(UTC)
     claims = {
         "sub": user_id,
@@ -50,9 +52,18 @@ def issue_access_token(
         "aud": settings.audience,
         "type": ACCESS_TOKEN_TYPE,
     }
-    token: str = jwt.encode(claims, settings.signing_key, algorithm=settings.algorithm)
+    if session_id is not None:
+        claims["sid"] = session_id
+    token: str = jwt.encode(
+        claims,
+        settings.signing_key,
+        algorithm=settings.algorithm,
+        headers={"kid": settings.signing_kid},
+    )
     return token
 
+
+UNKNOWN_KEY_DETAIL = "Token signed with a key this service does not accept."
 
 # How many verified tokens a verifier remembers (a few MB at most).
 VERIFIED_TOKENS = 10_000
@@ -62,7 +73,11 @@ class TokenVerifier:
     """Checks signature (pinned algorithm), `exp`, `iat`, `iss`, `aud`, `type` and the ids."""
 
     def __init__(self, settings: JwtSettings) -> None:
-        self._key = settings.verification_key
+        # Every key a token may name in its `kid` header; a token without one was issued
+        # before key ids existed and is checked with the single key (`JWT_KEY_ID`), if that
+        # is still configured.
+        self._keys = settings.verification_keys
+        self._default_key_id = settings.key_id
         # One pinned algorithm: a token whose header names another (`none`, or HS256 signed
         # with an RSA public key as the HMAC secret) is refused before any key is used.
         self._algorithms = [settings.algorithm]
@@ -93,10 +108,11 @@ class TokenVerifier:
             "verify_exp": False,
             "leeway": self._leeway,
         }
+        key = self._key_for(token)
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
-                self._key,
+                key,
                 algorithms=self._algorithms,
                 audience=self._audience,
                 issuer=self._issuer,
@@ -105,6 +121,17 @@ class TokenVerifier:
         except (JOSEError, ValueError, TypeError) as exc:
             raise InvalidToken() from exc
         return claims
+
+    def _key_for(self, token: str) -> str:
+        try:
+            key_id = jwt.get_unverified_header(token).get("kid", self._default_key_id)
+        except (JOSEError, ValueError, TypeError, AttributeError) as exc:
+            raise InvalidToken() from exc
+        key = self._keys.get(key_id) if isinstance(key_id, str) else None
+        if key is None:
+            # A key removed from the set (rotated out), or one this service was never given.
+            raise InvalidToken(UNKNOWN_KEY_DETAIL)
+        return key
 
     def _check_lifetime(self, claims: dict[str, Any], now: float) -> None:
         issued_at, expires_at = _timestamp(claims.get("iat")), _timestamp(claims.get("exp"))
