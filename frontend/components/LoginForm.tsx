@@ -1,11 +1,28 @@
 "use client";
 
-import { type FormEvent, useId, useState } from "react";
+import { type ComponentProps, type FormEvent, useId, useState } from "react";
 import { signUp } from "@/lib/api";
 import { formatApiError } from "@/lib/errors";
 import { useSession } from "./SessionProvider";
 
 type Mode = "login" | "signup";
+
+type FieldProps = Omit<ComponentProps<"input">, "onChange" | "value"> & {
+  label: string;
+  id: string;
+  value: string;
+  onChange: (value: string) => void;
+};
+
+/** A labelled text input of the form. */
+function Field({ label, id, onChange, ...input }: FieldProps) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input id={id} {...input} onChange={(event) => onChange(event.target.value)} />
+    </div>
+  );
+}
 
 export default function LoginForm({ notice }: { notice: string | null }) {
   const { logIn } = useSession();
@@ -57,29 +74,25 @@ export default function LoginForm({ notice }: { notice: string | null }) {
           </p>
         ) : null}
         <form onSubmit={(event) => void submit(event)} noValidate aria-describedby={mode === "signup" ? ids.rules : undefined}>
-          <div className="field">
-            <label htmlFor={ids.username}>Username</label>
-            <input
-              id={ids.username}
-              name="username"
-              autoComplete="username"
-              autoCapitalize="none"
-              spellCheck={false}
-              value={username}
-              onChange={(event) => setUsername(event.target.value)}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor={ids.password}>Password</label>
-            <input
-              id={ids.password}
-              name="password"
-              type="password"
-              autoComplete={mode === "login" ? "current-password" : "new-password"}
-              value={password}
-              onChange={(event) => setPassword(event.target.value)}
-            />
-          </div>
+          <Field
+            label="Username"
+            id={ids.username}
+            name="username"
+            autoComplete="username"
+            autoCapitalize="none"
+            spellCheck={false}
+            value={username}
+            onChange={setUsername}
+          />
+          <Field
+            label="Password"
+            id={ids.password}
+            name="password"
+            type="password"
+            autoComplete={mode === "login" ? "current-password" : "new-password"}
+            value={password}
+            onChange={setPassword}
+          />
           {mode === "signup" ? (
             <p id={ids.rules} className="hint">
               Username: 3–32 letters, digits or _ . - characters. Password: 8–128 characters.

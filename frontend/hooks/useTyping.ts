@@ -2,12 +2,13 @@
 
 import { useCallback, useEffect, useRef, useState } from "react";
 import { listenWhenLoaded } from "@/lib/firebase";
+import { watchMemberDocument } from "@/lib/live";
 import {
   TYPING_FOR_MS,
   type TypingDoc,
   typingShownFor,
+  typingUntil,
   typingWriteDue,
-  watchTyping,
   writeTyping,
 } from "@/lib/typing";
 
@@ -37,7 +38,7 @@ export function useTyping({ chatId, myId, peerId, members, enabled }: Options) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stop = listenWhenLoaded((db) => {
       target.current = { db, chatId, uid: myId, members: membersKey.split(",") };
-      return watchTyping(db, chatId, peerId, (until) => {
+      return watchMemberDocument(db, { chatId, collection: "typing", uid: peerId }, typingUntil, (until) => {
         clearTimeout(timer);
         const left = typingShownFor(until, Date.now());
         setPeerTyping(left > 0);

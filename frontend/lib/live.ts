@@ -145,17 +145,34 @@ export function watchBursts(watch: BurstWatch): () => void {
   );
 }
 
+/** A chat's per-member documents: `reads/{uid}` (a read mark), `typing/{uid}` (typing). */
+export interface MemberDocument {
+  chatId: string;
+  collection: "reads" | "typing";
+  uid: string;
+}
+
+export function memberDocument(db: Firestore, { chatId, collection, uid }: MemberDocument): DocumentReference {
+  return doc(db, "chats", chatId, collection, uid);
+}
+
 /**
- * Listens to one document until the returned function is called, re-subscribing after an
- * error with the same back-off; `onData` gets null while the document does not exist.
+ * Listens to one member's document of a chat until the returned function is called,
+ * re-subscribing after an error with the same back-off; `parse` gets null while the document
+ * does not exist, and `onValue` what it made of it.
  */
-export function watchDocument(ref: DocumentReference, onData: (data: DocumentData | null) => void): () => void {
+export function watchMemberDocument<T>(
+  db: Firestore,
+  member: MemberDocument,
+  parse: (data: DocumentData | null) => T,
+  onValue: (value: T) => void,
+): () => void {
   return keepListening((received, failed) =>
     onSnapshot(
-      ref,
+      memberDocument(db, member),
       (snapshot) => {
         received(snapshot.metadata.fromCache);
-        onData(snapshot.exists() ? snapshot.data() : null);
+        onValue(parse(snapshot.exists() ? snapshot.data() : null));
       },
       failed,
     ),
@@ -165,13 +182,4 @@ export function watchDocument(ref: DocumentReference, onData: (data: DocumentDat
 /** The TimeUUID up to which `reader` has read the chat, from their read-mark document. */
 export function readMarkOf(data: DocumentData | null): string | null {
   return data ? text(data.up_to) : null;
-}
-
-export function watchReadMark(
-  db: Firestore,
-  chatId: string,
-  reader: string,
-  onMark: (upTo: string | null) => void,
-): () => void {
-  return watchDocument(doc(db, "chats", chatId, "reads", reader), (data) => onMark(readMarkOf(data)));
 }

@@ -5,8 +5,8 @@
  * saying "until now" when the message is sent. The rules refuse an `until` more than 10 s ahead.
  */
 
-import { type DocumentData, type Firestore, Timestamp, doc, setDoc } from "firebase/firestore";
-import { watchDocument } from "./live";
+import { type DocumentData, type Firestore, Timestamp, setDoc } from "firebase/firestore";
+import { memberDocument } from "./live";
 
 export const TYPING_WRITE_EVERY_MS = 5_000;
 export const TYPING_FOR_MS = 6_000;
@@ -37,17 +37,8 @@ export interface TypingDoc {
 
 /** Writes this member's typing document; the promise is the caller's to ignore or report. */
 export function writeTyping({ db, chatId, uid, members }: TypingDoc, until: number): Promise<void> {
-  return setDoc(doc(db, "chats", chatId, "typing", uid), {
+  return setDoc(memberDocument(db, { chatId, collection: "typing", uid }), {
     members: [...members],
     until: Timestamp.fromMillis(until),
   });
-}
-
-export function watchTyping(
-  db: Firestore,
-  chatId: string,
-  peer: string,
-  onUntil: (until: number | null) => void,
-): () => void {
-  return watchDocument(doc(db, "chats", chatId, "typing", peer), (data) => onUntil(typingUntil(data)));
 }
