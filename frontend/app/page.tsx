@@ -4,14 +4,15 @@ import { useRouter } from "next/navigation";
 import { useEffect } from "react";
 import ChatApp from "@/components/ChatApp";
 import { useSession } from "@/components/SessionProvider";
+import { loginPath } from "@/lib/session";
 
 export default function HomePage() {
-  const { session, api, firebaseState, endReason, logOut } = useSession();
+  const { restoring, session, api, firebaseState, endReason, logOut, logOutEverywhere } = useSession();
   const router = useRouter();
 
   useEffect(() => {
-    if (!session) router.replace(endReason === "expired" ? "/login?expired=1" : "/login");
-  }, [session, endReason, router]);
+    if (!restoring && !session) router.replace(loginPath(endReason));
+  }, [restoring, session, endReason, router]);
 
   if (!session || !api) return <p className="boot">Loading…</p>;
   return (
@@ -21,6 +22,7 @@ export default function HomePage() {
       api={api}
       firebaseState={firebaseState}
       onLogOut={logOut}
+      onLogOutEverywhere={logOutEverywhere}
     />
   );
 }

@@ -22,7 +22,8 @@ interface Props {
   session: Session;
   api: ChatApi;
   firebaseState: FirebaseState;
-  onLogOut: () => void;
+  onLogOut: () => Promise<void>;
+  onLogOutEverywhere: () => Promise<void>;
 }
 
 function chatFromUrl(): string | null {
@@ -34,7 +35,7 @@ function showChatInUrl(chatId: string | null): void {
   window.history.replaceState(null, "", url);
 }
 
-export default function ChatApp({ session, api, firebaseState, onLogOut }: Props) {
+export default function ChatApp({ session, api, firebaseState, onLogOut, onLogOutEverywhere }: Props) {
   const me = useMemo(
     () => ({ id: session.userId, username: session.username }),
     [session.userId, session.username],
@@ -159,8 +160,17 @@ export default function ChatApp({ session, api, firebaseState, onLogOut }: Props
         <p className="brand">Chat</p>
         <p className="whoami">Signed in as {session.username}</p>
         <LiveStatus online={online} firebaseState={firebaseState} live={live} />
-        <button type="button" className="secondary" onClick={onLogOut}>
+        <button type="button" className="secondary" onClick={() => void onLogOut()}>
           Log out
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => {
+            onLogOutEverywhere().catch((error: unknown) => setListError(formatApiError(error, "general")));
+          }}
+        >
+          Log out everywhere
         </button>
       </header>
       <aside className="sidebar">

@@ -8,31 +8,27 @@ import {
   useEffect,
   useMemo,
   useState,
+  useSyncExternalStore,
 } from "react";
-import { ChatApi, logIn as logInCall } from "@/lib/api";
+import { ChatApi, logIn as logInCall, logOutSession, refreshSession } from "@/lib/api";
 import { signInToFirebase, signOutOfFirebase } from "@/lib/firebase";
 import { clearDrafts } from "@/lib/local-state";
-import {
-  type Session,
-  clearStoredSession,
-  msUntilExpiry,
-  readStoredSession,
-  sessionFromLogin,
-  storeSession,
-} from "@/lib/session";
+import { type EndReason, type Session, grantFrom } from "@/lib/session";
+import { SessionKeeper, browserChannel, browserLock } from "@/lib/session-keeper";
 
 export type FirebaseState = "pending" | "ready" | "failed";
-export type EndReason = "expired" | "logged_out" | null;
 
 interface SessionContextValue {
+  /** True until the page knows whether the refresh cookie holds a session. */
+  restoring: boolean;
   session: Session | null;
   api: ChatApi | null;
   firebaseState: FirebaseState;
   /** Why the last session ended, for the login page's notice. */
-  endReason: EndReason;
+  endReason: EndReason | null;
   logIn: (username: string, password: string) => Promise<void>;
-  logOut: () => void;
-  expire: () => void;
+  logOut: () => Promise<void>;
+  logOutEverywhere: () => Promise<void>;
 }
 
 const SessionContext = createContext<SessionContextValue | null>(null);
@@ -43,81 +39,105 @@ export function useSession(): SessionContextValue {
   return value;
 }
 
-// setTimeout's longest delay; a longer-lived token is checked again when it fires.
-const MAX_TIMER_MS = 2_147_483_647;
+// One keeper per tab, for the tab's whole life: its timers and the tabs' channel must not
+// be duplicated by a remount.
+let tabKeeper: SessionKeeper | null = null;
 
-function initialState(): { session: Session | null; endReason: EndReason } {
-  const stored = readStoredSession();
-  if (stored.kind === "valid") return { session: stored.session, endReason: null };
-  if (stored.kind === "expired") {
-    clearStoredSession();
-    return { session: null, endReason: "expired" };
-  }
-  return { session: null, endReason: null };
+function keeperOfThisTab(): SessionKeeper {
+  tabKeeper ??= new SessionKeeper({
+    refresh: refreshSession,
+    lock: browserLock("chat.session.renewal"),
+    channel: browserChannel("chat.session"),
+  });
+  return tabKeeper;
 }
 
-/** Rendered only in the browser (see ClientRoot), so it may read storage while rendering. */
+/** Rendered only in the browser (see ClientRoot). */
 export default function SessionProvider({ children }: { children: ReactNode }) {
-  const [{ session, endReason }, setState] = useState(initialState);
+  const [keeper] = useState(keeperOfThisTab);
+  const state = useSyncExternalStore(keeper.subscribe, keeper.getState);
+  const session = state.kind === "signed_in" ? state.session : null;
+  const firebaseToken = state.kind === "signed_in" ? state.grant.firebaseToken : null;
+  const endReason = state.kind === "signed_out" ? state.reason : null;
   // The Firebase sign-in's outcome, for the session it was made for: "pending" for any other.
   const [firebaseSignIn, setFirebaseSignIn] = useState<{ session: Session; state: FirebaseState } | null>(null);
   const firebaseState: FirebaseState =
     session && firebaseSignIn?.session === session ? firebaseSignIn.state : "pending";
 
-  const end = useCallback((reason: Exclude<EndReason, null>) => {
-    setState((current) => {
-      if (current.session) clearDrafts(current.session.userId);
-      return { session: null, endReason: reason };
-    });
-    clearStoredSession();
-    signOutOfFirebase().catch(() => undefined);
-  }, []);
+  useEffect(() => keeper.restore(), [keeper]);
 
-  const expire = useCallback(() => end("expired"), [end]);
-
-  const logOut = useCallback(() => end("logged_out"), [end]);
-
-  const logIn = useCallback(async (username: string, password: string) => {
-    const result = await logInCall(username, password);
-    const next = sessionFromLogin(result);
-    storeSession(next);
-    setState({ session: next, endReason: null });
-  }, []);
-
-  // End the session when the access token expires.
+  // When a session ends, however it ends: its drafts and its Firebase user go with it.
   useEffect(() => {
-    if (!session) return;
-    let timer: ReturnType<typeof setTimeout>;
-    const arm = () => {
-      const wait = msUntilExpiry(session);
-      if (wait <= 0) {
-        expire();
-        return;
+    let previous = keeper.getState();
+    return keeper.subscribe(() => {
+      const next = keeper.getState();
+      if (previous.kind === "signed_in" && next.kind !== "signed_in") {
+        clearDrafts(previous.session.userId);
+        signOutOfFirebase().catch(() => undefined);
       }
-      timer = setTimeout(arm, Math.min(wait, MAX_TIMER_MS));
-    };
-    arm();
-    return () => clearTimeout(timer);
-  }, [session, expire]);
+      previous = next;
+    });
+  }, [keeper]);
 
-  // Firebase sign-in for live updates; the app works without it (history and sending).
+  // Firebase sign-in for live updates, kept in step with the session: each renewal brings a
+  // new custom token, used when Firebase has no user of this session (after a reload, after a
+  // failed sign-in). Signing in again as the same user would only restart Firestore's streams.
   useEffect(() => {
-    if (!session) return;
+    if (!session || firebaseToken === null) return;
     let cancelled = false;
-    signInToFirebase(session.userId, session.firebaseToken).then(
+    signInToFirebase(session.userId, firebaseToken).then(
       () => !cancelled && setFirebaseSignIn({ session, state: "ready" }),
       () => !cancelled && setFirebaseSignIn({ session, state: "failed" }),
     );
     return () => {
       cancelled = true;
     };
-  }, [session]);
+  }, [session, firebaseToken]);
 
-  const api = useMemo(() => (session ? new ChatApi(session.accessToken, expire) : null), [session, expire]);
+  const logIn = useCallback(
+    async (username: string, password: string) => {
+      keeper.logIn(grantFrom(await logInCall(username, password)));
+    },
+    [keeper],
+  );
+
+  const logOut = useCallback(async () => {
+    try {
+      await logOutSession();
+    } finally {
+      keeper.end("logged_out");
+    }
+  }, [keeper]);
+
+  const api = useMemo(
+    () =>
+      session
+        ? new ChatApi(
+            { accessToken: () => keeper.accessToken(), renew: (stale) => keeper.renew(stale) },
+            () => keeper.end("expired"),
+          )
+        : null,
+    [session, keeper],
+  );
+
+  const logOutEverywhere = useCallback(async () => {
+    if (!api) return;
+    await api.logOutEverywhere();
+    keeper.end("logged_out_everywhere");
+  }, [api, keeper]);
 
   const value = useMemo<SessionContextValue>(
-    () => ({ session, api, firebaseState, endReason, logIn, logOut, expire }),
-    [session, api, firebaseState, endReason, logIn, logOut, expire],
+    () => ({
+      restoring: state.kind === "restoring",
+      session,
+      api,
+      firebaseState,
+      endReason,
+      logIn,
+      logOut,
+      logOutEverywhere,
+    }),
+    [state.kind, session, api, firebaseState, endReason, logIn, logOut, logOutEverywhere],
   );
 
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;

@@ -4,7 +4,6 @@ import type {
   ChatCreateBody,
   ChatSummary,
   EditMessageBody,
-  LoginResult,
   Message,
   OpenedChat,
   ReadMark,
@@ -13,6 +12,7 @@ import type {
   User,
 } from "./api-types";
 import { ApiError, NetworkError, apiErrorFromResponse } from "./errors";
+import type { GrantResult } from "./session";
 
 const AUTH = "/auth/api/v1";
 const CHAT = "/chat/api/v1";
@@ -41,12 +41,34 @@ export function signUp(username: string, password: string): Promise<User> {
   return call<User>(`${AUTH}/users/`, json({ username, password }));
 }
 
-export function logIn(username: string, password: string): Promise<LoginResult> {
-  return call<LoginResult>(`${AUTH}/login/`, {
+/** Logs in; the proxy keeps the refresh token in its cookie and answers the rest. */
+export function logIn(username: string, password: string): Promise<GrantResult> {
+  return call<GrantResult>(`${AUTH}/login/`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ username, password }).toString(),
   });
+}
+
+// The refresh token is the proxy's cookie: the page sends an empty object, never the token.
+
+/**
+ * A new grant for the session in the cookie (and a new refresh token in the cookie), or null
+ * when this browser has no session cookie (the proxy answers 204).
+ */
+export async function refreshSession(): Promise<GrantResult | null> {
+  return (await call<GrantResult | undefined>(`${AUTH}/sessions/refresh`, json({}))) ?? null;
+}
+
+/** Ends the session in the cookie, on the service and in this browser. */
+export function logOutSession(): Promise<void> {
+  return call<void>(`${AUTH}/sessions/logout`, json({}));
+}
+
+/** Where the calls made with the access token get it, and a newer one after a 401. */
+export interface AccessTokens {
+  accessToken(): Promise<string>;
+  renew(stale: string): Promise<{ accessToken: string }>;
 }
 
 export interface UserSearch {
@@ -74,22 +96,45 @@ function messagePath(chatId: string, time: string): string {
   return `${CHAT}/chat/${encodeURIComponent(chatId)}/messages/${encodeURIComponent(time)}`;
 }
 
-/** The calls made with the access token. Any 401 ends the session through onUnauthorized. */
+function isUnauthorized(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 401;
+}
+
+/**
+ * The calls made with the access token. A 401 renews the token once and makes the call again;
+ * a second 401 ends the session through onUnauthorized.
+ */
 export class ChatApi {
   constructor(
-    private readonly token: string,
+    private readonly tokens: AccessTokens,
     private readonly onUnauthorized: () => void,
   ) {}
 
   private async authed<T>(path: string, init: RequestInit = {}): Promise<T> {
-    const headers = new Headers(init.headers);
-    headers.set("authorization", `Bearer ${this.token}`);
+    const token = await this.tokens.accessToken();
     try {
-      return await call<T>(path, { ...init, headers });
+      return await this.callWith<T>(token, path, init);
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) this.onUnauthorized();
+      if (!isUnauthorized(error)) throw error;
+    }
+    const renewed = await this.tokens.renew(token);
+    try {
+      return await this.callWith<T>(renewed.accessToken, path, init);
+    } catch (error) {
+      if (isUnauthorized(error)) this.onUnauthorized();
       throw error;
     }
+  }
+
+  private callWith<T>(token: string, path: string, init: RequestInit): Promise<T> {
+    const headers = new Headers(init.headers);
+    headers.set("authorization", `Bearer ${token}`);
+    return call<T>(path, { ...init, headers });
+  }
+
+  /** Ends every session of mine, on every device (this one's cookie is cleared too). */
+  logOutEverywhere(): Promise<void> {
+    return this.authed<void>(`${AUTH}/sessions/logout-all`, { method: "POST" });
   }
 
   me(): Promise<User> {

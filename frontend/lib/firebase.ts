@@ -6,8 +6,8 @@
 import { type FirebaseApp, getApps, initializeApp } from "firebase/app";
 import {
   type Auth,
-  browserSessionPersistence,
   connectAuthEmulator,
+  inMemoryPersistence,
   initializeAuth,
   signInWithCustomToken,
   signOut,
@@ -33,8 +33,9 @@ async function setUp(): Promise<FirebaseHandles> {
   if (!response.ok) throw new Error(`ui-config: HTTP ${response.status}`);
   const config = (await response.json()) as UiConfig;
   const app = getApps()[0] ?? initializeApp(config.firebase);
-  // Session persistence: each tab has its own Firebase user, kept across a reload.
-  const auth = initializeAuth(app, { persistence: browserSessionPersistence });
+  // In memory only, like the access token: no token of any kind in the page's storage. After a
+  // reload the tab signs in again with the custom token of the renewed session.
+  const auth = initializeAuth(app, { persistence: inMemoryPersistence });
   const db = getFirestore(app);
   // A dropped connection is shown in the UI's live status; no console warning per retry.
   setLogLevel("error");
@@ -80,7 +81,7 @@ export function listenWhenLoaded(start: (db: Firestore) => () => void, onUnavail
   };
 }
 
-/** Signs this tab in to Firebase as the user, reusing a kept Firebase session if it matches. */
+/** Signs this tab in to Firebase as the user, unless it is signed in as that user already. */
 export async function signInToFirebase(userId: string, customToken: string): Promise<void> {
   const { auth } = await firebase();
   await auth.authStateReady();

@@ -64,19 +64,27 @@ export function unavailable(upstream: Upstream): Response {
   );
 }
 
+/** A JSON body the proxy writes itself in place of the browser's (see lib/session-proxy.ts). */
+export interface Replacement {
+  json: unknown;
+}
+
 export async function forward(
   request: Request,
   upstream: Upstream,
   env: Record<string, string | undefined> = process.env,
+  replacement?: Replacement,
 ): Promise<Response> {
   const target = upstreamUrl(upstreamBase(upstream, env), request.url);
   const hasBody = request.method !== "GET" && request.method !== "HEAD";
+  const sent = upstreamHeaders(request.headers);
+  if (replacement) sent.set("content-type", "application/json");
   let answer: Response;
   try {
     answer = await fetch(target, {
       method: request.method,
-      headers: upstreamHeaders(request.headers),
-      body: hasBody ? await request.arrayBuffer() : undefined,
+      headers: sent,
+      body: replacement ? JSON.stringify(replacement.json) : hasBody ? await request.arrayBuffer() : undefined,
       redirect: "manual",
       cache: "no-store",
       signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS),
@@ -94,14 +102,16 @@ export async function forward(
 }
 
 /** One handler for every method of a proxied prefix. */
-type Handler = (request: Request) => Promise<Response>;
+export type Handler = (request: Request) => Promise<Response>;
 
-/** One route file's handlers: every HTTP method forwarded to `upstream`. */
-export function proxyRoutes(upstream: Upstream): Record<
-  "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS",
-  Handler
-> {
-  const handler: Handler = (request) => forward(request, upstream);
+/**
+ * One route file's handlers: every HTTP method forwarded to `upstream`, or given to `handler`
+ * (which forwards what it does not handle itself).
+ */
+export function proxyRoutes(
+  upstream: Upstream,
+  handler: Handler = (request) => forward(request, upstream),
+): Record<"GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS", Handler> {
   return {
     GET: handler,
     HEAD: handler,

@@ -20,6 +20,8 @@ export interface PolicyOptions {
 const FIRESTORE_SERVICE = ["https://firestore.googleapis.com"];
 const AUTH_SERVICE = ["https://identitytoolkit.googleapis.com", "https://securetoken.googleapis.com"];
 
+const WEBCHANNEL_NETWORK_TEST = "https://www.google.com/images/cleardot.gif";
+
 function firebaseSources(emulators: UiConfig["emulators"]): string[] {
   const firestore = emulators.firestore ? [`http://${emulators.firestore}`] : FIRESTORE_SERVICE;
   const auth = emulators.auth ? [`http://${emulators.auth}`] : AUTH_SERVICE;
@@ -36,7 +38,9 @@ export function contentSecurityPolicy({ nonce, emulators, development }: PolicyO
     ["default-src", ["'self'"]],
     ["script-src", scripts],
     ["style-src", styles],
-    ["img-src", ["'self'", "data:"]],
+    // Firestore's WebChannel loads this image to tell a dead network from a dead server when
+    // its requests fail (seen in the browser tests); the exact file, nothing else of the host.
+    ["img-src", ["'self'", "data:", WEBCHANNEL_NETWORK_TEST]],
     ["font-src", ["'self'"]],
     ["connect-src", ["'self'", ...firebaseSources(emulators)]],
     ["frame-src", ["'none'"]],

@@ -1,88 +1,97 @@
 /**
- * The logged-in session: kept in memory by the session provider and in sessionStorage (this
- * tab only) so a reload stays logged in until the access token expires.
+ * The logged-in session as the page holds it, in memory only: who is signed in, and the
+ * current grant (access token, its expiry, the Firebase custom token). The refresh token never
+ * reaches the page: the same-origin proxy keeps it in an HttpOnly cookie (lib/session-proxy.ts),
+ * and a reload renews the grant through that cookie.
  */
 
 import type { LoginResult } from "./api-types";
+import { ApiError } from "./errors";
 
+/** Who is signed in: the same object for as long as the session lasts, across renewals. */
 export interface Session {
+  userId: string;
+  username: string;
+}
+
+/** What the login and refresh answers give the page (the proxy removed `refresh_token`). */
+export type GrantResult = Omit<LoginResult, "refresh_token">;
+
+export interface Grant {
   accessToken: string;
   /** Epoch milliseconds when the access token stops working. */
   expiresAt: number;
+  /** Its whole lifetime, to renew a fixed share of it early. */
+  lifetimeMs: number;
+  firebaseToken: string;
   userId: string;
   username: string;
-  firebaseToken: string;
 }
 
-const STORAGE_KEY = "chat.session.v1";
-/** Treat the token as expired a little early, so no call races its expiry. */
-const EXPIRY_MARGIN_MS = 5_000;
+/** Why a session ended, for the login page's notice. */
+export type EndReason =
+  | "expired"
+  | "ended"
+  | "reused"
+  | "replaced"
+  | "logged_out"
+  | "logged_out_everywhere";
 
-export function sessionFromLogin(result: LoginResult, now: number = Date.now()): Session {
+export const END_NOTICES: Record<EndReason, string | null> = {
+  expired: "Your session has expired. Please log in again.",
+  ended: "Your session has ended. Please log in again.",
+  reused:
+    "Your session was ended because its sign-in was used from two places at once. Please log in again.",
+  replaced: "Someone else signed in in another tab of this browser. Please log in again.",
+  logged_out: null,
+  logged_out_everywhere: "You logged out on every device.",
+};
+
+export function grantFrom(result: GrantResult, now: number = Date.now()): Grant {
+  const lifetimeMs = result.expires_in * 1000;
   return {
     accessToken: result.access_token,
-    expiresAt: now + result.expires_in * 1000,
+    expiresAt: now + lifetimeMs,
+    lifetimeMs,
+    firebaseToken: result.firebase_token,
     userId: String(result.id),
     username: result.username,
-    firebaseToken: result.firebase_token,
   };
 }
 
-export function isExpired(session: Session, now: number = Date.now()): boolean {
-  return now >= session.expiresAt - EXPIRY_MARGIN_MS;
+/** How long before expiry to renew: a third of the lifetime, at most a minute. */
+function renewalLead(grant: Grant): number {
+  return Math.min(60_000, grant.lifetimeMs / 3);
 }
 
-/** Milliseconds until the session should end (never negative). */
-export function msUntilExpiry(session: Session, now: number = Date.now()): number {
-  return Math.max(0, session.expiresAt - EXPIRY_MARGIN_MS - now);
+/** Epoch milliseconds when the grant should be renewed. */
+export function renewAt(grant: Grant): number {
+  return grant.expiresAt - renewalLead(grant);
 }
 
-function isSession(value: unknown): value is Session {
-  if (!value || typeof value !== "object") return false;
-  const v = value as Record<string, unknown>;
-  return (
-    typeof v.accessToken === "string" &&
-    typeof v.expiresAt === "number" &&
-    typeof v.userId === "string" &&
-    typeof v.username === "string" &&
-    typeof v.firebaseToken === "string"
-  );
+/** Whether the grant is due for renewal (a call made with it now could outlive it). */
+export function isDue(grant: Grant, now: number = Date.now()): boolean {
+  return now >= renewAt(grant);
 }
 
-export type StoredSession =
-  | { kind: "none" }
-  | { kind: "expired" }
-  | { kind: "valid"; session: Session };
-
-export function readStoredSession(now: number = Date.now()): StoredSession {
-  let raw: string | null;
-  try {
-    raw = window.sessionStorage.getItem(STORAGE_KEY);
-  } catch {
-    return { kind: "none" };
-  }
-  if (!raw) return { kind: "none" };
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    if (!isSession(parsed)) return { kind: "none" };
-    return isExpired(parsed, now) ? { kind: "expired" } : { kind: "valid", session: parsed };
-  } catch {
-    return { kind: "none" };
-  }
+/**
+ * How a failed refresh ends the session, or null when it may be tried again (the service was
+ * unreachable, busy or rate limited: the session is still good).
+ */
+export function endReasonOfRefreshFailure(error: unknown): EndReason | null {
+  if (!(error instanceof ApiError)) return null;
+  if (error.status === 401) return error.code === "refresh_token_reused" ? "reused" : "ended";
+  // 403 (not this site's page), 422 (a body the proxy did not write): no way to renew.
+  if (error.status === 403 || error.status === 422) return "ended";
+  return null;
 }
 
-export function storeSession(session: Session): void {
-  try {
-    window.sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
-  } catch {
-    // Storage full or disabled: the session still lives in memory.
-  }
+/** The login page's address, naming why the session ended. */
+export function loginPath(reason: EndReason | null): string {
+  return reason ? `/login?ended=${reason}` : "/login";
 }
 
-export function clearStoredSession(): void {
-  try {
-    window.sessionStorage.removeItem(STORAGE_KEY);
-  } catch {
-    // Nothing to clear.
-  }
+export function endReasonFromPath(search: string): EndReason | null {
+  const value = new URLSearchParams(search).get("ended");
+  return value !== null && Object.hasOwn(END_NOTICES, value) ? (value as EndReason) : null;
 }

@@ -22,6 +22,11 @@ describe("content security policy", () => {
     expect(policy.get("default-src")).toEqual(["'self'"]);
   });
 
+  it("loads images from this origin, and only Firestore's network test image elsewhere", () => {
+    const policy = directives(contentSecurityPolicy({ nonce: "n", emulators: EMULATORS, development: false }));
+    expect(policy.get("img-src")).toEqual(["'self'", "data:", "https://www.google.com/images/cleardot.gif"]);
+  });
+
   it("is never framed", () => {
     const policy = directives(contentSecurityPolicy({ nonce: "n", emulators: EMULATORS, development: false }));
     expect(policy.get("frame-ancestors")).toEqual(["'none'"]);

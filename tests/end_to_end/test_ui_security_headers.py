@@ -1,6 +1,6 @@
 """The UI server's own defences, read from its answers: every response carries the
-Content-Security-Policy and the framing, referrer and sniffing headers, and the page's scripts
-carry the request's nonce.
+Content-Security-Policy and the framing, referrer and sniffing headers, the page's scripts
+carry the request's nonce, and the proxy's session calls keep to this site.
 
 The UI runs alone here (its services' ports are free and closed): nothing of this needs them.
 """
@@ -87,3 +87,23 @@ def test_the_page_connects_only_to_itself_and_the_configured_emulators(
         f"http://{stack.firebase_auth_emulator_host}",
     ]
     assert policy["default-src"] == ["'self'"]
+
+
+def test_a_refresh_without_the_session_cookie_asks_nobody(lone_ui: str) -> None:
+    """The auth service is not running: an answer at all shows the proxy answered alone."""
+    response = httpx.post(f"{lone_ui}/auth/api/v1/sessions/refresh", json={}, timeout=10)
+    assert response.status_code == 204
+    assert "set-cookie" not in response.headers
+
+
+@pytest.mark.parametrize("call", ["login", "sessions/refresh", "sessions/logout"])
+def test_session_calls_from_another_sites_page_are_refused(lone_ui: str, call: str) -> None:
+    response = httpx.post(
+        f"{lone_ui}/auth/api/v1/{call}",
+        json={},
+        headers={"sec-fetch-site": "same-site", "cookie": "__Secure-chat_refresh=stolen"},
+        timeout=10,
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "cross_site_request"
+    assert "set-cookie" not in response.headers

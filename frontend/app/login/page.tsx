@@ -4,21 +4,19 @@ import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 import LoginForm from "@/components/LoginForm";
 import { useSession } from "@/components/SessionProvider";
-
-const EXPIRED_NOTICE = "Your session has expired. Please log in again.";
+import { END_NOTICES, endReasonFromPath } from "@/lib/session";
 
 export default function LoginPage() {
-  const { session, endReason } = useSession();
+  const { restoring, session, endReason } = useSession();
   const router = useRouter();
-  const [expiredInUrl] = useState(
-    () => new URLSearchParams(window.location.search).get("expired") === "1",
-  );
+  // The reason also travels in the address, so the notice survives the redirect here.
+  const [reasonInUrl] = useState(() => endReasonFromPath(window.location.search));
 
   useEffect(() => {
     if (session) router.replace("/");
   }, [session, router]);
 
-  if (session) return <p className="boot">Loading…</p>;
-  const notice = endReason === "expired" || expiredInUrl ? EXPIRED_NOTICE : null;
-  return <LoginForm notice={notice} />;
+  if (session || restoring) return <p className="boot">Loading…</p>;
+  const reason = endReason ?? reasonInUrl;
+  return <LoginForm notice={reason ? END_NOTICES[reason] : null} />;
 }
