@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from auth_service.sessions.models import RefreshToken, UserSession
 from auth_service.users.models import User
 
 PREFIX = "/auth/api/v1"
@@ -21,6 +22,15 @@ def stored_users(api: Any) -> int:
     with api.app.state.resources.sessions() as session:
         count: int = session.scalar(select(func.count()).select_from(User))
     return count
+
+
+def session_state(api: Any) -> list[Any]:
+    """Every refresh token's rotation and every session's revocation: what a refused
+    session request must leave as it was."""
+    with api.app.state.resources.sessions() as session:
+        tokens = session.execute(select(RefreshToken.token_hash, RefreshToken.rotated_at))
+        sessions = session.execute(select(UserSession.id, UserSession.revoked_at))
+        return sorted(map(tuple, tokens)) + sorted(map(tuple, sessions))
 
 
 def assert_validation_error(response: httpx.Response) -> None:
@@ -212,8 +222,10 @@ async def _ten_megabytes_in_chunks() -> AsyncIterator[bytes]:
         ("/users/", JSON, b'{"username": "big", "password": "' + b"x" * TEN_MB + b'"}'),
         ("/users/", JSON, _ten_megabytes_in_chunks),
         ("/login/", FORM, b"username=big&password=" + b"x" * TEN_MB),
+        ("/sessions/refresh", JSON, b'{"refresh_token": "' + b"x" * TEN_MB + b'"}'),
+        ("/sessions/logout", JSON, b'{"refresh_token": "' + b"x" * TEN_MB + b'"}'),
     ],
-    ids=["sign_up", "sign_up_chunked", "login"],
+    ids=["sign_up", "sign_up_chunked", "login", "refresh", "logout"],
 )
 async def test_a_ten_megabyte_body_is_413_and_stores_nothing(
     api: Any, path: str, headers: dict[str, str], content: Any
@@ -307,3 +319,71 @@ async def test_search_parameters_at_and_past_their_bounds(
         assert_validation_error(response)
     else:
         assert response.status_code == status, response.text
+
+
+@pytest.mark.parametrize("path", ["/sessions/refresh", "/sessions/logout"])
+@pytest.mark.parametrize(
+    ("content_type", "raw_body"),
+    [
+        (JSON["Content-Type"], b'{"refresh_token": "\\udc80abc"}'),
+        (JSON["Content-Type"], b'{"refresh_token": "abc\\u0000def"}'),
+        (JSON["Content-Type"], b'{"refresh_token": "\xed\xb2\x80abc"}'),
+        (JSON["Content-Type"], b'{"refresh_token": "not_utf8\xff\xfe"}'),
+        (JSON["Content-Type"], b'{"refresh_token": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"),
+        (JSON["Content-Type"], b'{"refresh_token": "truncated'),
+        (JSON["Content-Type"], b'{"refresh_token": 1e999}'),
+        (JSON["Content-Type"], b'{"refresh_token": "a", "refresh_token": ["b"]}'),
+        (JSON["Content-Type"], b'"just a string"'),
+        (JSON["Content-Type"], b""),
+        (FORM["Content-Type"], b"refresh_token=abc"),
+        ("text/plain", b'{"refresh_token": "abc"}'),
+    ],
+    ids=[
+        "lone_surrogate",
+        "nul",
+        "encoded_surrogate",
+        "not_utf8",
+        "deep",
+        "truncated",
+        "infinity",
+        "repeated_key",
+        "not_an_object",
+        "empty",
+        "form",
+        "text",
+    ],
+)
+async def test_hostile_session_bodies_are_422_and_change_nothing(
+    api: Any, path: str, content_type: str, raw_body: bytes
+) -> None:
+    await api.sign_up("holder")
+    grant = (await api.log_in("holder")).json()
+    before = session_state(api)
+    response = await api.http.post(
+        f"{PREFIX}{path}", content=raw_body, headers={"Content-Type": content_type}
+    )
+    assert_validation_error(response)
+    assert session_state(api) == before
+    refreshed = await api.http.post(
+        f"{PREFIX}/sessions/refresh", json={"refresh_token": grant["refresh_token"]}
+    )
+    assert refreshed.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer " + "a" * 8_000, b"Bearer \xff\xfe", "Bearer", "Bearer  ", "bearer x.y.z"],
+    ids=["8_kb", "not_ascii", "no_token", "blank_token", "three_dots"],
+)
+async def test_logout_all_with_a_hostile_bearer_is_401_and_revokes_nothing(
+    api: Any, authorization: str | bytes
+) -> None:
+    await api.sign_up("holder")
+    await api.log_in("holder")
+    before = session_state(api)
+    response = await api.http.post(
+        f"{PREFIX}/sessions/logout-all", headers={"Authorization": authorization}
+    )
+    assert response.status_code == 401, response.text
+    assert response.json()["code"] in {"not_authenticated", "invalid_token"}
+    assert session_state(api) == before

@@ -32,16 +32,22 @@ async def test_login_returns_tokens_the_validator_accepts(api: Any, path: str) -
         "id",
         "username",
         "firebase_token",
+        "refresh_token",
+        "refresh_expires_in",
+        "session_id",
     }
     assert body["token_type"] == "bearer"
-    assert body["expires_in"] == 3600
+    assert body["expires_in"] == 15 * 60
+    assert body["refresh_expires_in"] == 30 * 24 * 3600
     assert body["id"] == str(created["id"])
     assert body["username"] == "Frank"
     assert body["firebase_token"]
     verifier = TokenVerifier(JwtSettings(app_env="test", secret=TEST_SECRET))
     assert verifier.verify(body["access_token"]) == Principal(str(created["id"]), "Frank")
     claims = jwt.get_unverified_claims(body["access_token"])
-    assert claims["exp"] - claims["iat"] == 3600
+    assert claims["exp"] - claims["iat"] == 15 * 60
+    assert claims["sid"] == body["session_id"]
+    assert jwt.get_unverified_header(body["access_token"])["kid"] == "default"
 
 
 async def test_wrong_password_and_unknown_user_get_the_same_401(api: Any) -> None:

@@ -77,6 +77,9 @@ async def test_docs_and_openapi_are_served_under_the_prefix(api: Any) -> None:
         f"{API}/v1/users/me",
         f"{API}/v1/users/{{user_id}}",
         f"{API}/v1/login/",
+        f"{API}/v1/sessions/refresh",
+        f"{API}/v1/sessions/logout",
+        f"{API}/v1/sessions/logout-all",
     }
     assert "201" in spec["paths"][f"{API}/v1/users/"]["post"]["responses"]
     assert "409" in spec["paths"][f"{API}/v1/users/"]["post"]["responses"]

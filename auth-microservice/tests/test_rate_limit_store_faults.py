@@ -91,3 +91,19 @@ async def test_logins_with_redis_stalled_are_503_within_the_timeout(
     private_redis.resume()
     assert (await api.log_in("ann")).status_code == 200
     assert (await api.log_in("dan", "wrong-password")).status_code == 401
+
+
+async def test_session_requests_with_redis_down_are_503_and_change_nothing(
+    make_api: Any, private_redis: PrivateRedis
+) -> None:
+    api = await make_api(rate_limit_storage=private_redis.url)
+    assert (await api.sign_up("sleeper")).status_code == 201
+    grant = (await api.log_in("sleeper")).json()
+    body = {"refresh_token": grant["refresh_token"]}
+    private_redis.kill()
+    for path in ("refresh", "logout"):
+        assert_refused(await api.http.post(f"/auth/api/v1/sessions/{path}", json=body))
+    private_redis.start()
+    # Neither rotated nor revoked while the limits could not be checked.
+    renewed = await api.http.post("/auth/api/v1/sessions/refresh", json=body)
+    assert renewed.status_code == 200, renewed.text

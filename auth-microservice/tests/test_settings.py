@@ -1,5 +1,6 @@
 """Settings: environment names, development defaults, and refusals outside development."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,7 @@ STRONG = "a-strong-random-secret-of-more-than-32-bytes"
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    clear_environment(monkeypatch, "AUTH_")
+    clear_environment(monkeypatch, "AUTH_", "JWT_")
     for name in [
         "APP_ENV",
         "DATABASE_URL",
@@ -32,7 +33,12 @@ def test_development_defaults() -> None:
     assert settings.sqlalchemy_url == "postgresql+psycopg2://postgres@127.0.0.1:5433/auth"
     assert settings.firebase_auth_emulator_host == "127.0.0.1:9099"
     assert settings.firebase_project == "demo-chat"
-    assert settings.access_token_lifetime == timedelta(hours=1)
+    assert settings.access_token_lifetime == timedelta(minutes=15)
+    assert settings.refresh_token_lifetime == timedelta(days=30)
+    assert (settings.session_requests_per_address, settings.session_request_window) == (
+        120,
+        timedelta(minutes=1),
+    )
     assert (settings.login_failures_per_username, settings.login_failures_per_address) == (10, 10)
     assert settings.login_failure_window == timedelta(minutes=15)
     assert (settings.signups_per_address, settings.signup_window) == (5, timedelta(hours=1))
@@ -98,6 +104,8 @@ def test_outside_development_a_firebase_key_or_emulator_is_required(
         ("AUTH_ARGON2_TIME_COST", "0"),
         ("AUTH_LOGIN_FAILURE_WINDOW", "0"),
         ("AUTH_ACCESS_TOKEN_LIFETIME", "-60"),
+        ("AUTH_SESSION_REQUESTS_PER_ADDRESS", "0"),
+        ("AUTH_SESSION_REQUEST_WINDOW", "0"),
     ],
 )
 def test_unsafe_numbers_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
@@ -122,3 +130,55 @@ def test_the_former_rate_limit_storage_name_still_works_with_a_warning(
         assert AuthSettings().rate_limit_storage == "redis://former:6379/0"
     monkeypatch.setenv("AUTH_RATE_LIMIT_STORAGE", "redis://current:6379/0")
     assert AuthSettings().rate_limit_storage == "redis://current:6379/0"
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"AUTH_ACCESS_TOKEN_LIFETIME": "P2D"}, "at most one day"),
+        ({"AUTH_REFRESH_TOKEN_LIFETIME": "PT15M"}, "longer than AUTH_ACCESS_TOKEN_LIFETIME"),
+        (
+            {"AUTH_ACCESS_TOKEN_LIFETIME": "PT1H", "AUTH_REFRESH_TOKEN_LIFETIME": "PT30M"},
+            "longer than AUTH_ACCESS_TOKEN_LIFETIME",
+        ),
+        ({"AUTH_REFRESH_TOKEN_LIFETIME": "P400D"}, "at most 365 days"),
+    ],
+    ids=["long_access", "refresh_equal", "refresh_shorter", "long_refresh"],
+)
+def test_token_lifetimes_that_make_no_sense_are_refused(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], message: str
+) -> None:
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=message):
+        AuthSettings()
+
+
+def test_lifetimes_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUTH_ACCESS_TOKEN_LIFETIME", "300")
+    monkeypatch.setenv("AUTH_REFRESH_TOKEN_LIFETIME", "P7D")
+    settings = AuthSettings()
+    assert (settings.access_token_lifetime, settings.refresh_token_lifetime) == (
+        timedelta(minutes=5),
+        timedelta(days=7),
+    )
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"JWT_SECRETS": json.dumps({"a": STRONG, "b": STRONG[::-1]})}, "must name one"),
+        ({"JWT_SECRET": STRONG, "JWT_SIGNING_KEY_ID": "next"}, "'next' is not one of the keys"),
+        ({"JWT_ALGORITHM": "RS256", "JWT_PUBLIC_KEY": "pem"}, "JWT_PRIVATE_KEY is required"),
+    ],
+    ids=["several_keys_no_signer", "unknown_signer", "rs256_without_private_key"],
+)
+def test_the_issuer_refuses_to_start_without_a_signing_key(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], message: str
+) -> None:
+    monkeypatch.setenv("APP_ENV", "test")
+    monkeypatch.setenv("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099")
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=message):
+        AuthSettings()

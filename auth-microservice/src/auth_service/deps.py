@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from auth_service.firebase_tokens import FirebaseTokenMinter
 from auth_service.login.service import LoginService
 from auth_service.metrics import Metrics
+from auth_service.sessions.models import USER_AGENT_MAX_LENGTH
+from auth_service.sessions.service import Client, SessionService
 from auth_service.users.service import UserService
 from http_kit import ReadinessProbe, resource
 
@@ -31,6 +33,7 @@ class Resources:
     metrics: Metrics
     users: UserService
     login: LoginService
+    sessions_service: SessionService
     readiness_probes: Mapping[str, ReadinessProbe]
 
 
@@ -52,8 +55,18 @@ async def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+async def client(request: Request) -> Client:
+    """The caller's address and, in printable ASCII and cut to size, their user agent."""
+    agent = request.headers.get("user-agent")
+    if agent is not None:
+        agent = "".join(c for c in agent if " " <= c <= "~")[:USER_AGENT_MAX_LENGTH] or None
+    return Client(address=await client_address(request), user_agent=agent)
+
+
 # scope="function": commit before the response is sent, so a failed commit cannot follow a 201.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 UserServiceDep = Annotated[UserService, Depends(resource(Resources, "users"))]
 LoginServiceDep = Annotated[LoginService, Depends(resource(Resources, "login"))]
+SessionServiceDep = Annotated[SessionService, Depends(resource(Resources, "sessions_service"))]
 ClientAddress = Annotated[str, Depends(client_address)]
+ClientDep = Annotated[Client, Depends(client)]

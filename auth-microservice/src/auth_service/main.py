@@ -22,6 +22,8 @@ from auth_service.login.service import LoginService
 from auth_service.metrics import Metrics
 from auth_service.passwords import PasswordHasher
 from auth_service.rate_limits import RateLimits
+from auth_service.sessions import api as sessions_api
+from auth_service.sessions.service import SessionService
 from auth_service.settings import AuthSettings
 from auth_service.users import api as users_api
 from auth_service.users.service import UserService
@@ -59,7 +61,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     app = create_service_app(
         prefix=PREFIX,
         title="Auth service",
-        description="Users, login and JWT access tokens for the chat.",
+        description="Users, login, sessions (rotating refresh tokens) and access tokens (JWT).",
         version="1.0.0",
         lifespan=lifespan,
         max_body_bytes=settings.max_body_bytes,
@@ -86,7 +88,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         retry_after_seconds=POSTGRES_RETRY_AFTER_SECONDS,
         readiness="Postgres answers a query",
     )
-    for router in (operations, users_api.router, login_api.router):
+    for router in (operations, users_api.router, login_api.router, sessions_api.router):
         app.include_router(router, prefix=PREFIX)
     return app
 
@@ -96,12 +98,14 @@ def _open_resources(settings: AuthSettings, metrics: Metrics) -> Resources:
     hasher = PasswordHasher(settings, metrics.registry)
     rate_limits = RateLimits(settings)
     firebase = FirebaseTokenMinter(settings)
+    sessions_service = SessionService(firebase, rate_limits, settings, metrics)
     return Resources(
         engine=engine,
         sessions=create_session_factory(engine),
         firebase=firebase,
         metrics=metrics,
         users=UserService(hasher, rate_limits, metrics),
-        login=LoginService(hasher, rate_limits, firebase, settings, metrics),
+        login=LoginService(hasher, rate_limits, sessions_service, metrics),
+        sessions_service=sessions_service,
         readiness_probes={"postgres": PostgresProbe(engine)},
     )

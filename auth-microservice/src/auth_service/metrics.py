@@ -1,4 +1,5 @@
-"""Prometheus metrics of one app instance: the shared request histogram, sign-ups and logins."""
+"""Prometheus metrics of one app instance: the shared request histogram, sign-ups, logins,
+sessions."""
 
 from prometheus_client import CollectorRegistry, Counter
 
@@ -15,4 +16,10 @@ class Metrics(ServiceMetrics):
         )
         self.logins = Counter(
             "auth_logins", "Login attempts by outcome.", ["outcome"], registry=self.registry
+        )
+        self.sessions = Counter(
+            "auth_sessions",
+            "Session events: started, refreshed, invalid, reused, logout, logout_all.",
+            ["outcome"],
+            registry=self.registry,
         )

@@ -59,6 +59,11 @@ class RateLimits:
         self._signups_per_address = _per_window(
             settings.signups_per_address, settings.signup_window, "auth-signups-address"
         )
+        self._session_requests_per_address = _per_window(
+            settings.session_requests_per_address,
+            settings.session_request_window,
+            "auth-session-requests-address",
+        )
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
 
     @contextmanager
@@ -103,6 +108,16 @@ class RateLimits:
                 raise RateLimited(
                     self._retry_after(self._signups_per_address, address),
                     "Too many sign-ups from this address; try later.",
+                )
+
+    def consume_session_request(self, address: str) -> None:
+        """Counts a refresh or logout from `address`; 429 when the budget is spent. Refresh
+        tokens cannot be guessed; this bounds the database work one address can cause."""
+        with self._store():
+            if not self._limiter.hit(self._session_requests_per_address, address):
+                raise RateLimited(
+                    self._retry_after(self._session_requests_per_address, address),
+                    "Too many session requests; try later.",
                 )
 
     @contextmanager

@@ -30,7 +30,11 @@ class AuthSettings(TokenServiceSettings):
     database_url: SecretStr = SecretStr("postgresql+psycopg2://postgres@127.0.0.1:5433/auth")
     database_pool_size: int = Field(10, ge=1, le=100)
 
-    access_token_lifetime: Duration = timedelta(hours=1)
+    # Short: an access token cannot be revoked, so this bounds how long a revoked session's
+    # tokens still work. The refresh token lives on (each refresh gives a new one for as long
+    # again), and is revoked at once.
+    access_token_lifetime: Duration = timedelta(minutes=15)
+    refresh_token_lifetime: Duration = timedelta(days=30)
 
     firebase_project: str = "demo-chat"
     firebase_auth_emulator_host: str | None = None
@@ -51,6 +55,10 @@ class AuthSettings(TokenServiceSettings):
     login_failure_window: Duration = timedelta(minutes=15)
     signups_per_address: int = Field(5, ge=1)
     signup_window: Duration = timedelta(hours=1)
+    # Refresh, logout and logout-all from one address (a tab refreshes every few minutes;
+    # many people may share an address).
+    session_requests_per_address: int = Field(120, ge=1)
+    session_request_window: Duration = timedelta(minutes=1)
 
     # Browser origins allowed to call the API directly (JSON list); empty = no CORS headers.
     cors_origins: list[str] = []
@@ -60,9 +68,25 @@ class AuthSettings(TokenServiceSettings):
         # The default database is a local development server; production must name its own.
         if self.app_env == "production" and "database_url" not in self.model_fields_set:
             raise ValueError("AUTH_DATABASE_URL (or DATABASE_URL) is required in production")
-        for name in ("access_token_lifetime", "login_failure_window", "signup_window"):
+        windows = ("login_failure_window", "signup_window", "session_request_window")
+        for name in ("access_token_lifetime", *windows):
             if getattr(self, name) < timedelta(seconds=1):
                 raise ValueError(f"AUTH_{name.upper()} must be at least one second")
+        return self
+
+    @model_validator(mode="after")
+    def _check_token_lifetimes(self) -> Self:
+        if self.access_token_lifetime > timedelta(days=1):
+            raise ValueError("AUTH_ACCESS_TOKEN_LIFETIME must be at most one day")
+        if self.refresh_token_lifetime <= self.access_token_lifetime:
+            raise ValueError(
+                "AUTH_REFRESH_TOKEN_LIFETIME must be longer than AUTH_ACCESS_TOKEN_LIFETIME"
+            )
+        if self.refresh_token_lifetime > timedelta(days=365):
+            raise ValueError("AUTH_REFRESH_TOKEN_LIFETIME must be at most 365 days")
+        # The auth service signs: its key set must name the signing key, and for RS256 hold
+        # its private key. Refused at start-up (ValueError), not at the first login.
+        _ = self.jwt.signing_key
         return self
 
     @model_validator(mode="after")

@@ -1,4 +1,4 @@
-"""The OAuth2 password form and the login response."""
+"""The OAuth2 password form (the login answers with `sessions.schemas.TokenResponse`)."""
 
 from typing import Annotated, Literal
 
@@ -18,12 +18,3 @@ class LoginForm(BaseModel):
     password: LoginPassword
     grant_type: Literal["password"] | None = None
     scope: Annotated[str, StringConstraints(max_length=1000)] = ""
-
-
-class TokenResponse(BaseModel):
-    access_token: str
-    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type
-    expires_in: int
-    id: str
-    username: str
-    firebase_token: str

@@ -5,7 +5,10 @@ from sqlalchemy import create_engine, pool, text
 
 from auth_service.database import Base
 from auth_service.migrate import MIGRATION_LOCK
-from auth_service.users import models  # noqa: F401  (registers the tables on Base.metadata)
+
+# Imported to register their tables on Base.metadata.
+from auth_service.sessions import models as session_models  # noqa: F401
+from auth_service.users import models  # noqa: F401
 
 config = context.config
 

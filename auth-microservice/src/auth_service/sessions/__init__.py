@@ -1,0 +1,1 @@
+"""Sessions: rotating refresh tokens (stored as hashes), reuse detection, logout."""
