@@ -65,6 +65,7 @@ def _environment(keyspace: str, topic: str) -> dict[str, str]:
         "AUTH_SIGNUPS_PER_ADDRESS": unlimited,
         "AUTH_LOGIN_FAILURES_PER_ADDRESS": unlimited,
         "AUTH_LOGIN_FAILURES_PER_USERNAME": unlimited,
+        "AUTH_SESSION_REQUESTS_PER_ADDRESS": unlimited,
         "AUTH_RATE_LIMIT_PREFIX": unique_name("contract_auth_limits"),
         "AUTH_ARGON2_MEMORY_COST_KIB": "8192",
         "AUTH_ARGON2_TIME_COST": "1",

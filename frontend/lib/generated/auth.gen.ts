@@ -119,13 +119,78 @@ export interface paths {
         put?: never;
         /**
          * Login
-         * @description Log in with username and password; returns a bearer token and a Firebase custom token.
+         * @description Log in with username and password; starts a session.
+         *
+         *     Returns a short-lived bearer token (`sid` names the session), a refresh token for the
+         *     next one (`/v1/sessions/refresh`) and a Firebase custom token.
          *
          *     After 10 failures for one username or from one address within 15 minutes (settings),
          *     further attempts get 429 with `Retry-After`, even with the right password. While the
          *     limits cannot be checked, every attempt gets 503 `rate_limits_unavailable`.
          */
         post: operations["login_auth_api_v1_login__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/api/v1/sessions/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refresh
+         * @description Trade a refresh token for the session's next grant; the token stops working at once.
+         *
+         *     Presenting a token again after it was traded revokes the whole session (reuse).
+         */
+        post: operations["refresh_auth_api_v1_sessions_refresh_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/api/v1/sessions/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout
+         * @description End the session of this refresh token; 204 also for an unknown or revoked one.
+         */
+        post: operations["logout_auth_api_v1_sessions_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/api/v1/sessions/logout-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout All
+         * @description End every session of the caller. Their access tokens work until they expire.
+         */
+        post: operations["logout_all_auth_api_v1_sessions_logout_all_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -202,7 +267,18 @@ export interface components {
         } & {
             [key: string]: string;
         };
-        /** TokenResponse */
+        /** RefreshTokenBody */
+        RefreshTokenBody: {
+            /**
+             * Refresh Token
+             * @description The refresh token of the last login or refresh answer.
+             */
+            refresh_token: string;
+        };
+        /**
+         * TokenResponse
+         * @description The answer of a login and of a refresh: a new grant for the session.
+         */
         TokenResponse: {
             /** Access Token */
             access_token: string;
@@ -212,7 +288,10 @@ export interface components {
              * @constant
              */
             token_type: "bearer";
-            /** Expires In */
+            /**
+             * Expires In
+             * @description Seconds until the access token expires.
+             */
             expires_in: number;
             /** Id */
             id: string;
@@ -220,6 +299,18 @@ export interface components {
             username: string;
             /** Firebase Token */
             firebase_token: string;
+            /**
+             * Refresh Token
+             * @description Opaque; trade it once at /v1/sessions/refresh for the next grant.
+             */
+            refresh_token: string;
+            /**
+             * Refresh Expires In
+             * @description Seconds until the refresh token expires.
+             */
+            refresh_expires_in: number;
+            /** Session Id */
+            session_id: string;
         };
         /** UserCreate */
         UserCreate: {
@@ -694,6 +785,253 @@ export interface operations {
                      * @example {
                      *       "detail": "Could not mint a Firebase token, or the limits cannot be checked right now (`rate_limits_unavailable`).",
                      *       "code": "firebase_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    refresh_auth_api_v1_sessions_refresh_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshTokenBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            /** @description The refresh token is unknown, expired or revoked (`invalid_refresh_token`), or was already used (`refresh_token_reused`: the session is now revoked). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The refresh token is unknown, expired or revoked (`invalid_refresh_token`), or was already used (`refresh_token_reused`: the session is now revoked).",
+                     *       "code": "invalid_refresh_token"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is longer than 1048576 bytes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too many session requests; try later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many session requests; try later.",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The headers total more than 16384 bytes. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Could not mint a Firebase token, the limits cannot be checked (`rate_limits_unavailable`) or the database is down; the token still works. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Could not mint a Firebase token, the limits cannot be checked (`rate_limits_unavailable`) or the database is down; the token still works.",
+                     *       "code": "firebase_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    logout_auth_api_v1_sessions_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshTokenBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is longer than 1048576 bytes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too many session requests; try later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many session requests; try later.",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The headers total more than 16384 bytes. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limits cannot be checked right now; try again later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Rate limits cannot be checked right now; try again later.",
+                     *       "code": "rate_limits_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    logout_all_auth_api_v1_sessions_logout_all_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not authenticated.",
+                     *       "code": "not_authenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many session requests; try later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many session requests; try later.",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The headers total more than 16384 bytes. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limits cannot be checked right now; try again later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Rate limits cannot be checked right now; try again later.",
+                     *       "code": "rate_limits_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
