@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 # CPU, so three keep two cores busy. A file's tests stay on one worker; see docs/testing.md.
 TEST_WORKERS ?= 3
 
-.PHONY: help install up down status logs reset test test-fast fault lint typecheck format api-types compose-check k8s-check k8s-up k8s-down k8s-test
+.PHONY: help install up down status logs reset test test-fast fault soak-faults lint typecheck format api-types compose-check k8s-check k8s-up k8s-down k8s-test
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ test-fast: install ## no servers needed: unit, contract-shape and UI unit tests,
 
 fault: install ## the fault suite at full load, on infrastructure of its own; prints the table
 	FAULT_SCALE=full $(RUN) pytest tests/faults $(PYTEST_ARGS)
+
+soak-faults: install ## the long audited run: 200,000 messages, a fault every 30 s (tests/faults/test_soak_faults.py); about an hour here
+	SOAK_MESSAGES=$${SOAK_MESSAGES:-200000} $(RUN) pytest -s tests/faults/test_soak_faults.py $(PYTEST_ARGS)
 
 lint: install ## ruff lint and format check; the architecture's import contracts; ESLint on the UI
 	$(RUN) ruff check .
