@@ -66,7 +66,8 @@ class JwtSettings(BaseSettings):
             self._check_secrets()
         elif not self.public_key and not self.public_keys:
             raise ValueError(
-                "JWT_PUBLIC_KEY is required when JWT_ALGORITHM=RS256 (or a key set in JWT_PUBLIC_KEYS)"
+                "JWT_PUBLIC_KEY is required when JWT_ALGORITHM=RS256 "
+                "(or a key set in JWT_PUBLIC_KEYS)"
             )
         self._check_key_ids()
         if self.leeway < timedelta(0) or self.leeway > timedelta(minutes=5):
