@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 from devstack.components.base import StackError
+from devstack.programs import on_path
 
 JAVA_MAJOR = 17
 
@@ -30,9 +31,9 @@ def find_java17(java_home: Path | None, jvm_dirs: list[Path]) -> Path:
     candidates: list[Path] = []
     if java_home:
         candidates.append(java_home / "bin" / "java")
-    on_path = shutil.which("java")
-    if on_path:
-        candidates.append(Path(on_path))
+    java_on_path = shutil.which("java")
+    if java_on_path:
+        candidates.append(Path(java_on_path))
     for folder in jvm_dirs:
         if folder.is_dir():
             candidates.extend(sorted(folder.glob("*17*/bin/java")))
@@ -47,10 +48,8 @@ def find_java17(java_home: Path | None, jvm_dirs: list[Path]) -> Path:
 
 
 def find_maven() -> Path:
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise StackError(
-            "Maven (`mvn`) not found on PATH. devstack collects the Kafka and Cassandra jars "
-            "with it on the first run: install the maven package."
-        )
-    return Path(mvn)
+    advice = (
+        "devstack collects the Kafka and Cassandra jars with it on the first run: install the "
+        "maven package."
+    )
+    return Path(on_path("mvn", advice, named="Maven (`mvn`)"))

@@ -24,10 +24,6 @@ class Service(Component):
     grace_seconds = 20.0
     ready_timeout = 60.0
 
-    @property
-    def port(self) -> int:
-        return int(getattr(self.settings, f"{self.name}_port"))
-
     def env(self) -> dict[str, str]:
         environment = {**os.environ, **self.context.endpoints.as_environment()}
         environment.setdefault("APP_ENV", "development")
@@ -52,52 +48,56 @@ class Service(Component):
         httpx.get(url, timeout=5).raise_for_status()
 
 
-class AuthService(Service):
-    name = "auth"
-    script = "auth-service"
+class HttpService(Service):
+    """An HTTP API: migrated first, then served on its port. Its command is `<name>-service`
+    and it answers readiness under its prefix `/<name>/api` (docs/architecture.md, "Names")."""
+
     migrates = True
-    ready_path = "/auth/api/ready/"
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        cls.script = f"{cls.name}-service"
+        cls.ready_path = f"/{cls.name}/api/ready/"
 
     def argv(self) -> list[str]:
         return [str(_SCRIPTS / self.script), "serve", "--host", self.host, "--port", str(self.port)]
 
 
-class ChatService(Service):
+class StreamService(Service):
+    """A stream process: `run`, with its probe server on the port `port_variable` names."""
+
+    ready_path = "/ready"
+    port_variable: str
+
+    def env(self) -> dict[str, str]:
+        return {**super().env(), self.port_variable: str(self.port)}
+
+    def argv(self) -> list[str]:
+        return [str(_SCRIPTS / self.script), "run"]
+
+
+class AuthService(HttpService):
+    name = "auth"
+
+
+class ChatService(HttpService):
     name = "chat"
-    script = "chat-service"
-    migrates = True
-    ready_path = "/chat/api/ready/"
 
     def env(self) -> dict[str, str]:
         auth = f"http://{self.host}:{self.settings.auth_port}"
         return {**super().env(), "CHAT_AUTH_SERVICE_URL": auth}
 
-    def argv(self) -> list[str]:
-        return [str(_SCRIPTS / self.script), "serve", "--host", self.host, "--port", str(self.port)]
 
-
-class Aggregator(Service):
+class Aggregator(StreamService):
     name = "aggregator"
     script = "aggregator"
-    ready_path = "/ready"
-
-    def env(self) -> dict[str, str]:
-        return {**super().env(), "AGGREGATOR_HTTP_PORT": str(self.port)}
-
-    def argv(self) -> list[str]:
-        return [str(_SCRIPTS / self.script), "run"]
+    port_variable = "AGGREGATOR_HTTP_PORT"
 
 
-class AggregatedConsumer(Service):
+class AggregatedConsumer(StreamService):
     name = "consumer"
     script = "aggregated-consumer"
-    ready_path = "/ready"
-
-    def env(self) -> dict[str, str]:
-        return {**super().env(), "AGGREGATED_CONSUMER_HTTP_PORT": str(self.port)}
-
-    def argv(self) -> list[str]:
-        return [str(_SCRIPTS / self.script), "run"]
+    port_variable = "AGGREGATED_CONSUMER_HTTP_PORT"
 
 
 BACKEND: list[type[Component]] = [AuthService, ChatService, Aggregator, AggregatedConsumer]

@@ -7,13 +7,13 @@ serves `make up` and every test stack.
 
 import hashlib
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import httpx
 
 from devstack.components.base import Component, StackError
+from devstack.programs import NODE_ADVICE, on_path
 from devstack.settings import REPO_ROOT
 
 FRONTEND_DIR = REPO_ROOT / "frontend"
@@ -46,10 +46,6 @@ class WebUI(Component):
     grace_seconds = 10.0
 
     @property
-    def port(self) -> int:
-        return self.settings.ui_port
-
-    @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
@@ -70,9 +66,7 @@ class WebUI(Component):
         mark.write_text(wanted)
 
     def _npm(self, *args: str) -> None:
-        npm = shutil.which("npm")
-        if npm is None:
-            raise StackError("npm not found: install Node.js 20 or newer (with npm).")
+        npm = on_path("npm", NODE_ADVICE)
         result = subprocess.run(
             [npm, *args], cwd=FRONTEND_DIR, env=self._build_env(),
             capture_output=True, text=True, check=False,
@@ -85,9 +79,7 @@ class WebUI(Component):
         return {**os.environ, "NEXT_TELEMETRY_DISABLED": "1"}
 
     def argv(self) -> list[str]:
-        node = shutil.which("node")
-        if node is None:
-            raise StackError("node not found: install Node.js 20 or newer.")
+        node = on_path("node", "install Node.js 20 or newer.")
         next_cli = FRONTEND_DIR / "node_modules" / "next" / "dist" / "bin" / "next"
         return [node, str(next_cli), "start", "--hostname", self.host, "--port", str(self.port)]
 

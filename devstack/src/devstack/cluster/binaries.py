@@ -1,11 +1,10 @@
 """Where the node's programs are: Debian's (etcd, containerd) on the PATH, the others built from
 their Go modules and cached by the project's scripts, which print their paths."""
 
-import shutil
 import subprocess
 from pathlib import Path
 
-from devstack.components.base import StackError
+from devstack.programs import on_path
 from devstack.settings import REPO_ROOT
 
 KUBERNETES = (
@@ -50,10 +49,5 @@ def _built(script: Path, *names: str) -> list[Path]:
 
 
 def _installed(command: str, package: str) -> Path:
-    found = shutil.which(command)
-    if found is None:
-        raise StackError(
-            f"{command} not found: install Debian's {package} "
-            "(scripts/install-system-packages.sh cluster does)"
-        )
-    return Path(found)
+    advice = f"install Debian's {package} (scripts/install-system-packages.sh cluster does)"
+    return Path(on_path(command, advice))

@@ -18,7 +18,7 @@ from devstack.components.base import Component, Context
 
 
 class NodeProcess(Component):
-    """A process of the node, run from the binary named `tool`, with its files in the
+    """A process of the node, run from the binary of its name, with its files in the
     cluster's state folder.
 
     Most answer a plain health URL on loopback (`health_scheme`, `port`, `health_path`) and
@@ -29,8 +29,6 @@ class NodeProcess(Component):
     health_path = "/healthz"
     config_file = ""
 
-    tool: str
-
     def __init__(self, context: Context, cluster: ClusterSettings, binaries: Binaries) -> None:
         super().__init__(context)
         self.cluster = cluster
@@ -39,7 +37,7 @@ class NodeProcess(Component):
     @property
     def binary(self) -> Path:
         """Looked up when the process starts: stopping or checking the node builds nothing."""
-        return self.binaries[self.tool]
+        return self.binaries[self.name]
 
     @property
     def port(self) -> int:
@@ -88,7 +86,6 @@ class NodeProcess(Component):
 
 class Etcd(NodeProcess):
     name = "etcd"
-    tool = name
     health_path = "/health"
 
     @property
@@ -110,7 +107,6 @@ class Etcd(NodeProcess):
 
 class ApiServer(NodeProcess):
     name = "kube-apiserver"
-    tool = name
     ready_timeout = 120.0
 
     @property
@@ -158,50 +154,53 @@ class ApiServer(NodeProcess):
         self._get(f"{self.cluster.apiserver_url}/readyz", identity="admin")
 
 
-class ControllerManager(NodeProcess):
-    name = "kube-controller-manager"
-    tool = name
-    port_number = 10257
+class ControlPlaneProcess(NodeProcess):
+    """The controller manager and the scheduler: API server clients as `identity`, answering
+    their health over TLS on loopback, one instance (no leader election)."""
+
     health_scheme = "https"
+    identity: str
 
     def argv(self) -> list[str]:
-        pki, kubeconfig = self.pki, str(self.kubeconfig("controller-manager"))
+        kubeconfig = str(self.kubeconfig(self.identity))
         return [
             str(self.binary),
             "--kubeconfig", kubeconfig,
             "--authentication-kubeconfig", kubeconfig,
             "--authorization-kubeconfig", kubeconfig,
             "--bind-address", "127.0.0.1", "--secure-port", str(self.port_number),
+            "--leader-elect=false", "--profiling=false",
+            *self.own_flags(),
+        ]  # fmt: skip
+
+    def own_flags(self) -> list[str]:
+        return []
+
+
+class ControllerManager(ControlPlaneProcess):
+    name = "kube-controller-manager"
+    identity = "controller-manager"
+    port_number = 10257
+
+    def own_flags(self) -> list[str]:
+        pki = self.pki
+        return [
             "--cluster-signing-cert-file", str(pki / "ca.crt"),
             "--cluster-signing-key-file", str(pki / "ca.key"),
             "--root-ca-file", str(pki / "ca.crt"),
             "--service-account-private-key-file", str(pki / "service-account.key"),
             "--use-service-account-credentials=true",
-            "--leader-elect=false", "--profiling=false",
         ]  # fmt: skip
 
 
-class Scheduler(NodeProcess):
+class Scheduler(ControlPlaneProcess):
     name = "kube-scheduler"
-    tool = name
+    identity = "scheduler"
     port_number = 10259
-    health_scheme = "https"
-
-    def argv(self) -> list[str]:
-        kubeconfig = str(self.kubeconfig("scheduler"))
-        return [
-            str(self.binary),
-            "--kubeconfig", kubeconfig,
-            "--authentication-kubeconfig", kubeconfig,
-            "--authorization-kubeconfig", kubeconfig,
-            "--bind-address", "127.0.0.1", "--secure-port", str(self.port_number),
-            "--leader-elect=false", "--profiling=false",
-        ]  # fmt: skip
 
 
 class Containerd(NodeProcess):
     name = "containerd"
-    tool = name
     config_file = "config.toml"
 
     @property
@@ -232,7 +231,6 @@ class Containerd(NodeProcess):
 
 class Registry(NodeProcess):
     name = "registry"
-    tool = name
     health_path = "/v2/"
     config_file = "config.yml"
 
@@ -249,7 +247,6 @@ class Registry(NodeProcess):
 
 class Kubelet(NodeProcess):
     name = "kubelet"
-    tool = name
     port_number = 10248
     ready_timeout = 120.0
     config_file = "config.json"
@@ -272,7 +269,6 @@ class Kubelet(NodeProcess):
 
 class KubeProxy(NodeProcess):
     name = "kube-proxy"
-    tool = name
     port_number = 10256
     config_file = "config.json"
 
@@ -286,7 +282,6 @@ class KubeProxy(NodeProcess):
 
 class CoreDns(NodeProcess):
     name = "coredns"
-    tool = name
     port_number = 18181
     health_path = "/ready"
     config_file = "Corefile"

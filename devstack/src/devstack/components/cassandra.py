@@ -55,17 +55,9 @@ _LOGBACK = """\
 
 class Cassandra(JvmComponent):
     name = "cassandra"
-    pom_name = "cassandra-pom.xml"
+    own_server_setting = "cassandra_hosts"
     ready_timeout = 240.0
     grace_seconds = 45.0
-
-    @property
-    def port(self) -> int:
-        return self.settings.cassandra_port
-
-    @property
-    def external(self) -> bool:
-        return self.settings.cassandra_hosts is not None
 
     @property
     def conf_dir(self) -> Path:

@@ -1,7 +1,6 @@
 """The Firebase Auth emulator of firebase-tools (locked in devstack/package.json)."""
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -9,21 +8,15 @@ import httpx
 
 from devstack.components.base import Component, StackError
 from devstack.ports import free_port
+from devstack.programs import NODE_ADVICE, on_path
 
 PACKAGE_DIR = Path(__file__).resolve().parents[3]
 
 
 class FirebaseAuth(Component):
     name = "firebase-auth"
+    own_server_setting = "firebase_auth_emulator_host"
     ready_timeout = 120.0
-
-    @property
-    def port(self) -> int:
-        return self.settings.firebase_auth_port
-
-    @property
-    def external(self) -> bool:
-        return self.settings.firebase_auth_emulator_host is not None
 
     @property
     def firebase_cli(self) -> Path:
@@ -49,9 +42,7 @@ class FirebaseAuth(Component):
         (self.state_dir / "firebase.json").write_text(json.dumps(config, indent=2))
 
     def _install_firebase_tools(self) -> None:
-        npm = shutil.which("npm")
-        if npm is None:
-            raise StackError("npm not found: install Node.js 20 or newer (with npm).")
+        npm = on_path("npm", NODE_ADVICE)
         self.context.progress("firebase-auth: installing firebase-tools with npm ci")
         result = subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund"],

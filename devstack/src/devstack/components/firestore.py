@@ -1,6 +1,5 @@
 """The Firestore emulator of the Google Cloud SDK, loading the repo's security rules."""
 
-import shutil
 import subprocess
 import uuid
 from pathlib import Path
@@ -9,6 +8,7 @@ import httpx
 
 from devstack.components.base import StackError
 from devstack.components.jvm import JvmComponent
+from devstack.programs import on_path
 from devstack.settings import REPO_ROOT
 
 RULES_FILE = REPO_ROOT / "firestore.rules"
@@ -18,12 +18,11 @@ _OWNER = {"Authorization": "Bearer owner"}
 
 
 def sdk_root() -> Path:
-    gcloud = shutil.which("gcloud")
-    if gcloud is None:
-        raise StackError(
-            "gcloud not found: install the Google Cloud SDK with its cloud-firestore-emulator "
-            "component, or set FIRESTORE_EMULATOR_HOST to an emulator of your own."
-        )
+    gcloud = on_path(
+        "gcloud",
+        "install the Google Cloud SDK with its cloud-firestore-emulator component, or set "
+        "FIRESTORE_EMULATOR_HOST to an emulator of your own.",
+    )
     result = subprocess.run(
         [gcloud, "info", "--format=value(installation.sdk_root)"],
         capture_output=True, text=True, timeout=60, check=False,
@@ -33,15 +32,8 @@ def sdk_root() -> Path:
 
 class Firestore(JvmComponent):
     name = "firestore"
+    own_server_setting = "firestore_emulator_host"
     ready_timeout = 90.0
-
-    @property
-    def port(self) -> int:
-        return self.settings.firestore_port
-
-    @property
-    def external(self) -> bool:
-        return self.settings.firestore_emulator_host is not None
 
     def launcher(self) -> Path:
         launcher = sdk_root() / _LAUNCHER

@@ -8,13 +8,12 @@ from devstack.java import find_java17
 
 
 class JvmComponent(Component):
-    pom_name: str
-
     def java(self) -> Path:
         return find_java17(self.settings.java_home, self.settings.jvm_dirs)
 
     def classpath_dir(self) -> Path:
+        """The jars that `resources/<name>-pom.xml` lists, collected by Maven on first use."""
         java_home = self.java().parent.parent
         return ensure_classpath(
-            self.pom_name, self.settings.cache_dir, java_home, self.context.progress
+            f"{self.name}-pom.xml", self.settings.cache_dir, java_home, self.context.progress
         )

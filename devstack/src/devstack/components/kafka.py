@@ -33,16 +33,8 @@ logger.controller.level = warn
 
 class Kafka(JvmComponent):
     name = "kafka"
-    pom_name = "kafka-pom.xml"
+    own_server_setting = "kafka_bootstrap_servers"
     ready_timeout = 120.0
-
-    @property
-    def port(self) -> int:
-        return self.settings.kafka_port
-
-    @property
-    def external(self) -> bool:
-        return self.settings.kafka_bootstrap_servers is not None
 
     @property
     def config_file(self) -> Path:

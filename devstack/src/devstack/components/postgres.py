@@ -17,17 +17,10 @@ _SERVER_ROOTS = [Path("/usr/lib/postgresql")]
 
 class Postgres(Component):
     name = "postgres"
+    own_server_setting = "database_url"
     # SIGINT is Postgres' "fast" shutdown; SIGTERM would wait for every client to leave.
     stop_signal = signal.SIGINT
     ready_timeout = 60.0
-
-    @property
-    def port(self) -> int:
-        return self.settings.postgres_port
-
-    @property
-    def external(self) -> bool:
-        return self.settings.database_url is not None
 
     @property
     def data_dir(self) -> Path:

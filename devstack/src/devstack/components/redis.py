@@ -6,11 +6,10 @@ server loses none; losing them all (a new server) costs the chat service a Cassa
 keyed send for one claim window, never a message (chat-microservice's send_gate.py).
 """
 
-import shutil
-
 import redis
 
 from devstack.components.base import Component, StackError
+from devstack.programs import on_path
 
 # The same settings in docker-compose.yml and k8s/. Full, the server refuses writes rather than
 # evict a claim: the chat service then counts and claims in memory (checked against
@@ -24,27 +23,17 @@ APPEND_ONLY = ["--appendonly", "yes", "--appendfsync", "everysec"]
 
 class Redis(Component):
     name = "redis"
+    own_server_setting = "redis_url"
     # With no save points Redis only flushes its append-only file on SIGTERM.
     grace_seconds = 10.0
     ready_timeout = 30.0
 
-    @property
-    def port(self) -> int:
-        return self.settings.redis_port
-
-    @property
-    def external(self) -> bool:
-        return self.settings.redis_url is not None
-
     def server(self) -> str:
-        found = shutil.which("redis-server")
-        if found is None:
-            raise StackError(
-                "redis-server not found: install Debian's redis-server package "
-                "(scripts/install-system-packages.sh does), or set REDIS_URL to a server of "
-                "your own."
-            )
-        return found
+        return on_path(
+            "redis-server",
+            "install Debian's redis-server package (scripts/install-system-packages.sh does), "
+            "or set REDIS_URL to a server of your own.",
+        )
 
     def prepare(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
