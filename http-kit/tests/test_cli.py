@@ -17,17 +17,17 @@ class Settings(HttpServiceSettings):
     rate_limit_prefix: str = "things-limits"
 
 
+def worker_app() -> Any:
+    raise AssertionError("serve is replaced: no worker starts")
+
+
 def run(argv: list[str], migrated: list[Settings] | None = None) -> None:
-    run_service_command(
-        argv,
-        prog="things",
-        description="Things.",
-        settings=Settings,
-        default_port=8080,
-        migrate=(migrated if migrated is not None else []).append,
-        migrate_help="apply the schema",
-        worker_app="things.cli:worker_app",
-    )
+    def migrate(settings: Settings) -> None:
+        """apply the schema"""
+        if migrated is not None:
+            migrated.append(settings)
+
+    run_service_command(argv, Settings, migrate=migrate, worker_app=worker_app, default_port=8080)
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_serve_defaults_to_loopback_the_default_port_and_the_settings_workers(
     run(["serve"])
     assert served == [
         {
-            "app": "things.cli:worker_app",
+            "app": f"{__name__}:worker_app",
             "host": "127.0.0.1",
             "port": 8080,
             "workers": 3,
@@ -81,3 +81,14 @@ def test_a_bad_command_line_exits_with_status_2(
         run(argv)
     assert exited.value.code == 2
     assert served == []
+
+
+def test_the_command_is_named_after_the_service_and_helps_with_its_migrate_step(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        run(["--help"])
+    usage = capsys.readouterr().out
+    assert usage.startswith("usage: things-service ")
+    assert "`things-service migrate` and `things-service serve" in usage
+    assert "apply the schema" in usage

@@ -66,3 +66,15 @@ def test_every_field_is_still_read_under_a_former_prefix(monkeypatch: pytest.Mon
     with pytest.warns(FutureWarning, match="set NEW_NAME_BATCH_SIZE instead"):
         settings = Renamed()
     assert (settings.batch_size, settings.hosts) == (7, ["a", "b"])
+
+
+@pytest.mark.parametrize(
+    ("prefix", "name"),
+    [("AUTH_", "auth"), ("AGGREGATOR_", "aggregator"),
+     ("AGGREGATED_CONSUMER_", "aggregated-consumer")],
+)  # fmt: skip
+def test_the_service_name_is_read_back_from_its_prefix(prefix: str, name: str) -> None:
+    class Named(ServiceSettings):
+        model_config = SettingsConfigDict(env_prefix=prefix)
+
+    assert Named.service_name() == name

@@ -109,9 +109,7 @@ def test_run_command_reads_settings_and_runs_the_stage(monkeypatch: pytest.Monke
     async def run(settings: StageSettings) -> None:
         ran.append(settings.group_id)
 
-    run_command(
-        ["run"], prog="stage", description=None, command_help="h", settings=StageSettings, run=run
-    )
+    run_command(["run"], StageSettings, run, description=None, command_help="h")
     assert ran == ["from-env"]
 
 
@@ -120,9 +118,7 @@ def test_run_command_without_the_run_subcommand_exits_with_usage() -> None:
         raise AssertionError("must not run")
 
     with pytest.raises(SystemExit) as exited:
-        run_command(
-            [], prog="stage", description=None, command_help="h", settings=StageSettings, run=run
-        )
+        run_command([], StageSettings, run, description=None, command_help="h")
     assert exited.value.code == 2
 
 
@@ -144,13 +140,13 @@ def test_a_one_off_command_gets_the_settings_and_its_own_options(
 
     tidy_up = Command[StageSettings]("tidy up", tidy, arguments)
     run_command(
-        ["tidy", "--size", "7"], prog="stage", description=None, command_help="h",
-        settings=StageSettings, run=run, more={"tidy": tidy_up},
+        ["tidy", "--size", "7"], StageSettings, run, description=None, command_help="h",
+        more={"tidy": tidy_up},
     )  # fmt: skip
     assert ran == [("from-env", 7)]
     with pytest.raises(SystemExit) as exited:
         run_command(
-            ["tidy", "--size", "x"], prog="stage", description=None, command_help="h",
-            settings=StageSettings, run=run, more={"tidy": tidy_up},
+            ["tidy", "--size", "x"], StageSettings, run, description=None, command_help="h",
+            more={"tidy": tidy_up},
         )  # fmt: skip
     assert exited.value.code == 2

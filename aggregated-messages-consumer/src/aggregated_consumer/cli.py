@@ -12,11 +12,10 @@ from stream_kit import Command, run_command
 def main(argv: list[str] | None = None) -> None:
     run_command(
         argv,
-        prog="aggregated-consumer",
+        ConsumerSettings,
+        run,
         description=__doc__,
         command_help="write bursts from Kafka to Firestore until SIGTERM",
-        settings=ConsumerSettings,
-        run=run,
         more={"backfill": _BACKFILL},
     )
 

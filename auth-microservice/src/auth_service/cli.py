@@ -18,18 +18,16 @@ log = structlog.get_logger(__name__)
 def main(argv: Sequence[str] | None = None) -> None:
     run_service_command(
         argv,
-        prog="auth-service",
-        description=__doc__,
-        settings=AuthSettings,
-        default_port=8000,
+        AuthSettings,
         migrate=_migrate,
-        migrate_help="apply database migrations (Alembic upgrade head)",
-        worker_app="auth_service.cli:worker_app",
+        worker_app=worker_app,
+        default_port=8000,
         access_log=True,
     )
 
 
 def _migrate(settings: AuthSettings) -> None:
+    """apply database migrations (Alembic upgrade head)"""
     upgrade_to_head(settings.sqlalchemy_url)
     log.info("migrations_applied")
 

@@ -14,18 +14,12 @@ if TYPE_CHECKING:
 
 def main(argv: Sequence[str] | None = None) -> None:
     run_service_command(
-        argv,
-        prog="chat-service",
-        description=__doc__,
-        settings=ChatSettings,
-        default_port=9000,
-        migrate=_migrate,
-        migrate_help="create the keyspace and apply schema steps",
-        worker_app="chat_service.cli:worker_app",
+        argv, ChatSettings, migrate=_migrate, worker_app=worker_app, default_port=9000
     )
 
 
 def _migrate(settings: ChatSettings) -> None:
+    """create the keyspace and apply schema steps"""
     cluster, session = connect(settings)
     try:
         migrate(session, settings)

@@ -2,15 +2,19 @@
 [--host H] [--port P] [--workers N]`, with the same settings, logging and serving."""
 
 import argparse
+import inspect
 import os
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import structlog
 
 from http_kit.serving import serve
 from http_kit.settings import HttpServiceSettings
 from observability import configure_logging
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 log = structlog.get_logger(__name__)
 
@@ -28,24 +32,25 @@ def configured_settings(settings: type[SettingsT]) -> SettingsT:
 
 def run_service_command(
     argv: Sequence[str] | None,
-    *,
-    prog: str,
-    description: str | None,
     settings: type[SettingsT],
-    default_port: int,
+    *,
     migrate: Callable[[SettingsT], None],
-    migrate_help: str,
-    worker_app: str,
+    worker_app: "Callable[[], FastAPI]",
+    default_port: int,
     access_log: bool = False,
 ) -> None:
-    """Parses `<prog> migrate` or `<prog> serve`, reads the settings from the environment
-    (`--workers N` sets the settings' `<prefix>WORKERS` first, so that every worker reads the same
-    number), configures logging and runs the command: `migrate(settings)`, or `serve` of the
-    app that `worker_app` ("module:function") builds in each worker. A settings error or a
-    crash ends the process non-zero; a bad argument exits with status 2."""
+    """Parses `<name>-service migrate` or `<name>-service serve` (the name is the settings'
+    `service_name()`), reads the settings from the environment (`--workers N` sets the
+    settings' `<prefix>WORKERS` first, so that every worker reads the same number), configures
+    logging and runs the command: `migrate(settings)` (its docstring is the command's help), or
+    `serve` of the app that `worker_app`, a module-level function, builds in each worker (uvicorn
+    imports it by name in every worker process). A settings error or a crash ends the process
+    non-zero; a bad argument exits with status 2."""
+    prog = f"{settings.service_name()}-service"
+    description = f"`{prog} migrate` and `{prog} serve [--host H] [--port P] [--workers N]`."
     parser = argparse.ArgumentParser(prog=prog, description=description)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("migrate", help=migrate_help)
+    commands.add_parser("migrate", help=inspect.getdoc(migrate))
     serve_command = commands.add_parser("serve", help="run the HTTP API under uvicorn")
     serve_command.add_argument("--host", default="127.0.0.1")
     serve_command.add_argument("--port", type=int, default=default_port)
@@ -62,7 +67,7 @@ def run_service_command(
         migrate(loaded)
         return
     serve(
-        worker_app,
+        f"{worker_app.__module__}:{worker_app.__qualname__}",
         host=options.host,
         port=options.port,
         workers=loaded.workers,

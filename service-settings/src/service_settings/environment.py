@@ -64,6 +64,13 @@ class ServiceSettings(BaseSettings):
     for one release, with a warning (see `former_variables`)."""
 
     @classmethod
+    def service_name(cls) -> str:
+        """The service's one name, which its prefix is made from (docs/architecture.md,
+        "Names"): `AGGREGATED_CONSUMER_` belongs to `aggregated-consumer`."""
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        return prefix.rstrip("_").lower().replace("_", "-")
+
+    @classmethod
     def settings_customise_sources(
         cls,
         settings_cls: type[BaseSettings],

@@ -29,18 +29,17 @@ class Command(Generic[SettingsT]):
 
 def run_command(
     argv: list[str] | None,
+    settings: type[SettingsT],
+    run: Callable[[SettingsT], Coroutine[Any, Any, None]],
     *,
-    prog: str,
     description: str | None,
     command_help: str,
-    settings: Callable[[], SettingsT],
-    run: Callable[[SettingsT], Coroutine[Any, Any, None]],
     more: Mapping[str, Command[SettingsT]] | None = None,
 ) -> None:
-    """Parses `<prog> run` (or one of the `more` commands), reads the settings from the
-    environment, sets up logging and runs the command until it ends. A settings error or a
-    crash ends the process non-zero."""
-    parser = argparse.ArgumentParser(prog=prog, description=description)
+    """Parses `<name> run` (or one of the `more` commands; the name is the settings'
+    `service_name()`), reads the settings from the environment, sets up logging and runs the
+    command until it ends. A settings error or a crash ends the process non-zero."""
+    parser = argparse.ArgumentParser(prog=settings.service_name(), description=description)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help=command_help)
     for name, command in (more or {}).items():
