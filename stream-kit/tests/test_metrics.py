@@ -1,6 +1,5 @@
 """The metrics shape: prefixed names on the stage's own registry, and the lag histogram."""
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import generate_latest
@@ -8,13 +7,11 @@ from prometheus_client import generate_latest
 from stream_kit import StageMetrics
 
 
-@dataclass
 class StageOneMetrics(StageMetrics):
     prefix = "stage"
     lag_help = "Send to sink."
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
+    def declare(self) -> None:
         self.records_in = self.counter("records_in_total", "Records read.")
         self.outcomes = self.counter("commits_total", "Commits by outcome.", ["outcome"])
         self.open = self.gauge("open_buffers", "Open buffers.")

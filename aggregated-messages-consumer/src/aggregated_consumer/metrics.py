@@ -1,17 +1,13 @@
 """Prometheus metrics of the consumer (one registry per process)."""
 
-from dataclasses import dataclass
-
 from stream_kit import StageMetrics
 
 
-@dataclass
 class ConsumerMetrics(StageMetrics):
     prefix = "consumer"
     lag_help = "From a message's send time to the Firestore commit of its burst."
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
+    def declare(self) -> None:
         self._documents = 0
         self._messages = 0
         self.records_in = self.counter(

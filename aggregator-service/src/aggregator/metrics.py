@@ -1,17 +1,13 @@
 """Prometheus metrics of the aggregator (one registry per process)."""
 
-from dataclasses import dataclass
-
 from stream_kit import StageMetrics
 
 
-@dataclass
 class AggregatorMetrics(StageMetrics):
     prefix = "aggregator"
     lag_help = "From a message's produce time to the commit of the burst that holds it."
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
+    def declare(self) -> None:
         self.messages_in = self.counter("messages_in_total", "Messages read from the input topic.")
         self.replay_skipped = self.counter(
             "replay_skipped_total",

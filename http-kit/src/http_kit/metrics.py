@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram
 from prometheus_client.exposition import generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from http_kit.middleware import HttpMiddleware
 from http_kit.routing import SlashTwinRoute
 
 UNMATCHED = "unmatched"
@@ -53,18 +54,12 @@ def route_label(scope: Scope) -> str:
     return path if isinstance(path, str) else UNMATCHED
 
 
-class RequestDurations:
-    """Plain ASGI rather than `BaseHTTPMiddleware`, which would add a task and a copy of the
-    response stream to every request on the send path."""
-
+class RequestDurations(HttpMiddleware):
     def __init__(self, app: ASGIApp, durations: Histogram) -> None:
-        self._app = app
+        super().__init__(app)
         self._durations = durations
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500  # what the client gets if the app raises before it answers
 

@@ -6,6 +6,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from http_kit.errors import ContentTooLarge, HeadersTooLarge, render_error
+from http_kit.middleware import HttpMiddleware
 
 
 def limit_request_bodies(app: FastAPI, max_bytes: int) -> None:
@@ -24,38 +25,30 @@ def limit_request_headers(app: FastAPI, max_bytes: int) -> None:
     app.add_middleware(HeaderSizeLimit, max_bytes=max_bytes)
 
 
-class HeaderSizeLimit:
-    """Counts names and values of every header line, as servers that cap headers do."""
-
+class SizeLimit(HttpMiddleware):
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self._app = app
+        super().__init__(app)
         self._max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            size = sum(len(name) + len(value) for name, value in scope["headers"])
-            if size > self._max_bytes:
-                error = HeadersTooLarge(
-                    f"The request headers are larger than {self._max_bytes} bytes."
-                )
-                await render_error(error)(scope, receive, send)
-                return
+
+class HeaderSizeLimit(SizeLimit):
+    """Counts names and values of every header line, as servers that cap headers do."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        size = sum(len(name) + len(value) for name, value in scope["headers"])
+        if size > self._max_bytes:
+            error = HeadersTooLarge(f"The request headers are larger than {self._max_bytes} bytes.")
+            await render_error(error)(scope, receive, send)
+            return
         await self._app(scope, receive, send)
 
 
-class BodySizeLimit:
+class BodySizeLimit(SizeLimit):
     """Reads the whole body before the app does, and stops at `max_bytes`: FastAPI would
     read it whole anyway, but without a bound, so a 10 MB body was held in memory and
-    parsed before the schema said no. Plain ASGI, like the services' other middleware."""
+    parsed before the schema said no."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self._app = app
-        self._max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isascii() and declared.isdigit() and int(declared) > self._max_bytes:
             await self._refuse(scope, receive, send)

@@ -2,7 +2,7 @@
 the stage (`aggregator_`, `consumer_`), and the end-to-end lag histogram both stages export.
 
 A stage subclasses `StageMetrics`, sets `prefix` and `lag_help`, and declares its own counters
-in `__post_init__` through `counter`, `gauge` and `histogram`.
+in `declare` through `counter`, `gauge` and `histogram`.
 """
 
 import time
@@ -25,6 +25,11 @@ class StageMetrics:
 
     def __post_init__(self) -> None:
         self.lag = self.histogram("end_to_end_lag_seconds", self.lag_help, LAG_BUCKETS)
+        self.declare()
+
+    def declare(self) -> None:
+        """The stage's own metrics, declared on its registry (the lag histogram is there
+        already, whatever a stage declares)."""
 
     def counter(self, name: str, documentation: str, labels: Sequence[str] = ()) -> Counter:
         return Counter(self._name(name), documentation, labels, registry=self.registry)
