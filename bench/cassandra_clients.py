@@ -69,6 +69,11 @@ class PythonDriver:
 
     def run(self, prepared: Any, params: Params) -> Awaitable[list[Row]]:
         # The bridge of chat_service.database.execute: the driver calls back on its I/O thread.
+        # Written again here rather than imported: scylla-driver runs in a throw-away
+        # environment (`uv run --isolated --no-project`, see cassandra_drivers.py) that holds
+        # no workspace package, since chat-service would pull cassandra-driver in beside it
+        # (both are the `cassandra` package). It is the bare bridge, without the service's
+        # mapping of unavailable hosts to StoreUnavailable, which a benchmark does not need.
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[list[Row]] = loop.create_future()
 

@@ -1,6 +1,8 @@
 """What the benchmark scripts share: scratch databases, keyspaces and topics; services started
-on spare ports and stopped afterwards; users paired into chats; nearest-rank percentiles."""
+on spare ports and stopped afterwards; users paired into chats; nearest-rank percentiles; the
+command line of a comparison of chat service builds."""
 
+import argparse
 import asyncio
 import json
 import os
@@ -28,7 +30,9 @@ __all__ = [
     "ROOT",
     "admin_sql",
     "auth_and_chats",
+    "builds_and_floor",
     "chat_variants",
+    "comparison_options",
     "free_port",
     "make_pairs",
     "metric",
@@ -202,6 +206,32 @@ def chat_variants(values: list[str] | None) -> dict[str, str]:
     """`NAME=PATH` options (the path of a build's `chat-service` script), the workspace's build
     when none is given."""
     return dict(v.split("=", 1) for v in (values or [f"current={BIN / 'chat-service'}"]))
+
+
+def comparison_options(description: str | None) -> argparse.ArgumentParser:
+    """The options of a benchmark that compares chat service builds under wrk, beside the
+    floor: `--variant NAME=PATH` (repeated), `--seconds`, `--rounds`, `--connections` and
+    `--no-floor`. The benchmark adds its own."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--variant", action="append", help="NAME=path/to/chat-service")
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument(
+        "--no-floor", action="store_true", help="leave out the floor (bench/floor/) this time"
+    )
+    return parser
+
+
+def builds_and_floor(args: argparse.Namespace, floor: Path) -> dict[str, str]:
+    """The builds `--variant` names (`chat_variants`), then the floor, `floor`'s script,
+    unless `--no-floor`: name -> the script that serves it."""
+    variants = chat_variants(args.variant)
+    if not args.no_floor:
+        variants["floor"] = str(floor)
+    return variants
 
 
 @contextmanager

@@ -42,7 +42,8 @@ from typing import Any
 import httpx
 from harness import (
     auth_and_chats,
-    chat_variants,
+    builds_and_floor,
+    comparison_options,
     make_pairs,
     scratch_environment,
     stack_pid,
@@ -100,24 +101,13 @@ def lua_script(pairs: list[dict[str, Any]]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--variant", action="append", help="NAME=path/to/chat-service")
-    parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=50)
+    parser = comparison_options(__doc__)
     parser.add_argument("--depth", type=int, default=100_000, help="messages above the deep page")
-    parser.add_argument(
-        "--no-floor", action="store_true", help="leave out the floor (bench/floor/) this time"
-    )
     args = parser.parse_args()
     if args.depth < 1:
         parser.error("--depth must be at least 1 (depth 0 is always measured)")
     require_wrk()
-    variants = chat_variants(args.variant)
-    if not args.no_floor:
-        variants["floor"] = str(FLOOR)
+    variants = builds_and_floor(args, FLOOR)
     summary, setup = run_all(stack_pid("cassandra"), variants, args)
     print_table(summary, baseline=f"depth 0 x{args.connections}, {next(iter(variants))}")
     if not args.no_floor:

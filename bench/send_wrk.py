@@ -35,7 +35,8 @@ from typing import Any
 
 from harness import (
     auth_and_chats,
-    chat_variants,
+    builds_and_floor,
+    comparison_options,
     make_pairs,
     metric,
     pipeline,
@@ -110,22 +111,11 @@ class Drain:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--variant", action="append", help="NAME=path/to/chat-service")
-    parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=50)
+    parser = comparison_options(__doc__)
     parser.add_argument("--users", type=int, default=400)
-    parser.add_argument(
-        "--no-floor", action="store_true", help="leave out the floor (bench/floor/) this time"
-    )
     args = parser.parse_args()
     require_wrk()
-    variants = chat_variants(args.variant)
-    if not args.no_floor:
-        variants["floor"] = str(FLOOR)
+    variants = builds_and_floor(args, FLOOR)
     summary = run_all(variants, {name: stack_pid(name) for name in _INFRA}, args)
     print_table(summary, baseline=f"send x{args.connections}, {next(iter(variants))}")
     write_result(
