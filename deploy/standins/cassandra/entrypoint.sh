@@ -7,6 +7,12 @@ set -euo pipefail
 
 address=$(hostname -i | awk '{print $1}')
 data=/var/lib/cassandra
+# devstack writes the same skeleton (seeds, folders, native transport) for its own node in
+# devstack/src/devstack/components/cassandra.py. Not generated from it: this file plays the
+# official image, in a container without Python, so it keeps that image's defaults and
+# variables (periodic sync, 16 tokens, the container's address, CASSANDRA_*), where devstack's
+# is tuned for tests (batch sync, small memtables, Paxos v2, its own ports). The JVM module
+# flags are shared: build.py writes jvm17-server.options from devstack's JAVA17_MODULE_FLAGS.
 cat >/etc/cassandra/cassandra.yaml <<YAML
 cluster_name: '${CASSANDRA_CLUSTER_NAME:-Test Cluster}'
 num_tokens: ${CASSANDRA_NUM_TOKENS:-16}

@@ -70,6 +70,9 @@ class Cassandra(JvmComponent):
         (self.conf_dir / "logback.xml").write_text(_LOGBACK)
 
     def _yaml(self) -> str:
+        # The stand-in of the cassandra:5.0 image writes the same skeleton with the official
+        # image's defaults instead of these (deploy/standins/cassandra/entrypoint.sh says why
+        # it is not generated from this).
         data = self.state_dir / "data"
         return f"""\
 cluster_name: devstack
