@@ -314,3 +314,20 @@ async def test_a_user_has_only_recent_sessions_kept(make_api: Any) -> None:
     new = await logged_in(api, "returning")
     ids = {str(row[0]) for row in rows(api, "SELECT id FROM sessions")}
     assert ids == {new["session_id"]}
+
+
+async def test_a_refresh_that_fails_to_mint_firebase_rotates_nothing(
+    api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grant = await logged_in(api, "unlucky")
+    minter = api.app.state.resources.firebase
+
+    def unavailable(user_id: str) -> str:  # Firebase is the system's edge: stand in for it
+        raise ConnectionError("firebase is away")
+
+    monkeypatch.setattr(minter, "mint", unavailable)
+    failed = await refresh(api.http, grant["refresh_token"])
+    assert (failed.status_code, failed.json()["code"]) == (503, "firebase_unavailable")
+    monkeypatch.undo()
+    # The same token works on the retry: the 503 was no use of it.
+    assert (await refresh(api.http, grant["refresh_token"])).status_code == 200
