@@ -44,9 +44,14 @@ CONVERSATIONS = int(os.environ.get("SOAK_CONVERSATIONS", "40"))
 FREEZE_SECONDS = 15.0
 REPORT = REPO_ROOT / ".devstack" / "soak-faults.json"
 
-pytestmark = pytest.mark.skipif(
-    not SOAK_MESSAGES, reason="the long audited run: `make soak-faults` (SOAK_MESSAGES)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not SOAK_MESSAGES, reason="the long audited run: `make soak-faults` (SOAK_MESSAGES)"
+    ),
+    # The suite's per-test limit is five minutes; this run lasts as long as its messages take
+    # (at 20 a second, a third of what this machine sustains, plus the audit).
+    pytest.mark.timeout(900 + SOAK_MESSAGES // 20),
+]
 
 
 def _freeze(pipeline: Pipeline, name: str) -> float:
