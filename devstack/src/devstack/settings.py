@@ -61,6 +61,18 @@ class StackSettings(BaseSettings):
     )
     redis_url: str | None = Field(None, validation_alias=AliasChoices("REDIS_URL"))
 
+    def own_server(self, piece: str) -> str | None:
+        """The address of a server of the user's own for the piece named `piece` (the
+        unprefixed variables above), None when devstack runs that piece itself."""
+        return {
+            "postgres": self.database_url,
+            "kafka": self.kafka_bootstrap_servers,
+            "cassandra": self.cassandra_hosts,
+            "firestore": self.firestore_emulator_host,
+            "firebase-auth": self.firebase_auth_emulator_host,
+            "redis": self.redis_url,
+        }.get(piece)
+
     @cached_property
     def endpoints(self) -> "Endpoints":
         return Endpoints(

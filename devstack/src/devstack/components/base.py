@@ -7,7 +7,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
 
 from devstack.settings import REPO_ROOT, Endpoints, StackSettings
 
@@ -35,8 +34,6 @@ class Component(ABC):
     ready_timeout: float = 90.0
     needs_infrastructure: bool = False
     """Started only once every infrastructure piece is ready (migrations need the databases)."""
-    own_server_setting: ClassVar[str | None] = None
-    """The `StackSettings` field that points this piece at a server of the user's own."""
 
     def __init__(self, context: Context) -> None:
         self.context = context
@@ -67,8 +64,7 @@ class Component(ABC):
     @property
     def external(self) -> bool:
         """True when the user pointed this piece at a server of their own: checked, not run."""
-        setting = self.own_server_setting
-        return setting is not None and getattr(self.settings, setting) is not None
+        return self.settings.own_server(self.name) is not None
 
     def prepare(self) -> None:
         """Downloads, configuration files, one-time initialisation. Must be idempotent."""

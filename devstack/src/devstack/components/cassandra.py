@@ -4,7 +4,7 @@ from pathlib import Path
 
 from cassandra.cluster import Cluster
 
-from devstack.components.jvm import JvmComponent
+from devstack.components.jvm import MavenComponent
 
 # The module flags of Cassandra's conf/jvm17-server.options: without them Java 17 refuses the
 # reflective access Cassandra needs (DirectBuffer.cleaner and friends).
@@ -53,9 +53,8 @@ _LOGBACK = """\
 """
 
 
-class Cassandra(JvmComponent):
+class Cassandra(MavenComponent):
     name = "cassandra"
-    own_server_setting = "cassandra_hosts"
     ready_timeout = 240.0
     grace_seconds = 45.0
 
@@ -63,11 +62,11 @@ class Cassandra(JvmComponent):
     def conf_dir(self) -> Path:
         return self.state_dir / "conf"
 
-    def prepare(self) -> None:
-        self.conf_dir.mkdir(parents=True, exist_ok=True)
-        self.classpath_dir()
-        (self.conf_dir / "cassandra.yaml").write_text(self._yaml())
-        (self.conf_dir / "logback.xml").write_text(_LOGBACK)
+    def config_files(self) -> dict[Path, str]:
+        return {
+            self.conf_dir / "cassandra.yaml": self._yaml(),
+            self.conf_dir / "logback.xml": _LOGBACK,
+        }
 
     def _yaml(self) -> str:
         # The stand-in of the cassandra:5.0 image writes the same skeleton with the official

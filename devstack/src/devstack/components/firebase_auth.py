@@ -15,7 +15,6 @@ PACKAGE_DIR = Path(__file__).resolve().parents[3]
 
 class FirebaseAuth(Component):
     name = "firebase-auth"
-    own_server_setting = "firebase_auth_emulator_host"
     ready_timeout = 120.0
 
     @property

@@ -32,7 +32,6 @@ def sdk_root() -> Path:
 
 class Firestore(JvmComponent):
     name = "firestore"
-    own_server_setting = "firestore_emulator_host"
     ready_timeout = 90.0
 
     def launcher(self) -> Path:

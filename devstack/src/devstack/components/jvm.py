@@ -1,4 +1,4 @@
-"""Shared by the pieces that run on Java 17 from a Maven-collected classpath."""
+"""Shared by the pieces that run on Java 17, most of them from a Maven-collected classpath."""
 
 from pathlib import Path
 
@@ -17,3 +17,19 @@ class JvmComponent(Component):
         return ensure_classpath(
             f"{self.name}-pom.xml", self.settings.cache_dir, java_home, self.context.progress
         )
+
+
+class MavenComponent(JvmComponent):
+    """A piece run from the jars Maven collects (Kafka, Cassandra), with configuration files
+    of its own written into its state folder each time it is prepared."""
+
+    def config_files(self) -> dict[Path, str]:
+        """Path -> text of each configuration file."""
+        return {}
+
+    def prepare(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.classpath_dir()
+        for path, text in self.config_files().items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)

@@ -9,7 +9,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from devstack.components.base import StackError
-from devstack.components.jvm import JvmComponent
+from devstack.components.jvm import MavenComponent
 from devstack.kafka_topics import create_topics
 
 APPLICATION_TOPICS = ["chat_messages", "chat_messages_grouped", "chat_messages_grouped_dlq"]
@@ -31,20 +31,22 @@ logger.controller.level = warn
 """
 
 
-class Kafka(JvmComponent):
+class Kafka(MavenComponent):
     name = "kafka"
-    own_server_setting = "kafka_bootstrap_servers"
     ready_timeout = 120.0
 
     @property
     def config_file(self) -> Path:
         return self.state_dir / "server.properties"
 
+    def config_files(self) -> dict[Path, str]:
+        return {
+            self.config_file: self.server_properties(),
+            self.state_dir / "log4j2.properties": _LOG4J2,
+        }
+
     def prepare(self) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.classpath_dir()
-        self.config_file.write_text(self.server_properties())
-        (self.state_dir / "log4j2.properties").write_text(_LOG4J2)
+        super().prepare()
         if not (self.state_dir / "data" / "meta.properties").exists():
             # Cluster ids are 16 random bytes, URL-safe base64 without padding.
             self.format_storage(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))

@@ -17,7 +17,6 @@ _SERVER_ROOTS = [Path("/usr/lib/postgresql")]
 
 class Postgres(Component):
     name = "postgres"
-    own_server_setting = "database_url"
     # SIGINT is Postgres' "fast" shutdown; SIGTERM would wait for every client to leave.
     stop_signal = signal.SIGINT
     ready_timeout = 60.0

@@ -23,7 +23,6 @@ APPEND_ONLY = ["--appendonly", "yes", "--appendfsync", "everysec"]
 
 class Redis(Component):
     name = "redis"
-    own_server_setting = "redis_url"
     # With no save points Redis only flushes its append-only file on SIGTERM.
     grace_seconds = 10.0
     ready_timeout = 30.0
