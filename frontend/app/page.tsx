@@ -7,22 +7,14 @@ import { useSession } from "@/components/SessionProvider";
 import { loginPath } from "@/lib/session";
 
 export default function HomePage() {
-  const { restoring, session, api, firebaseState, endReason, logOut, logOutEverywhere } = useSession();
+  const { restoring, session, endReason } = useSession();
   const router = useRouter();
 
   useEffect(() => {
     if (!restoring && !session) router.replace(loginPath(endReason));
   }, [restoring, session, endReason, router]);
 
-  if (!session || !api) return <p className="boot">Loading…</p>;
-  return (
-    <ChatApp
-      key={session.userId}
-      session={session}
-      api={api}
-      firebaseState={firebaseState}
-      onLogOut={logOut}
-      onLogOutEverywhere={logOutEverywhere}
-    />
-  );
+  if (!session) return <p className="boot">Loading…</p>;
+  // A new person gets a new app: nothing of the previous one's state survives.
+  return <ChatApp key={session.userId} />;
 }

@@ -1,30 +1,21 @@
 "use client";
 
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { useChatListLive } from "@/hooks/useChatListLive";
+import { useLatest } from "@/hooks/useLatest";
 import { useOnline } from "@/hooks/useOnline";
-import type { ChatApi } from "@/lib/api";
 import type { Chat, Message, User } from "@/lib/api-types";
 import { mergeChatLists, sortChats, withLatest, withReadMark } from "@/lib/chats";
 import { formatApiError } from "@/lib/errors";
 import type { LiveState } from "@/lib/live";
-import type { Session } from "@/lib/session";
 import ChatList from "./ChatList";
 import Conversation from "./Conversation";
 import LiveStatus from "./LiveStatus";
 import PeopleSearch from "./PeopleSearch";
-import type { FirebaseState } from "./SessionProvider";
+import { useSignedIn } from "./SessionProvider";
 
 /** The chat list is fetched again this often (new chats, previews of unwatched chats). */
 const REFRESH_MS = 3_000;
-
-interface Props {
-  session: Session;
-  api: ChatApi;
-  firebaseState: FirebaseState;
-  onLogOut: () => Promise<void>;
-  onLogOutEverywhere: () => Promise<void>;
-}
 
 function chatFromUrl(): string | null {
   return new URLSearchParams(window.location.search).get("chat");
@@ -35,7 +26,9 @@ function showChatInUrl(chatId: string | null): void {
   window.history.replaceState(null, "", url);
 }
 
-export default function ChatApp({ session, api, firebaseState, onLogOut, onLogOutEverywhere }: Props) {
+/** The signed-in app; rendered only while there is a session (app/page.tsx). */
+export default function ChatApp() {
+  const { session, api, firebaseState, logOut: onLogOut, logOutEverywhere: onLogOutEverywhere } = useSignedIn();
   const me = useMemo(
     () => ({ id: session.userId, username: session.username }),
     [session.userId, session.username],
@@ -46,13 +39,9 @@ export default function ChatApp({ session, api, firebaseState, onLogOut, onLogOu
   const [listError, setListError] = useState<string | null>(null);
   const [selectedId, setSelectedId] = useState<string | null>(chatFromUrl);
   const [conversationLive, setConversationLive] = useState<LiveState | null>(null);
-  // What the callbacks below read between renders; kept in step after each render.
-  const chatsRef = useRef(chats);
-  const selectedRef = useRef(selectedId);
-  useEffect(() => {
-    chatsRef.current = chats;
-    selectedRef.current = selectedId;
-  }, [chats, selectedId]);
+  // What the callbacks below read between renders.
+  const chatsRef = useLatest(chats);
+  const selectedRef = useLatest(selectedId);
 
   const refreshChats = useCallback(async () => {
     try {
@@ -101,7 +90,7 @@ export default function ChatApp({ session, api, firebaseState, onLogOut, onLogOu
         return sortChats(next);
       });
     },
-    [refreshChats],
+    [refreshChats, chatsRef, selectedRef],
   );
 
   /** This tab marked a chat read: its badge clears now, ahead of the service's coalesced mark. */

@@ -39,6 +39,21 @@ export function useSession(): SessionContextValue {
   return value;
 }
 
+export interface SignedIn {
+  session: Session;
+  api: ChatApi;
+  firebaseState: FirebaseState;
+  logOut: () => Promise<void>;
+  logOutEverywhere: () => Promise<void>;
+}
+
+/** The session's values, for components rendered only while someone is signed in. */
+export function useSignedIn(): SignedIn {
+  const { session, api, firebaseState, logOut, logOutEverywhere } = useSession();
+  if (!session || !api) throw new Error("useSignedIn without a session");
+  return { session, api, firebaseState, logOut, logOutEverywhere };
+}
+
 // One keeper per tab, for the tab's whole life: its timers and the tabs' channel must not
 // be duplicated by a remount.
 let tabKeeper: SessionKeeper | null = null;

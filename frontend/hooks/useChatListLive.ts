@@ -1,6 +1,7 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
+import { useLatest } from "./useLatest";
 import type { Chat, Message } from "@/lib/api-types";
 import { listenWhenLoaded } from "@/lib/firebase";
 import { type LiveState, watchBursts } from "@/lib/live";
@@ -20,13 +21,9 @@ interface Options {
  * their messages (new ones and changed ones). Returns the combined listener state.
  */
 export function useChatListLive({ chats, myId, enabled, onMessages }: Options): LiveState | null {
-  // Read by the listeners between renders; kept in step after each render.
-  const chatsRef = useRef(chats);
-  const onMessagesRef = useRef(onMessages);
-  useEffect(() => {
-    chatsRef.current = chats;
-    onMessagesRef.current = onMessages;
-  }, [chats, onMessages]);
+  // Read by the listeners between renders.
+  const chatsRef = useLatest(chats);
+  const onMessagesRef = useLatest(onMessages);
   const [states, setStates] = useState<{ key: string; byChat: Record<string, LiveState> }>({ key: "", byChat: {} });
 
   const watchedIds = chats
@@ -61,7 +58,7 @@ export function useChatListLive({ chats, myId, enabled, onMessages }: Options): 
       },
       () => report("config", "error"),
     );
-  }, [enabled, watchedIds, myId, key]);
+  }, [enabled, watchedIds, myId, key, chatsRef, onMessagesRef]);
 
   if (!enabled) return null;
   if (watchedIds === "") return "live";

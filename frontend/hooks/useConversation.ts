@@ -10,6 +10,7 @@ import { listenWhenLoaded } from "@/lib/firebase";
 import { type LiveState, watchBursts } from "@/lib/live";
 import { type Timeline, findPending, newestMessage, oldestMessage } from "@/lib/timeline";
 import type { FirebaseState } from "@/components/SessionProvider";
+import { useLatest } from "./useLatest";
 
 const PAGE_SIZE = 30;
 /** Without live updates, the newest page is fetched this often instead. */
@@ -32,11 +33,8 @@ interface Options {
 export function useConversation({ api, chatId, me, other, firebaseState, onMessages }: Options) {
   const [state, dispatch] = useReducer(conversationReducer, INITIAL_CONVERSATION);
   const [liveState, setLiveState] = useState<LiveState | null>(null);
-  // What callbacks and the listener read between renders; kept in step after each render.
-  const timelineRef = useRef<Timeline>(state.timeline);
-  useEffect(() => {
-    timelineRef.current = state.timeline;
-  }, [state.timeline]);
+  // What callbacks and the listener read between renders.
+  const timelineRef = useLatest<Timeline>(state.timeline);
 
   const merge = useCallback(
     (messages: readonly Message[]) => {
@@ -78,7 +76,7 @@ export function useConversation({ api, chatId, me, other, firebaseState, onMessa
     } finally {
       loadingOlder.current = false;
     }
-  }, [api, chatId]);
+  }, [api, chatId, timelineRef]);
 
   const ready = state.phase === "ready";
 
@@ -102,7 +100,7 @@ export function useConversation({ api, chatId, me, other, firebaseState, onMessa
       stop();
       setLiveState(null);
     };
-  }, [liveWanted, chatId, me.id, merge]);
+  }, [liveWanted, chatId, me.id, merge, timelineRef]);
 
   // Catch up after the network comes back or the tab is shown again, and poll when
   // live updates are unavailable.
@@ -154,7 +152,7 @@ export function useConversation({ api, chatId, me, other, firebaseState, onMessa
       dispatch({ type: "pending_marked", clientMessageId, status: "sending", error: null });
       void deliver(clientMessageId, pending.body);
     },
-    [deliver],
+    [deliver, timelineRef],
   );
 
   /** Saves a new body for one of my messages; rejects with the words to show. */
