@@ -22,7 +22,9 @@ class NodeProcess(Component):
     cluster's state folder.
 
     Most answer a plain health URL on loopback (`health_scheme`, `port`, `health_path`) and
-    read one configuration file of the state folder (`config_file`, from `config_text`)."""
+    read one configuration file of the state folder (`config_file`, from `config_text`). The
+    subclasses below look alike because each only declares those values and its command line;
+    what they do is written once, here."""
 
     port_number: int = 0
     health_scheme = "http"

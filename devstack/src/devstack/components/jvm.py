@@ -21,7 +21,9 @@ class JvmComponent(Component):
 
 class MavenComponent(JvmComponent):
     """A piece run from the jars Maven collects (Kafka, Cassandra), with configuration files
-    of its own written into its state folder each time it is prepared."""
+    of its own written into its state folder each time it is prepared. The two subclasses
+    open alike (name, timeouts, where their files go) because that is all they declare; their
+    files, command lines and checks share nothing."""
 
     def config_files(self) -> dict[Path, str]:
         """Path -> text of each configuration file."""
