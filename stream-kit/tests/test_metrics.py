@@ -37,3 +37,10 @@ def test_lag_is_observed_per_message_and_never_negative() -> None:
     assert "stage_end_to_end_lag_seconds_count 2.0" in text
     assert 'stage_end_to_end_lag_seconds_bucket{le="0.1"} 1.0' in text  # the future one: 0
     assert 'stage_end_to_end_lag_seconds_bucket{le="3.0"} 2.0' in text
+
+
+def test_every_stage_counts_its_dead_letters_by_reason() -> None:
+    metrics = StageOneMetrics()
+    metrics.dead_letters.labels("undecodable").inc()
+    text = generate_latest(metrics.registry).decode()
+    assert 'stage_dead_letters_total{reason="undecodable"} 1.0' in text

@@ -26,9 +26,6 @@ class ConsumerMetrics(StageMetrics):
         self.batch_commits = self.counter(
             "firestore_commits_total", "Firestore batched commits by outcome.", ["outcome"]
         )
-        self.dead_letters = self.counter(
-            "dead_letters_total", "Records sent to the dead-letter topic.", ["reason"]
-        )
         self.firestore_writes = self.counter(
             "firestore_writes_total",
             "Firestore document writes, by the kind of record that caused them.",

@@ -22,11 +22,6 @@ class AggregatorMetrics(StageMetrics):
             "Edits, deletions and read marks committed to the output topic, by kind.",
             ["kind"],
         )
-        self.dead_letters = self.counter(
-            "dead_letters_total",
-            "Input records committed to the dead-letter topic, by the reason they were rejected.",
-            ["reason"],
-        )
         self.bursts_out = self.counter("bursts_out_total", "Bursts committed to the output topic.")
         self.messages_out = self.counter("messages_out_total", "Messages committed inside bursts.")
         self.flushes = self.counter(

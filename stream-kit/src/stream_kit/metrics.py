@@ -1,5 +1,6 @@
 """The shape of a stream stage's metrics: one registry per process, every name prefixed with
-the stage (`aggregator_`, `consumer_`), and the end-to-end lag histogram both stages export.
+the stage (`aggregator_`, `consumer_`), and what both stages export: the end-to-end lag
+histogram and the count of dead letters by reason.
 
 A stage subclasses `StageMetrics`, sets `prefix` and `lag_help`, and declares its own counters
 in `declare` through `counter`, `gauge` and `histogram`.
@@ -25,11 +26,16 @@ class StageMetrics:
 
     def __post_init__(self) -> None:
         self.lag = self.histogram("end_to_end_lag_seconds", self.lag_help, LAG_BUCKETS)
+        self.dead_letters = self.counter(
+            "dead_letters_total",
+            "Records sent to the dead-letter topic, by the reason they were refused.",
+            ["reason"],
+        )
         self.declare()
 
     def declare(self) -> None:
-        """The stage's own metrics, declared on its registry (the lag histogram is there
-        already, whatever a stage declares)."""
+        """The stage's own metrics, declared on its registry (the lag histogram and the dead
+        letters are there already, whatever a stage declares)."""
 
     def counter(self, name: str, documentation: str, labels: Sequence[str] = ()) -> Counter:
         return Counter(self._name(name), documentation, labels, registry=self.registry)
