@@ -24,6 +24,7 @@ import pytest
 from end_to_end_support import Pipeline, User
 from fault_load import (
     REQUEST_TIMEOUT,
+    SERVICES,
     Conversation,
     FaultRun,
     LoadRecord,
@@ -32,6 +33,7 @@ from fault_load import (
     history_messages,
     kill_and_restart,
     open_conversations,
+    ready_status,
     seconds_until,
 )
 
@@ -181,6 +183,15 @@ def _out_of_order(pipeline: Pipeline, conversations: list[Conversation]) -> list
     return wrong
 
 
+def _seconds_until_ready(pipeline: Pipeline, after: str) -> float:
+    try:
+        return seconds_until(lambda: every_service_ready(pipeline), what=f"ready after {after}")
+    except AssertionError:
+        statuses = {name: ready_status(pipeline, name) for name in SERVICES}
+        pieces = {name: pipeline.pid(name) for name in pipeline.components}
+        raise AssertionError(f"not ready after {after}: {statuses}, pids {pieces}") from None
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
@@ -204,7 +215,7 @@ async def test_a_long_run_with_a_fault_every_half_minute_loses_and_doubles_nothi
         name, fault = FAULTS[turn % len(FAULTS)]
         at = time.monotonic() - started
         down = await asyncio.to_thread(fault, pipeline)
-        ready = await asyncio.to_thread(seconds_until, lambda: every_service_ready(pipeline))
+        ready = await asyncio.to_thread(_seconds_until_ready, pipeline, name)
         injected.append(Injected(name, round(at, 1), round(down, 1), round(ready, 1)))
         turn += 1
     await load
