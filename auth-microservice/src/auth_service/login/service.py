@@ -3,6 +3,8 @@
 Built once in the lifespan; each call takes the request's session, its unit of work.
 """
 
+from dataclasses import dataclass
+
 import structlog
 from sqlalchemy.orm import Session
 
@@ -20,45 +22,39 @@ from http_kit import RateLimited
 log = structlog.get_logger(__name__)
 
 
+@dataclass(frozen=True)
 class LoginService:
-    def __init__(
-        self,
-        hasher: PasswordHasher,
-        rate_limits: RateLimits,
-        sessions: SessionService,
-        metrics: Metrics,
-    ) -> None:
-        self._hasher = hasher
-        self._limits = rate_limits
-        self._sessions = sessions
-        self._metrics = metrics
+    hasher: PasswordHasher
+    rate_limits: RateLimits
+    sessions: SessionService
+    metrics: Metrics
 
     def login(self, session: Session, form: LoginForm, client: Client) -> TokenResponse:
         user = self._authenticate(UserRepository(session), form, client.address)
-        grant = self._sessions.start(session, user, client)
-        self._metrics.logins.labels("success").inc()
+        grant = self.sessions.start(session, user, client)
+        self.metrics.logins.labels("success").inc()
         log.info("login_succeeded", user_id=user.id)
         return grant
 
     def _authenticate(self, users: UserRepository, form: LoginForm, address: str) -> User:
-        with self._limits.login_attempt(form.username):
+        with self.rate_limits.login_attempt(form.username):
             try:
-                self._limits.check_login_allowed(form.username, address)
+                self.rate_limits.check_login_allowed(form.username, address)
             except RateLimited:
-                self._metrics.logins.labels("rate_limited").inc()
+                self.metrics.logins.labels("rate_limited").inc()
                 log.warning("login_rate_limited", address=address)
                 raise
             user = users.by_username(form.username)
-            matches, new_hash = self._hasher.verify(
+            matches, new_hash = self.hasher.verify(
                 form.password, user.hashed_password if user else None
             )
             if user is None or not matches:
-                self._limits.record_login_failure(form.username, address)
-                self._metrics.logins.labels("invalid_credentials").inc()
+                self.rate_limits.record_login_failure(form.username, address)
+                self.metrics.logins.labels("invalid_credentials").inc()
                 # No username in the log: people type passwords into the username field.
                 log.info("login_failed", address=address)
                 raise InvalidCredentials()
-            self._limits.record_login_success(form.username)
+            self.rate_limits.record_login_success(form.username)
         if new_hash is not None:
             # Cost parameters changed since this hash was made; upgrade it while we hold
             # the plain password.

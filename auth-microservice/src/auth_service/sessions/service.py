@@ -44,31 +44,25 @@ def token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+@dataclass(frozen=True)
 class SessionService:
-    def __init__(
-        self,
-        firebase: FirebaseTokenMinter,
-        rate_limits: RateLimits,
-        settings: AuthSettings,
-        metrics: Metrics,
-    ) -> None:
-        self._firebase = firebase
-        self._limits = rate_limits
-        self._settings = settings
-        self._metrics = metrics
+    firebase: FirebaseTokenMinter
+    rate_limits: RateLimits
+    settings: AuthSettings
+    metrics: Metrics
 
     def start(self, session: Session, user: User, client: Client) -> TokenResponse:
         """A new session for a user who just proved who they are, and its first grant."""
         sessions = SessionRepository(session)
-        sessions.forget_ended_sessions(user.id, self._settings.refresh_token_lifetime)
+        sessions.forget_ended_sessions(user.id, self.settings.refresh_token_lifetime)
         session_id = sessions.start(user.id, user_agent=client.user_agent, address=client.address)
-        self._metrics.sessions.labels("started").inc()
+        self.metrics.sessions.labels("started").inc()
         log.info("session_started", user_id=user.id, session_id=str(session_id))
         return self._grant(sessions, user, session_id)
 
     def refresh(self, session: Session, presented: str, client: Client) -> TokenResponse:
         """The next grant of the session `presented` belongs to; `presented` stops working."""
-        self._limits.consume_session_request(client.address)
+        self.rate_limits.consume_session_request(client.address)
         sessions = SessionRepository(session)
         digest = token_hash(presented)
         session_id = sessions.claim(digest)
@@ -79,39 +73,39 @@ class SessionService:
         if user is None:
             # Revoked (logout, logout-all, reuse) after this token was issued; the claim
             # above is rolled back with the request.
-            self._metrics.sessions.labels("invalid").inc()
+            self.metrics.sessions.labels("invalid").inc()
             raise InvalidRefreshToken()
         sessions.touch(session_id, user_agent=client.user_agent, address=client.address)
         sessions.forget_expired_tokens(session_id)
-        self._metrics.sessions.labels("refreshed").inc()
+        self.metrics.sessions.labels("refreshed").inc()
         log.info("session_refreshed", user_id=user.id, session_id=str(session_id))
         return self._grant(sessions, user, session_id)
 
     def logout(self, session: Session, presented: str, address: str) -> None:
         """Revokes the session of `presented`; nothing to do for an unknown token."""
-        self._limits.consume_session_request(address)
+        self.rate_limits.consume_session_request(address)
         session_id = SessionRepository(session).revoke_by_token(token_hash(presented), "logout")
         if session_id is not None:
-            self._metrics.sessions.labels("logout").inc()
+            self.metrics.sessions.labels("logout").inc()
             log.info("session_revoked", session_id=str(session_id), reason="logout")
 
     def logout_all(self, session: Session, user_id: int, address: str) -> None:
         """Revokes every session of the user."""
-        self._limits.consume_session_request(address)
+        self.rate_limits.consume_session_request(address)
         revoked = SessionRepository(session).revoke_all(user_id, "logout_all")
-        self._metrics.sessions.labels("logout_all").inc()
+        self.metrics.sessions.labels("logout_all").inc()
         log.info("sessions_revoked", user_id=user_id, count=revoked, reason="logout_all")
 
     def _refuse(self, session: Session, sessions: SessionRepository, digest: bytes) -> NoReturn:
         token = sessions.token(digest)
         if token is None or token.rotated_at is None:
-            self._metrics.sessions.labels("invalid").inc()
+            self.metrics.sessions.labels("invalid").inc()
             raise InvalidRefreshToken()  # unknown, or expired before it was ever used
         # Reuse: a copy of the token is out there. Revoke the whole family, and commit it
         # although the answer is a 401: the revocation is this request's outcome.
         sessions.revoke(token.session_id, "reuse")
         session.commit()
-        self._metrics.sessions.labels("reused").inc()
+        self.metrics.sessions.labels("reused").inc()
         log.warning("refresh_token_reused", session_id=str(token.session_id))
         raise RefreshTokenReused()
 
@@ -119,11 +113,11 @@ class SessionService:
         self, sessions: SessionRepository, user: User, session_id: uuid.UUID
     ) -> TokenResponse:
         refresh_token = secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
-        refresh_lifetime = self._settings.refresh_token_lifetime
+        refresh_lifetime = self.settings.refresh_token_lifetime
         sessions.add_token(session_id, token_hash(refresh_token), refresh_lifetime)
-        lifetime = self._settings.access_token_lifetime
+        lifetime = self.settings.access_token_lifetime
         access_token = issue_access_token(
-            self._settings.jwt,
+            self.settings.jwt,
             user_id=str(user.id),
             username=user.username,
             lifetime=lifetime,
@@ -142,7 +136,7 @@ class SessionService:
 
     def _firebase_token(self, user: User) -> str:
         try:
-            return self._firebase.mint(str(user.id))
+            return self.firebase.mint(str(user.id))
         except Exception as exc:
             log.error("firebase_token_failed", user_id=user.id, error_type=type(exc).__name__)
             raise FirebaseUnavailable() from exc
