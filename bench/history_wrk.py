@@ -21,12 +21,12 @@ table shows the distance to what this stack can do at both depths (`--no-floor` 
 Per page, the CPU milliseconds of the chat service (or the floor), Cassandra and wrk are read.
 Figures are medians of the rounds.
 
-    uv run python bench/history_wrk.py [--variant before=../old/.venv/bin/chat-service] \\
-        [--variant after=.venv/bin/chat-service] [--seconds 20] [--rounds 3] \\
-        [--connections 50] [--depth 100000] [--no-floor]
+    uv run python bench/history_wrk.py --variant before=../old/.venv/bin/chat-service \\
+        --variant after=.venv/bin/chat-service [--depth 100000]
 
-Needs the running stack (`make up`) and `wrk`. Prints a table and writes
-bench/results/history_wrk.json.
+`--depth` is its own; the other options are those of every comparison of builds
+(`harness.comparison_options`; bench/README.md says how to read the table). Needs the running
+stack (`make up`) and `wrk`; prints a table and writes bench/results/history_wrk.json.
 """
 
 import argparse
@@ -39,16 +39,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import harness
 import httpx
-from harness import (
-    auth_and_chats,
-    builds_and_floor,
-    comparison_options,
-    make_pairs,
-    scratch_environment,
-    stack_pid,
-    write_result,
-)
 from history_depth import fill_history
 from load_generator import (
     RESULT_LUA,
@@ -101,18 +93,18 @@ def lua_script(pairs: list[dict[str, Any]]) -> str:
 
 
 def main() -> None:
-    parser = comparison_options(__doc__)
+    parser = harness.comparison_options(__doc__)
     parser.add_argument("--depth", type=int, default=100_000, help="messages above the deep page")
     args = parser.parse_args()
     if args.depth < 1:
         parser.error("--depth must be at least 1 (depth 0 is always measured)")
     require_wrk()
-    variants = builds_and_floor(args, FLOOR)
-    summary, setup = run_all(stack_pid("cassandra"), variants, args)
+    variants = harness.builds_and_floor(args, FLOOR)
+    summary, setup = run_all(harness.stack_pid("cassandra"), variants, args)
     print_table(summary, baseline=f"depth 0 x{args.connections}, {next(iter(variants))}")
     if not args.no_floor:
         print_floor_distance(summary, [n for n in variants if n != "floor"], args)
-    write_result(
+    harness.write_result(
         "history_wrk",
         {
             "connections": args.connections,
@@ -132,11 +124,11 @@ def run_all(
     cassandra: int | None, variants: dict[str, str], args: argparse.Namespace
 ) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
     with (
-        scratch_environment(StackSettings().endpoints) as env,
-        auth_and_chats(env, variants) as (auth_url, chats),
+        harness.scratch_environment(StackSettings().endpoints) as env,
+        harness.auth_and_chats(env, variants) as (auth_url, chats),
     ):
         first_url = next(iter(chats.values()))[0]
-        pairs = asyncio.run(make_pairs(auth_url, first_url, 2))
+        pairs = asyncio.run(harness.make_pairs(auth_url, first_url, 2))
         started = time.perf_counter()
         messages = asyncio.run(fill(env, pairs, args.depth + PAGE))
         setup = {"fill_seconds": round(time.perf_counter() - started, 1)}

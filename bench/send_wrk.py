@@ -18,11 +18,12 @@ over one connection (the cost of a lone request), and the same load against the 
 the same stack; its docstring says what it keeps and what it leaves out), so the table shows
 the distance to what this stack can do, not only to the previous build (`--no-floor` skips it).
 
-    uv run python bench/send_wrk.py [--variant before=../old/.venv/bin/chat-service] \\
-        [--variant after=.venv/bin/chat-service] [--seconds 20] [--rounds 3]
+    uv run python bench/send_wrk.py --variant before=../old/.venv/bin/chat-service \\
+        --variant after=.venv/bin/chat-service [--users 400]
 
-Needs the running stack (`make up`) and `wrk`. Prints a table and writes
-bench/results/send_wrk.json.
+`--users` is its own; `--help` lists the rest, which every comparison of builds shares
+(bench/README.md). Writes bench/results/send_wrk.json beside the table it prints, from the
+running stack (`make up`) and `wrk`.
 """
 
 import argparse
@@ -33,17 +34,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from harness import (
-    auth_and_chats,
-    builds_and_floor,
-    comparison_options,
-    make_pairs,
-    metric,
-    pipeline,
-    scratch_environment,
-    stack_pid,
-    write_result,
-)
+import harness
 from load_generator import RESULT_LUA, measured, median_of, print_table, require_wrk, wrk
 
 from devstack.settings import StackSettings
@@ -103,7 +94,7 @@ class Drain:
         self.accepted += result["requests"] - result["unexpected_status"]
         started = time.monotonic()
         while time.monotonic() - started < _DRAIN_LIMIT:
-            written = metric(self._metrics, "consumer_messages_written_total")
+            written = harness.metric(self._metrics, "consumer_messages_written_total")
             if written >= self.accepted:
                 return {"drained": True, "seconds": round(time.monotonic() - started, 1)}
             time.sleep(0.2)
@@ -111,14 +102,14 @@ class Drain:
 
 
 def main() -> None:
-    parser = comparison_options(__doc__)
+    parser = harness.comparison_options(__doc__)
     parser.add_argument("--users", type=int, default=400)
     args = parser.parse_args()
     require_wrk()
-    variants = builds_and_floor(args, FLOOR)
-    summary = run_all(variants, {name: stack_pid(name) for name in _INFRA}, args)
+    variants = harness.builds_and_floor(args, FLOOR)
+    summary = run_all(variants, {name: harness.stack_pid(name) for name in _INFRA}, args)
     print_table(summary, baseline=f"send x{args.connections}, {next(iter(variants))}")
-    write_result(
+    harness.write_result(
         "send_wrk",
         {
             "connections": args.connections,
@@ -135,12 +126,12 @@ def run_all(
     variants: dict[str, str], infra: dict[str, int | None], args: argparse.Namespace
 ) -> dict[str, dict[str, Any]]:
     with (
-        scratch_environment(StackSettings().endpoints) as env,
-        auth_and_chats(env, variants) as (auth_url, chats),
-        pipeline(env) as stages,
+        harness.scratch_environment(StackSettings().endpoints) as env,
+        harness.auth_and_chats(env, variants) as (auth_url, chats),
+        harness.pipeline(env) as stages,
     ):
         first_url = next(iter(chats.values()))[0]
-        pairs = asyncio.run(make_pairs(auth_url, first_url, args.users))
+        pairs = asyncio.run(harness.make_pairs(auth_url, first_url, args.users))
         pids = {
             **infra,
             "aggregator": stages["aggregator"][1].pid,
