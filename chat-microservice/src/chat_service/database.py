@@ -2,8 +2,9 @@
 
 import asyncio
 import uuid
-from collections.abc import Sequence
-from typing import Any, TypeAlias
+from collections.abc import Mapping, Sequence
+from enum import Enum
+from typing import Any, ClassVar, TypeAlias
 
 from cassandra import ConsistencyLevel, OperationTimedOut, RequestExecutionException
 from cassandra.cluster import (
@@ -181,9 +182,26 @@ class Statements:
         await execute(self._session, batch)
 
 
+class Access(Enum):
+    """Whether a statement reads or writes: which consistency level of the settings it runs at."""
+
+    READ = "read"
+    WRITE = "write"
+
+
+READ, WRITE = Access.READ, Access.WRITE
+
+
 class Repository:
-    """The base of each repository: its named statements on the session, prepared by its own
-    `prepare(settings)` at start-up."""
+    """The base of each repository: the statements of its `queries` table (name -> CQL and
+    whether it reads or writes), prepared on the session by `prepare(settings)` at start-up."""
+
+    queries: ClassVar[Mapping[str, tuple[str, Access]]]
 
     def __init__(self, session: Session) -> None:
         self._statements = Statements(session)
+
+    async def prepare(self, settings: ChatSettings) -> None:
+        levels = {READ: settings.read_consistency, WRITE: settings.write_consistency}
+        table = {name: (query, levels[access]) for name, (query, access) in self.queries.items()}
+        await self._statements.prepare(table, settings.keyspace)

@@ -8,7 +8,7 @@ from typing import Any
 
 from chat_events import ChatMessage
 from chat_service.chats.schemas import Chat
-from chat_service.database import Repository, Row, Write, write_timestamp
+from chat_service.database import READ, WRITE, Repository, Row, Write, write_timestamp
 from chat_service.settings import ChatSettings
 
 
@@ -32,56 +32,55 @@ class ListEntry:
 
 
 class ChatRepository(Repository):
+    queries = {
+        "insert": (
+            "INSERT INTO {ks}.chats (chat_id, users_id, users_name, created_at) "
+            "VALUES (?, ?, ?, ?) IF NOT EXISTS",
+            WRITE,
+        ),
+        "get": (
+            "SELECT chat_id, users_id, users_name, created_at FROM {ks}.chats WHERE chat_id = ?",
+            READ,
+        ),
+        "list_entry": (
+            "INSERT INTO {ks}.chats_by_user "
+            "(user_id, chat_id, users_id, users_name, created_at) VALUES (?, ?, ?, ?, ?)",
+            WRITE,
+        ),
+        # The message's time is the write timestamp: the newest message wins even when
+        # two sends of one chat land out of order. `last_activity` is no longer written:
+        # `last_message_time` carries it (the column remains for rows from before). Nor is
+        # `last_message_body`: a copy of the body would outlive its edits and deletion,
+        # so the list reads the message's own row.
+        "touch": (
+            "UPDATE {ks}.chats_by_user USING TIMESTAMP ? SET last_message_id = ?, "
+            "last_message_time = ?, last_message_from = ? "
+            "WHERE user_id = ? AND chat_id = ?",
+            WRITE,
+        ),
+        # The sender's own entry: the sender has read up to the message it sends (a read
+        # mark, written with the mark's time as its timestamp like every mark).
+        "touch_own": (
+            "UPDATE {ks}.chats_by_user USING TIMESTAMP ? SET last_message_id = ?, "
+            "last_message_time = ?, last_message_from = ?, read_up_to = ? "
+            "WHERE user_id = ? AND chat_id = ?",
+            WRITE,
+        ),
+        "list": (
+            "SELECT chat_id, users_id, users_name, created_at, last_activity, "
+            "last_message_id, last_message_time, last_message_from, read_up_to "
+            "FROM {ks}.chats_by_user WHERE user_id = ?",
+            READ,
+        ),
+        "forget_body": (
+            "UPDATE {ks}.chats_by_user SET last_message_body = null "
+            "WHERE user_id = ? AND chat_id = ?",
+            WRITE,
+        ),
+    }
+
     async def prepare(self, settings: ChatSettings) -> None:
-        read, write = settings.read_consistency, settings.write_consistency
-        queries = {
-            "insert": (
-                "INSERT INTO {ks}.chats (chat_id, users_id, users_name, created_at) "
-                "VALUES (?, ?, ?, ?) IF NOT EXISTS",
-                write,
-            ),
-            "get": (
-                "SELECT chat_id, users_id, users_name, created_at FROM {ks}.chats "
-                "WHERE chat_id = ?",
-                read,
-            ),
-            "list_entry": (
-                "INSERT INTO {ks}.chats_by_user "
-                "(user_id, chat_id, users_id, users_name, created_at) VALUES (?, ?, ?, ?, ?)",
-                write,
-            ),
-            # The message's time is the write timestamp: the newest message wins even when
-            # two sends of one chat land out of order. `last_activity` is no longer written:
-            # `last_message_time` carries it (the column remains for rows from before). Nor is
-            # `last_message_body`: a copy of the body would outlive its edits and deletion,
-            # so the list reads the message's own row.
-            "touch": (
-                "UPDATE {ks}.chats_by_user USING TIMESTAMP ? SET last_message_id = ?, "
-                "last_message_time = ?, last_message_from = ? "
-                "WHERE user_id = ? AND chat_id = ?",
-                write,
-            ),
-            # The sender's own entry: the sender has read up to the message it sends (a read
-            # mark, written with the mark's time as its timestamp like every mark).
-            "touch_own": (
-                "UPDATE {ks}.chats_by_user USING TIMESTAMP ? SET last_message_id = ?, "
-                "last_message_time = ?, last_message_from = ?, read_up_to = ? "
-                "WHERE user_id = ? AND chat_id = ?",
-                write,
-            ),
-            "list": (
-                "SELECT chat_id, users_id, users_name, created_at, last_activity, "
-                "last_message_id, last_message_time, last_message_from, read_up_to "
-                "FROM {ks}.chats_by_user WHERE user_id = ?",
-                read,
-            ),
-            "forget_body": (
-                "UPDATE {ks}.chats_by_user SET last_message_body = null "
-                "WHERE user_id = ? AND chat_id = ?",
-                write,
-            ),
-        }
-        await self._statements.prepare(queries, settings.keyspace)
+        await super().prepare(settings)
         # A user's chat list is one partition, read whole (never paged mid-way).
         self._statements["list"].fetch_size = None
 

@@ -9,8 +9,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from chat_events import ChatMessage, timeuuid_datetime
-from chat_service.database import DELETION_TIMESTAMP, Repository, Row, Write, write_timestamp
-from chat_service.settings import ChatSettings
+from chat_service.database import (
+    DELETION_TIMESTAMP,
+    READ,
+    WRITE,
+    Repository,
+    Row,
+    Write,
+    write_timestamp,
+)
 
 
 @dataclass(frozen=True)
@@ -40,85 +47,82 @@ class Claim:
 
 
 class MessageRepository(Repository):
-    async def prepare(self, settings: ChatSettings) -> None:
-        read, write = settings.read_consistency, settings.write_consistency
-        queries = {
-            # A claim's durable copy is its message's row (messages/send_gate.py), found by
-            # the key's index within one partition; rows written by the lightweight
-            # transactions claims once were stay in message_ids.
-            "find_claim": (
-                "SELECT time FROM {ks}.messages "
-                "WHERE chat_id = ? AND bucket = ? AND client_message_id = ? LIMIT 1",
-                read,
-            ),
-            "find_old_claim": (
-                "SELECT time, bucket, published FROM {ks}.message_ids "
-                "WHERE chat_id = ? AND client_message_id = ?",
-                read,
-            ),
-            "claims_seen": (
-                "SELECT seen FROM {ks}.claim_stores WHERE store IN (?, '*')",
-                read,
-            ),
-            "note_claims_seen": (
-                "INSERT INTO {ks}.claim_stores (store, seen) VALUES (?, toTimestamp(now()))",
-                write,
-            ),
-            "add_bucket": ("INSERT INTO {ks}.chat_buckets (chat_id, bucket) VALUES (?, ?)", write),
-            # The message's own time is its write timestamp, as a revision's is an edit's: an
-            # edit then always wins over the message's first write, whatever the clocks of the
-            # replicas that wrote them.
-            "insert": (
-                "INSERT INTO {ks}.messages (bucket, chat_id, time, message_id, from_user, to_user, "
-                "body, client_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?",
-                write,
-            ),
-            # Cell by cell, the later revision wins whatever order two edits arrive in.
-            "edit": (
-                "UPDATE {ks}.messages USING TIMESTAMP ? SET body = ?, edited_at = ?, revision = ? "
-                "WHERE chat_id = ? AND bucket = ? AND time = ?",
-                write,
-            ),
-            # Above every edit's timestamp: the body is gone for good (see DELETION_TIMESTAMP).
-            "delete_body": (
-                "UPDATE {ks}.messages USING TIMESTAMP ? "
-                "SET body = null, deleted = true, revision = ? "
-                "WHERE chat_id = ? AND bucket = ? AND time = ?",
-                write,
-            ),
-            "delete": (
-                "DELETE FROM {ks}.messages WHERE chat_id = ? AND bucket = ? AND time = ?",
-                write,
-            ),
-            "get": (
-                "SELECT chat_id, time, message_id, from_user, to_user, body, client_message_id, "
-                "edited_at, deleted, revision "
-                "FROM {ks}.messages WHERE chat_id = ? AND bucket = ? AND time = ?",
-                read,
-            ),
-            "senders_between": (
-                "SELECT time, from_user, deleted FROM {ks}.messages "
-                "WHERE chat_id = ? AND bucket = ? AND time > ? AND time < ? LIMIT ?",
-                read,
-            ),
-            "buckets": (
-                "SELECT bucket FROM {ks}.chat_buckets WHERE chat_id = ? AND bucket <= ? LIMIT ?",
-                read,
-            ),
-            "page_before": (
-                "SELECT chat_id, time, message_id, from_user, to_user, body, client_message_id, "
-                "edited_at, deleted, revision "
-                "FROM {ks}.messages WHERE chat_id = ? AND bucket = ? AND time < ? LIMIT ?",
-                read,
-            ),
-            "page_newest": (
-                "SELECT chat_id, time, message_id, from_user, to_user, body, client_message_id, "
-                "edited_at, deleted, revision "
-                "FROM {ks}.messages WHERE chat_id = ? AND bucket = ? LIMIT ?",
-                read,
-            ),
-        }
-        await self._statements.prepare(queries, settings.keyspace)
+    queries = {
+        # A claim's durable copy is its message's row (messages/send_gate.py), found by
+        # the key's index within one partition; rows written by the lightweight
+        # transactions claims once were stay in message_ids.
+        "find_claim": (
+            "SELECT time FROM {ks}.messages "
+            "WHERE chat_id = ? AND bucket = ? AND client_message_id = ? LIMIT 1",
+            READ,
+        ),
+        "find_old_claim": (
+            "SELECT time, bucket, published FROM {ks}.message_ids "
+            "WHERE chat_id = ? AND client_message_id = ?",
+            READ,
+        ),
+        "claims_seen": (
+            "SELECT seen FROM {ks}.claim_stores WHERE store IN (?, '*')",
+            READ,
+        ),
+        "note_claims_seen": (
+            "INSERT INTO {ks}.claim_stores (store, seen) VALUES (?, toTimestamp(now()))",
+            WRITE,
+        ),
+        "add_bucket": ("INSERT INTO {ks}.chat_buckets (chat_id, bucket) VALUES (?, ?)", WRITE),
+        # The message's own time is its write timestamp, as a revision's is an edit's: an
+        # edit then always wins over the message's first write, whatever the clocks of the
+        # replicas that wrote them.
+        "insert": (
+            "INSERT INTO {ks}.messages (bucket, chat_id, time, message_id, from_user, to_user, "
+            "body, client_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?",
+            WRITE,
+        ),
+        # Cell by cell, the later revision wins whatever order two edits arrive in.
+        "edit": (
+            "UPDATE {ks}.messages USING TIMESTAMP ? SET body = ?, edited_at = ?, revision = ? "
+            "WHERE chat_id = ? AND bucket = ? AND time = ?",
+            WRITE,
+        ),
+        # Above every edit's timestamp: the body is gone for good (see DELETION_TIMESTAMP).
+        "delete_body": (
+            "UPDATE {ks}.messages USING TIMESTAMP ? "
+            "SET body = null, deleted = true, revision = ? "
+            "WHERE chat_id = ? AND bucket = ? AND time = ?",
+            WRITE,
+        ),
+        "delete": (
+            "DELETE FROM {ks}.messages WHERE chat_id = ? AND bucket = ? AND time = ?",
+            WRITE,
+        ),
+        "get": (
+            "SELECT chat_id, time, message_id, from_user, to_user, body, client_message_id, "
+            "edited_at, deleted, revision "
+            "FROM {ks}.messages WHERE chat_id = ? AND bucket = ? AND time = ?",
+            READ,
+        ),
+        "senders_between": (
+            "SELECT time, from_user, deleted FROM {ks}.messages "
+            "WHERE chat_id = ? AND bucket = ? AND time > ? AND time < ? LIMIT ?",
+            READ,
+        ),
+        "buckets": (
+            "SELECT bucket FROM {ks}.chat_buckets WHERE chat_id = ? AND bucket <= ? LIMIT ?",
+            READ,
+        ),
+        "page_before": (
+            "SELECT chat_id, time, message_id, from_user, to_user, body, client_message_id, "
+            "edited_at, deleted, revision "
+            "FROM {ks}.messages WHERE chat_id = ? AND bucket = ? AND time < ? LIMIT ?",
+            READ,
+        ),
+        "page_newest": (
+            "SELECT chat_id, time, message_id, from_user, to_user, body, client_message_id, "
+            "edited_at, deleted, revision "
+            "FROM {ks}.messages WHERE chat_id = ? AND bucket = ? LIMIT ?",
+            READ,
+        ),
+    }
 
     async def find_claim(
         self, chat_id: uuid.UUID, client_message_id: str, buckets: Sequence[int]

@@ -2,27 +2,23 @@
 
 import uuid
 
-from chat_service.database import Repository, write_timestamp
-from chat_service.settings import ChatSettings
+from chat_service.database import READ, WRITE, Repository, write_timestamp
 
 
 class ReadRepository(Repository):
-    async def prepare(self, settings: ChatSettings) -> None:
-        read, write = settings.read_consistency, settings.write_consistency
-        queries = {
-            # The mark's own time is the write timestamp: a mark never moves back, whatever
-            # order marks arrive in (the send path writes the sender's mark the same way).
-            "write": (
-                "UPDATE {ks}.chats_by_user USING TIMESTAMP ? SET read_up_to = ? "
-                "WHERE user_id = ? AND chat_id = ?",
-                write,
-            ),
-            "get": (
-                "SELECT read_up_to FROM {ks}.chats_by_user WHERE user_id = ? AND chat_id = ?",
-                read,
-            ),
-        }
-        await self._statements.prepare(queries, settings.keyspace)
+    queries = {
+        # The mark's own time is the write timestamp: a mark never moves back, whatever
+        # order marks arrive in (the send path writes the sender's mark the same way).
+        "write": (
+            "UPDATE {ks}.chats_by_user USING TIMESTAMP ? SET read_up_to = ? "
+            "WHERE user_id = ? AND chat_id = ?",
+            WRITE,
+        ),
+        "get": (
+            "SELECT read_up_to FROM {ks}.chats_by_user WHERE user_id = ? AND chat_id = ?",
+            READ,
+        ),
+    }
 
     async def stored(self, user_id: str, chat_id: uuid.UUID) -> uuid.UUID | None:
         rows = await self._statements.run("get", user_id, chat_id)
