@@ -3,6 +3,7 @@ preview of each one's newest message and how many messages wait unread in each."
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -105,27 +106,21 @@ class PendingMarks(Protocol):
         ...
 
 
+@dataclass(frozen=True)
 class ChatList:
     """ "My chats": one read of the caller's list partition and one of their pending marks,
     then per chat, in parallel, the newest message (the preview) and, only where the other
     member wrote after the caller's mark, one bounded read of the newest messages."""
 
-    def __init__(
-        self,
-        repository: ChatRepository,
-        messages: MessageRepository,
-        pending: PendingMarks,
-        bucket_days: int,
-    ) -> None:
-        self._repository = repository
-        self._messages = messages
-        self._pending = pending
-        self._bucket_days = bucket_days
+    repository: ChatRepository
+    messages: MessageRepository
+    pending: PendingMarks
+    bucket_days: int
 
     async def chats_of(self, caller: Principal) -> list[ChatSummary]:
         """The caller's chats, the one with the newest message (or creation) first."""
         entries, pending = await asyncio.gather(
-            self._repository.list_for(caller.user_id), self._pending.pending_for(caller.user_id)
+            self.repository.list_for(caller.user_id), self.pending.pending_for(caller.user_id)
         )
         summaries = await asyncio.gather(
             *(self._summary(caller.user_id, e, pending.get(e.chat.chat_id)) for e in entries)
@@ -165,7 +160,7 @@ class ChatList:
         if entry.latest is None:
             return None
         bucket = self._bucket(entry.latest.time)
-        page = await self._messages.page(entry.chat.chat_id, bucket, None, 1)
+        page = await self.messages.page(entry.chat.chat_id, bucket, None, 1)
         return page[0] if page else None
 
     async def _unread(
@@ -189,7 +184,7 @@ class ChatList:
         for _ in range(_UNREAD_READS):
             if bucket is None or count >= wanted:
                 break
-            page = await self._messages.senders_between(chat_id, bucket, after, before, wanted)
+            page = await self.messages.senders_between(chat_id, bucket, after, before, wanted)
             for sender in page:
                 if sender.from_user == reader:
                     return count, sender.time
@@ -198,12 +193,12 @@ class ChatList:
                 before = page[-1].time
                 continue
             before = upper
-            older = await self._messages.buckets_up_to(chat_id, bucket - 1, 1)
+            older = await self.messages.buckets_up_to(chat_id, bucket - 1, 1)
             bucket = older[0] if older and older[0] >= lowest else None
         return count, None
 
     def _bucket(self, time: uuid.UUID) -> int:
-        return bucket_of_timeuuid(time, self._bucket_days)
+        return bucket_of_timeuuid(time, self.bucket_days)
 
 
 def _preview(message: ChatMessage) -> LastMessage:
