@@ -23,7 +23,7 @@ $(TOOLS_DIR)/bin/uv:
 install: $(UV) ## install what is missing: uv, system packages, Python and npm dependencies
 	@scripts/install-system-packages.sh
 	$(UV) sync --frozen --all-packages
-	@test -x devstack/node_modules/.bin/firebase || (cd devstack && npm ci --no-audit --no-fund)
+	@scripts/install-node-packages.sh devstack
 	@test -d frontend/node_modules/next || (cd frontend && npm ci --no-audit --no-fund)
 
 up: install ## start the infrastructure, the services and the UI; print where they listen
@@ -41,11 +41,11 @@ logs: ## the end of one component's log: make logs NAME=kafka
 reset: ## stop everything and delete all local state (downloads are kept)
 	$(RUN) devstack reset
 
-test: install ## the UI's unit tests, then start the infrastructure and run every Python suite
-	cd frontend && npm test
-	$(RUN) devstack prepare --only ui
-	$(RUN) devstack up --infra
-	$(RUN) pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+test: install ## the UI's unit tests and build while the infrastructure starts, then every Python suite
+	$(RUN) devstack up --infra & infra=$$!; \
+	  (cd frontend && npm test) && $(RUN) devstack prepare --only ui; ui=$$?; \
+	  wait $$infra && exit $$ui
+	$(RUN) pytest -n $(TEST_WORKERS) --durations=10 $(PYTEST_ARGS)
 
 test-fast: install ## no servers needed: unit, contract-shape and UI unit tests, about a minute (docs/testing.md)
 	cd frontend && npm test

@@ -11,6 +11,8 @@ from devstack.ports import free_port
 from devstack.programs import NODE_ADVICE, on_path
 
 PACKAGE_DIR = Path(__file__).resolve().parents[3]
+# The same installer as `make install`: packages cached per lock file, node_modules linked to them.
+INSTALL_NODE_PACKAGES = PACKAGE_DIR.parent / "scripts" / "install-node-packages.sh"
 
 
 class FirebaseAuth(Component):
@@ -41,11 +43,11 @@ class FirebaseAuth(Component):
         (self.state_dir / "firebase.json").write_text(json.dumps(config, indent=2))
 
     def _install_firebase_tools(self) -> None:
-        npm = on_path("npm", NODE_ADVICE)
-        self.context.progress("firebase-auth: installing firebase-tools with npm ci")
+        on_path("npm", NODE_ADVICE)
+        self.context.progress("firebase-auth: installing firebase-tools (cached per lock file)")
         result = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=PACKAGE_DIR, capture_output=True, text=True, check=False,
+            [str(INSTALL_NODE_PACKAGES), str(PACKAGE_DIR)],
+            capture_output=True, text=True, check=False,
         )  # fmt: skip
         if result.returncode != 0:
             raise StackError(f"firebase-auth: npm ci failed:\n{result.stderr[-2000:]}")
