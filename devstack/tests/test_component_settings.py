@@ -4,6 +4,7 @@ server of the user's own (then it is checked, never started)."""
 import pytest
 
 from devstack.components.base import Context
+from devstack.components.kafka import Kafka
 from devstack.services import SERVICES
 from devstack.settings import StackSettings
 from devstack.stack import INFRASTRUCTURE
@@ -51,3 +52,20 @@ def test_a_server_of_ones_own_makes_only_its_piece_external(
     context = Context(StackSettings())
     external = {cls(context).name for cls in [*INFRASTRUCTURE, *SERVICES] if cls(context).external}
     assert external == {name}
+
+
+def test_a_client_listener_tells_its_clients_the_port_of_their_proxy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DEVSTACK_KAFKA_CLIENT_LISTENERS", '{"chat": [21001, 22001]}')
+    settings = StackSettings(kafka_port=9092, kafka_controller_port=9093)
+    properties = dict(
+        line.split("=", 1) for line in Kafka(Context(settings)).server_properties().splitlines()
+    )
+    assert properties["listeners"].split(",") == [
+        "PLAINTEXT://127.0.0.1:9092", "CONTROLLER://127.0.0.1:9093", "CHAT://127.0.0.1:21001",
+    ]  # fmt: skip
+    assert properties["advertised.listeners"].split(",") == [
+        "PLAINTEXT://127.0.0.1:9092", "CONTROLLER://127.0.0.1:9093", "CHAT://127.0.0.1:22001",
+    ]  # fmt: skip
+    assert "CHAT:PLAINTEXT" in properties["listener.security.protocol.map"].split(",")

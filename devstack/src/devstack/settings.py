@@ -32,6 +32,11 @@ class StackSettings(BaseSettings):
     kafka_port: int = 9092
     kafka_controller_port: int = 9093
     kafka_partitions: int = Field(6, ge=1)
+    kafka_client_listeners: dict[str, tuple[int, int]] = {}
+    """Listeners of the broker's own for chosen clients: name -> (the port it listens on, the
+    port it tells those clients to use). A client that reaches the broker through a proxy
+    bootstraps on the proxy's port and must be sent back to it, not to the broker's
+    `kafka_port` (the network faults put a proxy in front of each service's Kafka link)."""
     cassandra_port: int = 9042
     cassandra_storage_port: int = 7000
     cassandra_jmx_port: int = 7199

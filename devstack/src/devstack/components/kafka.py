@@ -53,15 +53,20 @@ class Kafka(MavenComponent):
 
     def server_properties(self) -> str:
         host, port, controller = self.host, self.port, self.settings.kafka_controller_port
+        listeners = {"PLAINTEXT": (port, port), "CONTROLLER": (controller, controller)}
+        for name, ports in self.settings.kafka_client_listeners.items():
+            listeners[name.upper()] = ports
         settings = {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.bootstrap.servers": f"{host}:{controller}",
-            "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{host}:{controller}",
-            "advertised.listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{host}:{controller}",
+            "listeners": ",".join(f"{name}://{host}:{own}" for name, (own, _) in listeners.items()),
+            "advertised.listeners": ",".join(
+                f"{name}://{host}:{told}" for name, (_, told) in listeners.items()
+            ),
             "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "listener.security.protocol.map": ",".join(f"{name}:PLAINTEXT" for name in listeners),
             "log.dirs": str(self.state_dir / "data"),
             "num.partitions": str(self.settings.kafka_partitions),
             "offsets.topic.replication.factor": "1",
