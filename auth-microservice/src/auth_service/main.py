@@ -94,7 +94,11 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
 
 
 def _open_resources(settings: AuthSettings, metrics: Metrics) -> Resources:
-    engine = create_database_engine(settings.sqlalchemy_url, pool_size=settings.database_pool_size)
+    engine = create_database_engine(
+        settings.sqlalchemy_url,
+        pool_size=settings.database_pool_size,
+        call_timeout=settings.database_call_timeout,
+    )
     hasher = PasswordHasher(settings, metrics.registry)
     rate_limits = RateLimits(settings)
     firebase = FirebaseTokenMinter(settings)

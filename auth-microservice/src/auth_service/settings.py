@@ -29,6 +29,9 @@ class AuthSettings(TokenServiceSettings):
 
     database_url: SecretStr = SecretStr("postgresql+psycopg2://postgres@127.0.0.1:5433/auth")
     database_pool_size: int = Field(10, ge=1, le=100)
+    # Longest a request may hold a database connection; past it the connection is cut and the
+    # request answers 503 (database.py, ConnectionWatchdog). Far above any query's time.
+    database_call_timeout: Duration = Field(timedelta(seconds=5), gt=timedelta(0))
 
     # Short: an access token cannot be revoked, so this bounds how long a revoked session's
     # tokens still work. The refresh token lives on (each refresh gives a new one for as long
