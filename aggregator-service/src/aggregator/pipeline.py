@@ -96,6 +96,8 @@ _INDEFINITE = (
 """Errors after which a transaction may or may not have committed."""
 
 _OLD_PRODUCER_STOP_TIMEOUT = 5.0
+_RETRY_PAUSE = 1.0
+"""Seconds between two tries to reach a Kafka that does not answer while recovering."""
 
 
 @dataclass
@@ -110,12 +112,26 @@ class KafkaClients:
         """Replaces the producer after an indefinite error (Kafka's own advice for one).
 
         The new producer's start fences the old one and settles its open transaction; the old
-        one gets a few seconds to stop (its requests may never be answered).
+        one gets a few seconds to stop (its requests may never be answered). A start that
+        cannot reach Kafka (the error was the network's) is tried again with a fresh producer
+        until one starts: the process waits for Kafka rather than exiting.
         """
         old, self.producer = self.producer, self.new_producer()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(old.stop(), _OLD_PRODUCER_STOP_TIMEOUT)
-        await self.producer.start()
+        await _stop_quietly(old)
+        while True:
+            try:
+                await self.producer.start()
+                return
+            except KafkaError as error:
+                log.warning("producer_start_failed_retrying", error=repr(error))
+                await _stop_quietly(self.producer)
+                await asyncio.sleep(_RETRY_PAUSE)
+                self.producer = self.new_producer()
+
+
+async def _stop_quietly(producer: AIOKafkaProducer) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(producer.stop(), _OLD_PRODUCER_STOP_TIMEOUT)
 
 
 @dataclass
@@ -333,9 +349,15 @@ class Aggregator:
         if self.fatal is not None:
             raise self.fatal
         self.window.clear()
-        assigned = {tp.partition for tp in self.clients.consumer.assignment()}
-        self.progress = {p: v for p, v in self.progress.items() if p in assigned}
-        await self.restore(sorted(assigned))
+        while True:
+            assigned = {tp.partition for tp in self.clients.consumer.assignment()}
+            self.progress = {p: v for p, v in self.progress.items() if p in assigned}
+            try:
+                await self.restore(sorted(assigned))
+                return
+            except KafkaError as failed:  # Kafka is not answering yet: wait for it
+                log.warning("restore_failed_retrying", error=repr(failed))
+                await asyncio.sleep(_RETRY_PAUSE)
 
     async def _settle(self, error: KafkaError) -> None:
         """Ends the failed transaction one way or the other, or marks the process as done."""
