@@ -35,8 +35,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "end_to_end"))
 
 from end_to_end_support import Pipeline, service_environment
-from fault_load import FULL, LoadShape, every_service_ready, seconds_until
+from fault_load import FULL, LoadShape, until_every_service_ready
 from fault_report import FaultRow, render, write_json
+from network_links import Toxiproxy, kafka_client_listeners, service_links, start_toxiproxy
 
 PRIVATE_INFRASTRUCTURE: list[type[Component]] = [
     Postgres, Redis, Firestore, FirebaseAuth, Kafka, Cassandra,
@@ -56,6 +57,7 @@ def private_settings() -> StackSettings:
             "cassandra_jmx_port",
         )},
         kafka_partitions=3,
+        kafka_client_listeners=kafka_client_listeners(),
         cassandra_heap="512M",
         database_url=None, kafka_bootstrap_servers=None, cassandra_hosts=None,
         firestore_emulator_host=None, firebase_auth_emulator_host=None, redis_url=None,
@@ -76,12 +78,32 @@ def private_infrastructure() -> Iterator[dict[str, Component]]:
 
 
 @pytest.fixture(scope="session")
-def running_pipeline(private_infrastructure: dict[str, Component]) -> Iterator[Pipeline]:
+def toxiproxy(private_infrastructure: dict[str, Component]) -> Iterator[Toxiproxy]:
+    """The proxies between the services and their dependencies (network_links.py)."""
+    infrastructure = next(iter(private_infrastructure.values())).settings
+    proxy = start_toxiproxy(infrastructure.state_dir / "toxiproxy.log")
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def running_pipeline(
+    private_infrastructure: dict[str, Component], toxiproxy: Toxiproxy
+) -> Iterator[Pipeline]:
     """The four services on a fresh database, keyspace, topic set and Firestore project, shared
-    by the fault tests (each opens chats of its own and audits only those)."""
+    by the fault tests (each opens chats of its own and audits only those); each service
+    reaches each dependency through a proxy of its own."""
     infrastructure = next(iter(private_infrastructure.values())).settings
     endpoints = infrastructure.endpoints
     database = unique_name("faults")
+    ports = {
+        "postgres": infrastructure.postgres_port, "redis": infrastructure.redis_port,
+        "cassandra": infrastructure.cassandra_port, "firestore": infrastructure.firestore_port,
+    }  # fmt: skip
+    for link in service_links(ports, infrastructure.kafka_client_listeners, database):
+        toxiproxy.add(link)
     admin_sql(endpoints, f'CREATE DATABASE "{database}"')
     topics = {name: unique_name(name) for name in ("messages", "grouped", "dead_letters")}
     asyncio.run(create_topics(endpoints.kafka_bootstrap_servers, topics.values(), partitions=3))
@@ -101,6 +123,11 @@ def running_pipeline(private_infrastructure: dict[str, Component]) -> Iterator[P
         for name, value in service_environment(topics, keyspace, project).items():
             environment.setenv(name, value)
         environment.setenv("FIRESTORE_EMULATOR_HOST", endpoints.firestore_emulator_host)
+        # The faults pipeline commits in shorter waits, so that a blackhole of the short form
+        # outlasts a commit and the producer is renewed (aggregator README, "failure").
+        environment.setenv("AGGREGATOR_COMMIT_TIMEOUT", "5")
+        for name, value in toxiproxy.environment.items():
+            environment.setenv(name, value)
         try:
             runner.up(services)
             components = {c.name: c for c in services} | private_infrastructure
@@ -110,11 +137,12 @@ def running_pipeline(private_infrastructure: dict[str, Component]) -> Iterator[P
 
 
 @pytest.fixture
-def pipeline(running_pipeline: Pipeline) -> Pipeline:
+def pipeline(running_pipeline: Pipeline, toxiproxy: Toxiproxy) -> Pipeline:
     """The running pipeline, whole again: whatever an earlier test broke (and, had it failed
-    midway, left broken) is started and every service is ready."""
+    midway, left broken) is started, every link mended and every service ready."""
+    toxiproxy.reset()
     runner.up(list(running_pipeline.components.values()))
-    seconds_until(lambda: every_service_ready(running_pipeline), within=120)
+    until_every_service_ready(running_pipeline, within=120)
     return running_pipeline
 
 

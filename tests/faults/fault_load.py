@@ -53,6 +53,8 @@ class LoadRecord:
     unexpected: list[str] = field(default_factory=list)
     """Answers a client must never get: 5xx other than 503, a 503 without Retry-After."""
     hangs: int = 0
+    slowest: float = 0.0
+    """Seconds of the slowest answer (an acknowledgement or a refusal) any request got."""
     final_states: dict[str, ExpectedState] = field(default_factory=dict)
     """Per changed message, the state its last acknowledged edit or deletion left."""
     changes: int = 0
@@ -70,8 +72,9 @@ class LoadRecord:
         if len(self.acknowledged) >= self.fault_after:
             self.enough_sent.set()
 
-    def count(self, response: httpx.Response) -> None:
+    def count(self, response: httpx.Response, seconds: float) -> None:
         self.statuses[response.status_code] += 1
+        self.slowest = max(self.slowest, seconds)
         if response.status_code in (200, 201):
             return
         if response.status_code == 503 and response.headers.get("Retry-After"):
@@ -135,8 +138,9 @@ async def until_acknowledged(
     failed, deadline = False, time.monotonic() + 180
     while True:
         try:
+            started = time.monotonic()
             response = await attempt()
-            record.count(response)
+            record.count(response, time.monotonic() - started)
             if response.status_code in (200, 201):
                 return response.json(), failed
         except httpx.TimeoutException:
@@ -236,7 +240,7 @@ async def run_under_load(
     )  # fmt: skip
     await record.enough_sent.wait()
     down = await asyncio.to_thread(inject)
-    ready_again = await asyncio.to_thread(seconds_until, lambda: every_service_ready(pipeline))
+    ready_again = await asyncio.to_thread(until_every_service_ready, pipeline)
     record.fault_over.set()
     await load
     return FaultRun(record, conversations, down, ready_again)
@@ -278,6 +282,22 @@ def ready_status(pipeline: Pipeline, service: str) -> int:
 
 def every_service_ready(pipeline: Pipeline) -> bool:
     return all(ready_status(pipeline, service) == 200 for service in SERVICES)
+
+
+def until_every_service_ready(pipeline: Pipeline, within: float = 180) -> float:
+    """How long until every service is ready; past `within`, fails naming the ones that are
+    not, with the end of each one's log."""
+    try:
+        return seconds_until(lambda: every_service_ready(pipeline), within)
+    except AssertionError:
+        report = []
+        for service in SERVICES:
+            status = ready_status(pipeline, service)
+            if status != 200:
+                log = pipeline.components[service].log_file
+                tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
+                report.append(f"{service} (ready answers {status or 'nothing'}):\n{tail}")
+        raise AssertionError(f"not ready within {within:.0f} s: " + "\n".join(report)) from None
 
 
 def history_ids(pipeline: Pipeline, conversation: Conversation) -> list[str]:

@@ -20,6 +20,8 @@ class FaultRow:
     answered_503: int
     unexpected: int
     """5xx other than 503, 503 without Retry-After, requests that hung."""
+    slowest_answer_seconds: float
+    """The slowest answer a request got; below REQUEST_TIMEOUT, or it counts as a hang."""
     changes: int
     """Acknowledged edits and deletions (0 where the load sends only)."""
     changes_lost: int
@@ -40,6 +42,7 @@ class FaultRow:
             republished=len(audit.republished),
             answered_503=record.statuses[503],
             unexpected=len(record.unexpected) + record.hangs,
+            slowest_answer_seconds=round(record.slowest, 1),
             changes=record.changes,
             changes_lost=len(changes.lost) if changes else 0,
             down_seconds=round(run.down_seconds, 1),
@@ -49,7 +52,7 @@ class FaultRow:
 
 HEADERS = (
     "fault", "acknowledged", "lost", "duplicated", "republished", "503s", "unexpected",
-    "changes", "changes lost", "down s", "ready again s",
+    "slowest s", "changes", "changes lost", "down s", "ready again s",
 )  # fmt: skip
 
 

@@ -132,12 +132,13 @@ async def _send(
     started, failed, deadline = time.monotonic(), False, time.monotonic() + 300
     while True:
         try:
+            attempt_started = time.monotonic()
             response = await client.post(url, headers=sender.user.headers, json=body)
             if response.status_code == 401:
                 soak.relogins += 1
                 await sender.log_in_again(client, pipeline)
             else:
-                soak.record.count(response)
+                soak.record.count(response, time.monotonic() - attempt_started)
                 if response.status_code in (200, 201):
                     soak.record.acknowledge(response.json()["message_id"], failed)
                     soak.latencies.append(time.monotonic() - started)
