@@ -16,7 +16,7 @@ from devstack.components.base import Component, Context
 from devstack.kafka_topics import create_topics, delete_topics
 from devstack.services import BACKEND
 from devstack.settings import REPO_ROOT, Endpoints, StackSettings
-from devstack.testing import free_port, unique_name
+from devstack.testing import admin_sql, database_url, drop_keyspace, free_port, unique_name
 from devstack.web_ui import WebUI
 
 # The support module sits next to the tests; with pytest's importlib mode its folder must be on
@@ -28,9 +28,8 @@ from end_to_end_support import Pipeline, service_environment
 from playwright.sync_api import Browser
 
 
-@pytest.fixture
-def current_rules(stack: Endpoints, firestore_project: str) -> str:
-    """The test's Firestore project, under the repository's security rules as they are now.
+def apply_current_rules(stack: Endpoints, firestore_project: str) -> None:
+    """Puts the Firestore project under the repository's security rules as they are now.
 
     The shared emulator read `firestore.rules` when it started; the browser tests must check
     the rules of the source under test (who may read read marks, write typing documents)."""
@@ -42,44 +41,48 @@ def current_rules(stack: Endpoints, firestore_project: str) -> str:
         timeout=10,
     )
     response.raise_for_status()
-    return firestore_project
 
 
-@pytest.fixture
-def pipeline(
-    stack: Endpoints,
-    fresh_database_url: str,
-    fresh_keyspace: str,
-    current_rules: str,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Pipeline]:
-    firestore_project = current_rules
+@pytest.fixture(scope="module")
+def pipeline(stack: Endpoints) -> Iterator[Pipeline]:
+    """The four services on a fresh database, keyspace, topic set and Firestore project, for
+    all of a module's tests (each signs up people of its own): starting them takes about 20 s.
+    A module sets variables for its services with a module-scoped autouse fixture."""
     bootstrap = stack.kafka_bootstrap_servers
+    database = unique_name("test")
+    keyspace = unique_name("test")
+    firestore_project = f"demo-{unique_name('test').replace('_', '-')}"
     topics = {name: unique_name(name) for name in ("messages", "grouped", "dead_letters")}
+    admin_sql(stack, f'CREATE DATABASE "{database}"')
     asyncio.run(create_topics(bootstrap, topics.values(), partitions=3))
-    environment = service_environment(topics, fresh_keyspace, firestore_project)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
+    apply_current_rules(stack, firestore_project)
     settings = StackSettings(
         state_dir=REPO_ROOT / ".devstack" / unique_name("e2e"),
         auth_port=free_port(),
         chat_port=free_port(),
         aggregator_port=free_port(),
         consumer_port=free_port(),
-        database_url=fresh_database_url,
+        database_url=database_url(stack, database),
         kafka_bootstrap_servers=bootstrap,
         cassandra_hosts=stack.cassandra_hosts,
         firestore_emulator_host=stack.firestore_emulator_host,
         firebase_auth_emulator_host=stack.firebase_auth_emulator_host,
     )
     services = stack_components(settings)
-    try:
-        runner.up(list(services.values()))
-        yield Pipeline(settings, services, firestore_project)
-    finally:
-        runner.down(list(services.values()))
-        asyncio.run(delete_topics(bootstrap, topics.values()))
-        shutil.rmtree(settings.state_dir, ignore_errors=True)
+    with pytest.MonkeyPatch.context() as environment:
+        for name, value in service_environment(topics, keyspace, firestore_project).items():
+            environment.setenv(name, value)
+        environment.setenv("FIRESTORE_EMULATOR_HOST", stack.firestore_emulator_host)
+        environment.setenv("FIREBASE_AUTH_EMULATOR_HOST", stack.firebase_auth_emulator_host)
+        try:
+            runner.up(list(services.values()))
+            yield Pipeline(settings, services, firestore_project)
+        finally:
+            runner.down(list(services.values()))
+            asyncio.run(delete_topics(bootstrap, topics.values()))
+            drop_keyspace(stack, keyspace)
+            admin_sql(stack, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            shutil.rmtree(settings.state_dir, ignore_errors=True)
 
 
 def stack_components(settings: StackSettings) -> dict[str, Component]:
@@ -87,18 +90,19 @@ def stack_components(settings: StackSettings) -> dict[str, Component]:
     return {component.name: component for component in runner.build(context, BACKEND)}
 
 
-@pytest.fixture
-def web_ui(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebUI]:
-    """The browser UI, served on a port of its own and pointed at this test's services and
+@pytest.fixture(scope="module")
+def web_ui(pipeline: Pipeline) -> Iterator[WebUI]:
+    """The browser UI, served on a port of its own and pointed at the module's services and
     Firestore project (the build is shared; `devstack up` makes it when sources changed)."""
-    monkeypatch.setenv("UI_FIREBASE_PROJECT_ID", pipeline.firestore_project)
     settings = pipeline.settings.model_copy(update={"ui_port": free_port()})
     ui = WebUI(Context(settings, progress=lambda _: None))
-    try:
-        runner.up([ui])
-        yield ui
-    finally:
-        runner.down([ui])
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("UI_FIREBASE_PROJECT_ID", pipeline.firestore_project)
+        try:
+            runner.up([ui])
+            yield ui
+        finally:
+            runner.down([ui])
 
 
 @pytest.fixture

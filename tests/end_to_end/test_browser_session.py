@@ -30,14 +30,15 @@ def _password(username: str) -> str:
     return f"pw-{username}-long-enough"
 
 
-@pytest.fixture
-def short_lived_tokens(monkeypatch: pytest.MonkeyPatch) -> int:
+@pytest.fixture(scope="module", autouse=True)
+def short_lived_tokens() -> Iterator[int]:
     """Access tokens that expire `ACCESS_TOKEN_SECONDS` after they are made, and are refused
-    one second later (the services' clock-skew allowance is 10 s by default); set before the
-    pipeline starts the services."""
-    monkeypatch.setenv("AUTH_ACCESS_TOKEN_LIFETIME", str(ACCESS_TOKEN_SECONDS))
-    monkeypatch.setenv("JWT_LEEWAY", "1")
-    return ACCESS_TOKEN_SECONDS
+    one second later (the services' clock-skew allowance is 10 s by default); set for the
+    module's services before they start (autouse fixtures of a scope come first)."""
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("AUTH_ACCESS_TOKEN_LIFETIME", str(ACCESS_TOKEN_SECONDS))
+        environment.setenv("JWT_LEEWAY", "1")
+        yield ACCESS_TOKEN_SECONDS
 
 
 @dataclass
