@@ -6,9 +6,9 @@ service is ready again once the link is mended, without a restart.
 The links are the seven a service opens to a dependency (network_links.py), each through a
 Toxiproxy: 500 ms of latency on every answer, a blackhole (connections accepted, nothing
 answered, what was sent dropped) and connection resets. `make fault` breaks each link each way
-for 15 s, one row per link and fault; `make test`'s short form breaks each link the three ways
-in turn (3 s, 8 s and 3 s), one row per link. Logins run beside the load throughout, so the
-auth service's link to Postgres meets requests too.
+for 15 s, one row per link and fault (about 12 minutes); `make test`'s short form breaks two
+links the three ways in turn (3 s, 8 s and 3 s), one row per link (SHORT_FORM_LINKS). Logins
+run beside the load throughout, so the auth service's link to Postgres meets requests too.
 """
 
 import re
@@ -34,10 +34,13 @@ SECONDS = {LATENCY.name: 15.0, BLACKHOLE.name: 15.0, RESETS.name: 15.0} if FULL 
     LATENCY.name: 3.0, BLACKHOLE.name: 8.0, RESETS.name: 3.0,
 }  # fmt: skip
 """How long each fault lasts, by its name."""
+SHORT_FORM_LINKS = ("auth-postgres", "aggregator-kafka")
+"""The links `make test` breaks: the two whose failures needed code of their own (auth's
+watch over its database calls, the aggregator's producer renewal that waits for Kafka)."""
 CASES = (
     [(link, (fault,)) for link in LINKS for fault in NETWORK_FAULTS]
     if FULL
-    else [(link, NETWORK_FAULTS) for link in LINKS]
+    else [(link, NETWORK_FAULTS) for link in SHORT_FORM_LINKS]
 )
 
 

@@ -25,7 +25,9 @@ class Service(Component):
     ready_timeout = 60.0
 
     def env(self) -> dict[str, str]:
-        environment = {**os.environ, **self.context.endpoints.as_environment()}
+        environment = {
+            **os.environ, **self.context.endpoints.as_environment(), **self.context.environment,
+        }  # fmt: skip
         environment.setdefault("APP_ENV", "development")
         return environment
 

@@ -19,6 +19,10 @@ class StackError(Exception):
 class Context:
     settings: StackSettings
     progress: Callable[[str], None] = field(default=print)
+    environment: dict[str, str] = field(default_factory=dict)
+    """Variables for the project's services on top of the process's and the endpoints' (a
+    test's services reaching their dependencies through proxies, say), without setting them
+    for everything else the process starts."""
 
     @property
     def endpoints(self) -> Endpoints:
