@@ -9,8 +9,9 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS_DIR)/bin/uv)
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 # Processes `make test` runs the suites in (pytest-xdist): most tests wait on servers, not the
-# CPU, so four keep two cores busy. A file's tests stay on one worker; see docs/testing.md.
-TEST_WORKERS ?= 4
+# CPU, so three keep two cores busy (four were slower: the starts of the JVMs, services and
+# browsers then compete for the cores). A file's tests stay on one worker; see docs/testing.md.
+TEST_WORKERS ?= 3
 
 .PHONY: help install up down status logs reset test test-fast fault soak-faults lint typecheck format api-types compose-check k8s-check k8s-up k8s-down k8s-test
 

@@ -73,13 +73,14 @@ def test_up_twice_reuses_the_running_processes(stack: Endpoints) -> None:
 
 
 def test_down_leaves_no_listening_port_and_no_process(private_state: dict[str, str]) -> None:
-    started = devstack("up", "--infra", "--only", "postgres,firestore", env=private_state)
+    # Two pieces that start in seconds (a JVM's start is not what this is about).
+    started = devstack("up", "--infra", "--only", "postgres,redis", env=private_state)
     assert started.returncode == 0, started.stderr
     state = Path(private_state["DEVSTACK_STATE_DIR"])
-    groups = {name: read_pid(state / name / f"{name}.pid") for name in ("postgres", "firestore")}
+    groups = {name: read_pid(state / name / f"{name}.pid") for name in ("postgres", "redis")}
     ports = [
         int(private_state["DEVSTACK_POSTGRES_PORT"]),
-        int(private_state["DEVSTACK_FIRESTORE_PORT"]),
+        int(private_state["DEVSTACK_REDIS_PORT"]),
     ]
     assert all(port_open("127.0.0.1", port) for port in ports)
     assert all(pid and process_group_members(pid) for pid in groups.values())
@@ -88,7 +89,7 @@ def test_down_leaves_no_listening_port_and_no_process(private_state: dict[str, s
 
     assert stopped.returncode == 0, stopped.stderr
     assert "postgres" in stopped.stdout
-    assert "firestore" in stopped.stdout
+    assert "redis" in stopped.stdout
     assert not any(port_open("127.0.0.1", port) for port in ports)
     assert not any(process_group_members(pid) for pid in groups.values() if pid)
 
