@@ -26,7 +26,7 @@ install: $(UV) ## install what is missing: uv, system packages, Python and npm d
 	$(UV) sync --frozen --all-packages
 	@scripts/install-node-packages.sh devstack
 	@deploy/checks/build-go-tool.sh toxiproxy-server >/dev/null
-	@test -d frontend/node_modules/next || (cd frontend && npm ci --no-audit --no-fund)
+	@scripts/install-node-packages.sh frontend
 
 up: install ## start the infrastructure, the services and the UI; print where they listen
 	$(RUN) devstack up
@@ -47,7 +47,7 @@ test: install ## the UI's unit tests and build while the infrastructure starts, 
 	$(RUN) devstack up --infra & infra=$$!; \
 	  (cd frontend && npm test) && $(RUN) devstack prepare --only ui; ui=$$?; \
 	  wait $$infra && exit $$ui
-	$(RUN) pytest -n $(TEST_WORKERS) --no-loadscope-reorder --durations=10 $(PYTEST_ARGS)
+	$(RUN) pytest -n $(TEST_WORKERS) --durations=10 $(PYTEST_ARGS)
 
 test-fast: install ## no servers needed: unit, contract-shape and UI unit tests, about a minute (docs/testing.md)
 	cd frontend && npm test

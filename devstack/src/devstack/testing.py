@@ -260,37 +260,15 @@ def pytest_configure(config: Any) -> None:
 # infrastructure once. It is the longest chain, so with workers it goes first.
 ONE_WORKER_FOLDERS = {"faults": Path("tests") / "faults"}
 
-# The files that take longest after it (measured from a clean clone), started next in this
-# order, so that no worker begins a long file while the others are nearly done; every other
-# file follows in collection order (`make test` passes --no-loadscope-reorder, without which
-# pytest-xdist orders files by their number of tests).
-LONGEST_FILES = (
-    "tests/end_to_end/test_browser_chat.py",
-    "devstack/tests/test_runner.py",
-    "tests/end_to_end/test_browser_session.py",
-    "aggregator-service/tests/test_pipeline_kafka.py",
-    "aggregated-messages-consumer/tests/test_consumer.py",
-    "tests/deployment/test_image.py",
-    "aggregator-service/tests/test_end_to_end.py",
-)
-
 
 def pytest_collection_modifyitems(config: Any, items: list[pytest.Item]) -> None:
     for item in items:
         if INFRASTRUCTURE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.infra)
     if hasattr(config, "workerinput"):  # an xdist worker: the order it reports is the schedule
-        items.sort(key=lambda item: schedule_rank(item.nodeid.split("::", 1)[0]))
-
-
-def schedule_rank(path: str) -> int:
-    """Where a file's tests start with workers: the one-worker folders, the longest files,
-    then the rest (a stable sort keeps their order)."""
-    if worker_group(path) in ONE_WORKER_FOLDERS:
-        return 0
-    if path in LONGEST_FILES:
-        return 1 + LONGEST_FILES.index(path)
-    return 1 + len(LONGEST_FILES)
+        items.sort(
+            key=lambda item: worker_group(item.nodeid.split("::", 1)[0]) not in ONE_WORKER_FOLDERS
+        )
 
 
 def worker_group(path: str) -> str:

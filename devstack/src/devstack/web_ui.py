@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from devstack.components.base import Component, StackError
-from devstack.programs import NODE_ADVICE, on_path
+from devstack.programs import NODE_ADVICE, install_node_packages, on_path
 from devstack.settings import REPO_ROOT
 
 FRONTEND_DIR = REPO_ROOT / "frontend"
@@ -55,8 +55,8 @@ class WebUI(Component):
 
     def prepare(self) -> None:
         if not (FRONTEND_DIR / "node_modules" / "next").is_dir():
-            self.context.progress("ui: installing npm dependencies (npm ci)")
-            self._npm("ci", "--no-audit", "--no-fund")
+            self.context.progress("ui: installing npm dependencies (cached per lock file)")
+            install_node_packages(FRONTEND_DIR)
         wanted = source_hash()
         mark = FRONTEND_DIR / _BUILD_MARK
         if mark.exists() and mark.read_text() == wanted:

@@ -1,18 +1,15 @@
 """The Firebase Auth emulator of firebase-tools (locked in devstack/package.json)."""
 
 import json
-import subprocess
 from pathlib import Path
 
 import httpx
 
-from devstack.components.base import Component, StackError
+from devstack.components.base import Component
 from devstack.ports import free_port
-from devstack.programs import NODE_ADVICE, on_path
+from devstack.programs import install_node_packages
 
 PACKAGE_DIR = Path(__file__).resolve().parents[3]
-# The same installer as `make install`: packages cached per lock file, node_modules linked to them.
-INSTALL_NODE_PACKAGES = PACKAGE_DIR.parent / "scripts" / "install-node-packages.sh"
 
 
 class FirebaseAuth(Component):
@@ -43,14 +40,8 @@ class FirebaseAuth(Component):
         (self.state_dir / "firebase.json").write_text(json.dumps(config, indent=2))
 
     def _install_firebase_tools(self) -> None:
-        on_path("npm", NODE_ADVICE)
         self.context.progress("firebase-auth: installing firebase-tools (cached per lock file)")
-        result = subprocess.run(
-            [str(INSTALL_NODE_PACKAGES), str(PACKAGE_DIR)],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if result.returncode != 0:
-            raise StackError(f"firebase-auth: npm ci failed:\n{result.stderr[-2000:]}")
+        install_node_packages(PACKAGE_DIR)
 
     def argv(self) -> list[str]:
         return [
