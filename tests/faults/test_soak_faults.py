@@ -17,7 +17,7 @@ import re
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import httpx
 import pytest
@@ -220,6 +220,13 @@ async def test_a_long_run_with_a_fault_every_half_minute_loses_and_doubles_nothi
         turn += 1
     await load
     seconds = time.monotonic() - started
+    # The audit reads every history as each chat's first member, whose first access token
+    # expired long ago (15 minutes): log in again first.
+    async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT) as client:
+        for index, conversation in enumerate(conversations):
+            reader = _Member(conversation.alice)
+            await reader.log_in_again(client, pipeline)
+            conversations[index] = replace(conversation, alice=reader.user)
     run = FaultRun(soak.record, conversations, down_seconds=0, ready_again_seconds=0)
     found = await asyncio.to_thread(audit, pipeline, run, 600)
     out_of_order = await asyncio.to_thread(_out_of_order, pipeline, conversations)
