@@ -23,8 +23,9 @@ from devstack.testing import free_port
 
 BUILD_GO_TOOL = REPO_ROOT / "deploy" / "checks" / "build-go-tool.sh"
 
-KAFKA_CLIENTS = ("chat", "aggregator", "consumer")
-"""The services with a Kafka listener of their own (and a proxy in front of it)."""
+KAFKA_CLIENTS = {"chat": "CHAT", "aggregator": "AGGREGATOR", "consumer": "AGGREGATED_CONSUMER"}
+"""The services with a Kafka listener of their own (and a proxy in front of it), with the
+prefix of their variables."""
 
 
 @dataclass(frozen=True)
@@ -165,10 +166,9 @@ def service_links(
     """The seven links: `ports` are the dependencies' own (postgres, redis, cassandra,
     firestore), `database` the auth service's database name."""
     kafka = [
-        Link(service, "kafka", told, own, f"{prefix}_KAFKA_BOOTSTRAP_SERVERS", "{address}")
-        for service, prefix in (("chat", "CHAT"), ("aggregator", "AGGREGATOR"),
-                                ("consumer", "AGGREGATED_CONSUMER"))
-        for own, told in [kafka_listeners[service]]
+        Link(service, "kafka", kafka_listeners[service][1], kafka_listeners[service][0],
+             f"{prefix}_KAFKA_BOOTSTRAP_SERVERS", "{address}")
+        for service, prefix in KAFKA_CLIENTS.items()
     ]  # fmt: skip
     return [
         Link("chat", "cassandra", free_port(), ports["cassandra"], "CHAT_CASSANDRA_HOSTS",
