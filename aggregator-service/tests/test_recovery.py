@@ -20,11 +20,19 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from aggregator.metrics import AggregatorMetrics
-from aggregator.pipeline import Aggregator, RebalanceHandler
+from aggregator.pipeline import (
+    _OLD_PRODUCER_STOP_TIMEOUT,
+    _RETRY_PAUSE,
+    Aggregator,
+    RebalanceHandler,
+    StoppedWhileWaiting,
+)
 from aggregator.process import build_clients
 from aggregator.settings import AggregatorSettings
 from aggregator.window import BurstWindow
+from devstack.ports import free_port
 from devstack.settings import Endpoints
+from devstack.testing import wait_until
 
 
 @dataclass
@@ -185,3 +193,32 @@ async def test_a_commit_without_an_answer_renews_the_producer_and_loses_nothing(
     counts = message_counts(bursts)
     assert set(counts) == set(sent), f"missing {len(set(sent) - set(counts))} of {len(sent)}"
     assert [m for m, n in counts.items() if n > 1] == []
+
+
+async def test_a_stop_ends_the_wait_for_a_kafka_that_does_not_answer() -> None:
+    # After an indefinite error the producer is renewed, and a renewal that cannot reach Kafka
+    # is tried again every second. A SIGTERM during that wait must end it, not be ignored until
+    # the supervisor's kill.
+    settings = AggregatorSettings(
+        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",  # nothing listens there
+        transactional_id=f"recovery-{uuid.uuid4()}",
+    )
+    clients = build_clients(settings)
+    producers_made = 0
+    make_producer = clients.new_producer
+
+    def counting_producer() -> AIOKafkaProducer:
+        nonlocal producers_made
+        producers_made += 1
+        return make_producer()
+
+    clients.new_producer = counting_producer
+    stop = asyncio.Event()
+    renewal = asyncio.create_task(clients.renew_producer(stop))
+    assert await wait_until(lambda: producers_made >= 2, 30)  # it retried: Kafka is away
+    stop.set()
+    stopped_at = time.monotonic()
+    with pytest.raises(StoppedWhileWaiting):
+        await asyncio.wait_for(renewal, 30)
+    await clients.consumer.stop()  # never started: only releases what its constructor made
+    assert time.monotonic() - stopped_at < 2 * _RETRY_PAUSE + _OLD_PRODUCER_STOP_TIMEOUT

@@ -100,6 +100,20 @@ _RETRY_PAUSE = 1.0
 """Seconds between two tries to reach a Kafka that does not answer while recovering."""
 
 
+class StoppedWhileWaiting(Exception):
+    """A stop arrived while the process waited for Kafka to answer again. Nothing is left to
+    flush (the failed transaction committed nothing the offsets do not say), so the process
+    ends at once; whoever owns the partitions next reads the messages again."""
+
+
+async def _pause_unless_stopped(stop: asyncio.Event) -> None:
+    """Waits `_RETRY_PAUSE` before the next try, or raises as soon as `stop` is set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), _RETRY_PAUSE)
+    if stop.is_set():
+        raise StoppedWhileWaiting
+
+
 @dataclass
 class KafkaClients:
     consumer: AIOKafkaConsumer
@@ -108,13 +122,13 @@ class KafkaClients:
     new_producer: Callable[[], AIOKafkaProducer]
     """A producer with the same settings and transactional id, not started."""
 
-    async def renew_producer(self) -> None:
+    async def renew_producer(self, stop: asyncio.Event) -> None:
         """Replaces the producer after an indefinite error (Kafka's own advice for one).
 
         The new producer's start fences the old one and settles its open transaction; the old
         one gets a few seconds to stop (its requests may never be answered). A start that
         cannot reach Kafka (the error was the network's) is tried again with a fresh producer
-        until one starts: the process waits for Kafka rather than exiting.
+        until one starts: the process waits for Kafka rather than exiting, unless told to stop.
         """
         old, self.producer = self.producer, self.new_producer()
         await _stop_quietly(old)
@@ -125,7 +139,7 @@ class KafkaClients:
             except KafkaError as error:
                 log.warning("producer_start_failed_retrying", error=repr(error))
                 await _stop_quietly(self.producer)
-                await asyncio.sleep(_RETRY_PAUSE)
+                await _pause_unless_stopped(stop)
                 self.producer = self.new_producer()
 
 
@@ -147,6 +161,8 @@ class Aggregator:
     last_commit: float = field(init=False)
     fatal: KafkaError | None = None
     """Set when the producer can never commit again (fenced); the process must stop."""
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    """The process's stop signal; `run` adopts the one it is given."""
 
     def __post_init__(self) -> None:
         self.last_commit = self._now()
@@ -157,6 +173,13 @@ class Aggregator:
         return self.window.clock()
 
     async def run(self, stop: asyncio.Event) -> None:
+        self.stop = stop
+        try:
+            await self._run_until(stop)
+        except StoppedWhileWaiting:
+            log.info("stopped_while_waiting_for_kafka")
+
+    async def _run_until(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             batches = await self.clients.consumer.getmany(timeout_ms=self._poll_wait_ms())
             if self.fatal is not None:
@@ -357,7 +380,7 @@ class Aggregator:
                 return
             except KafkaError as failed:  # Kafka is not answering yet: wait for it
                 log.warning("restore_failed_retrying", error=repr(failed))
-                await asyncio.sleep(_RETRY_PAUSE)
+                await _pause_unless_stopped(self.stop)
 
     async def _settle(self, error: KafkaError) -> None:
         """Ends the failed transaction one way or the other, or marks the process as done."""
@@ -385,7 +408,7 @@ class Aggregator:
             return  # failed before the transaction began: nothing to end
         self.metrics.transactions.labels("outcome_unknown").inc()
         log.warning("transaction_outcome_unknown_renewing_producer", error=repr(error))
-        await self.clients.renew_producer()
+        await self.clients.renew_producer(self.stop)
 
     async def restore(self, partitions: list[int]) -> None:
         """Seeks each partition to its committed offset and loads the checkpoint to replay."""
