@@ -81,6 +81,13 @@ class LoadRecord:
             return
         self.unexpected.append(f"{response.status_code} {response.text[:200]}")
 
+    def merge_answers(self, other: "LoadRecord", source: str) -> None:
+        """Counts the answers another client got (`source` names it) as if this one got them."""
+        self.statuses.update(other.statuses)
+        self.unexpected.extend(f"{source}: {answer}" for answer in other.unexpected)
+        self.hangs += other.hangs
+        self.slowest = max(self.slowest, other.slowest)
+
 
 @dataclass
 class Conversation:

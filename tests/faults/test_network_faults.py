@@ -65,12 +65,6 @@ class LoginProbe:
                     self.record.hangs += 1
                 time.sleep(0.5)
 
-    def add_to(self, record: LoadRecord) -> None:
-        record.statuses.update(self.record.statuses)
-        record.unexpected.extend(f"login: {answer}" for answer in self.record.unexpected)
-        record.hangs += self.record.hangs
-        record.slowest = max(record.slowest, self.record.slowest)
-
 
 def unknown_outcomes(pipeline: Pipeline) -> float:
     """The aggregator's count of transactions whose outcome it could not learn."""
@@ -108,7 +102,7 @@ async def test_a_broken_link_loses_and_doubles_nothing(
         return time.monotonic() - started
 
     run = await run_under_load(pipeline, replace(load_shape, change_share=0.3), break_link)
-    probe.add_to(run.record)
+    run.record.merge_answers(probe.record, "login")
     check_and_record(f"{link}: {' + '.join(f.name for f in faults)}", pipeline, run, fault_table)
     assert probe.record.statuses, "no login was tried while the link was broken"
     if link == "aggregator-kafka" and BLACKHOLE in faults:
