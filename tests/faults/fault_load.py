@@ -278,33 +278,42 @@ SERVICES = ("auth", "chat", "aggregator", "consumer")
 
 def ready_status(pipeline: Pipeline, service: str) -> int:
     """The status of the service's readiness probe (0 when nothing answers)."""
+    return ready_answer(pipeline, service)[0]
+
+
+def ready_answer(pipeline: Pipeline, service: str) -> tuple[int, str]:
+    """The status and body of the service's readiness probe ((0, the error) when nothing
+    answers): the body names the dependency that is not ready."""
     component = pipeline.components[service]
     assert isinstance(component, Service)
     url = f"http://127.0.0.1:{component.port}{component.ready_path}"
     try:
-        return httpx.get(url, timeout=5).status_code
-    except httpx.TransportError:
-        return 0
+        response = httpx.get(url, timeout=5)
+    except httpx.TransportError as error:
+        return 0, repr(error)
+    return response.status_code, response.text[:500]
 
 
 def every_service_ready(pipeline: Pipeline) -> bool:
     return all(ready_status(pipeline, service) == 200 for service in SERVICES)
 
 
-def until_every_service_ready(pipeline: Pipeline, within: float = 180) -> float:
+def until_every_service_ready(pipeline: Pipeline, within: float = 180, after: str = "") -> float:
     """How long until every service is ready; past `within`, fails naming the ones that are
-    not, with the end of each one's log."""
+    not, with their probe's answer and the end of each one's log."""
     try:
         return seconds_until(lambda: every_service_ready(pipeline), within)
     except AssertionError:
         report = []
         for service in SERVICES:
-            status = ready_status(pipeline, service)
+            status, body = ready_answer(pipeline, service)
             if status != 200:
                 log = pipeline.components[service].log_file
                 tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
-                report.append(f"{service} (ready answers {status or 'nothing'}):\n{tail}")
-        raise AssertionError(f"not ready within {within:.0f} s: " + "\n".join(report)) from None
+                report.append(f"{service} (ready answers {status or 'nothing'}: {body}):\n{tail}")
+        raise AssertionError(
+            f"not ready within {within:.0f} s{after}: " + "\n".join(report)
+        ) from None
 
 
 def history_ids(pipeline: Pipeline, conversation: Conversation) -> list[str]:

@@ -24,17 +24,14 @@ import pytest
 from end_to_end_support import Pipeline, User
 from fault_load import (
     REQUEST_TIMEOUT,
-    SERVICES,
     Conversation,
     FaultRun,
     LoadRecord,
     audit,
-    every_service_ready,
     history_messages,
     kill_and_restart,
     open_conversations,
-    ready_status,
-    seconds_until,
+    until_every_service_ready,
 )
 
 from devstack import stack as runner
@@ -182,12 +179,7 @@ def _out_of_order(pipeline: Pipeline, conversations: list[Conversation]) -> list
 
 
 def _seconds_until_ready(pipeline: Pipeline, after: str) -> float:
-    try:
-        return seconds_until(lambda: every_service_ready(pipeline), what=f"ready after {after}")
-    except AssertionError:
-        statuses = {name: ready_status(pipeline, name) for name in SERVICES}
-        pieces = {name: pipeline.pid(name) for name in pipeline.components}
-        raise AssertionError(f"not ready after {after}: {statuses}, pids {pieces}") from None
+    return until_every_service_ready(pipeline, after=f" after {after}")
 
 
 def _percentile(values: list[float], q: float) -> float:
