@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from devstack.web_ui import source_hash
+from devstack.web_ui import keep_build, source_hash
 
 
 def _tree(root: Path, files: dict[str, str]) -> Path:
@@ -20,3 +20,24 @@ def test_the_ui_is_rebuilt_when_a_source_changes_and_only_then(tmp_path: Path) -
     assert source_hash(root) != built
     _tree(root, {"app/page.tsx": "one", "app/new.tsx": ""})
     assert source_hash(root) != built
+
+
+def test_a_kept_build_leaves_the_compiler_cache_out_and_only_the_newest_three_stay(
+    tmp_path: Path,
+) -> None:
+    builds = tmp_path / "ui-builds"
+    for number in range(5):
+        build = _tree(
+            tmp_path / f"next-{number}",
+            {"BUILD_ID": str(number), "server/app.js": "x", "cache/webpack/big.pack": "y"},
+        )
+        keep_build(build, builds / f"sources-{number}")
+    assert sorted(path.name for path in builds.iterdir()) == [
+        "sources-2",
+        "sources-3",
+        "sources-4",
+    ]
+    newest = builds / "sources-4"
+    assert (newest / "BUILD_ID").read_text() == "4"
+    assert (newest / "server" / "app.js").is_file()
+    assert not (newest / "cache").exists()
