@@ -28,6 +28,7 @@ from devstack.web_ui import WebUI
 # The promise is the aggregation window (1 s here) plus a second; one more second covers the
 # browser's render and Playwright's polling on a busy two-core machine (measured here: 1.3 s).
 LIVE_WITHIN_MS = 3_000
+AFTER_A_RESTART_MS = 15_000
 
 
 def _password(username: str) -> str:
@@ -199,7 +200,10 @@ def test_a_send_that_fails_while_the_chat_service_is_down_is_retried_into_one_me
         pipeline.restart("chat")
     failed.get_by_role("button", name="Retry").click()
     expect(alice.message(body)).to_have_attribute("data-status", "sent", timeout=15_000)
-    expect(bob.message(body)).to_have_count(1, timeout=LIVE_WITHIN_MS)
+    # How fast a message arrives is the first test's promise; this one pins exactly one copy.
+    # Right after its restart the chat process still warms up on the same two cores, so the
+    # arrival gets a restart's margin rather than the live window.
+    expect(bob.message(body)).to_have_count(1, timeout=AFTER_A_RESTART_MS)
     bob.page.wait_for_timeout(2_000)  # a duplicate would come in the next burst
     expect(bob.message(body)).to_have_count(1)
     expect(alice.message(body)).to_have_count(1)
