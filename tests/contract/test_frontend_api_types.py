@@ -1,7 +1,7 @@
 """The OpenAPI documents the UI's API types are generated from (`frontend/openapi/`) are the
 ones the services' apps build now. Needs no running service: the apps are built, not served.
-That the generated TypeScript matches these documents is the UI's own test
-(`frontend/tests/api-types.test.ts`)."""
+The TypeScript types are not committed: the UI's build, tests, lint and typecheck make them
+from these documents first (frontend/README.md, "API types")."""
 
 import importlib.util
 from pathlib import Path
@@ -32,7 +32,7 @@ def test_committed_openapi_document_is_the_one_the_app_builds(service: str) -> N
     assert committed.is_file(), f"{committed} is missing: run `{EXPORT.COMMAND}`"
     assert committed.read_text(encoding="utf-8") == EXPORT.rendered(DOCUMENTS[service]), (
         f"frontend/openapi/{service}.json is stale: run `{EXPORT.COMMAND}` and commit the "
-        "documents and the generated types"
+        "documents"
     )
 
 

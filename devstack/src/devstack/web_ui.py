@@ -20,7 +20,8 @@ from devstack.programs import NODE_ADVICE, install_node_packages, on_path
 from devstack.settings import REPO_ROOT
 
 FRONTEND_DIR = REPO_ROOT / "frontend"
-_NOT_SOURCES = {"node_modules", ".next", "test-results", "next-env.d.ts"}
+# `generated` holds the API types the build makes from `openapi/*.json`, which are sources.
+_NOT_SOURCES = {"node_modules", ".next", "test-results", "next-env.d.ts", "generated"}
 _BUILD_MARK = ".next/devstack-source-hash"
 _BUILD_DIR = FRONTEND_DIR / ".next"
 _BUILDS_KEPT = 3
