@@ -56,7 +56,7 @@ test-fast: install ## no servers needed: unit, contract-shape and UI unit tests,
 fault: install ## the fault suite at full load, on infrastructure of its own; prints the table
 	FAULT_SCALE=full $(RUN) pytest tests/faults $(PYTEST_ARGS)
 
-soak-faults: install ## the long audited run: 200,000 messages, a fault every 30 s (tests/faults/test_soak_faults.py); about an hour here
+soak-faults: install ## the long audited run: 200,000 messages, a fault every 30 s (tests/faults/test_soak_faults.py); about 20 minutes here
 	SOAK_MESSAGES=$${SOAK_MESSAGES:-200000} $(RUN) pytest -s tests/faults/test_soak_faults.py $(PYTEST_ARGS)
 
 lint: install ## ruff lint and format check; the architecture's import contracts; ESLint on the UI
