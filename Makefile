@@ -3,6 +3,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 export UV_PYTHON_DOWNLOADS := never
+# The suites start hundreds of Python processes (services, workers, command lines): each
+# loads its imports from compiled bytecode (written by `install` for the dependencies, on
+# first import for the project's own packages) instead of compiling them again, about 2 s of
+# CPU less per process on two cores.
+export PYTHONDONTWRITEBYTECODE :=
 UV_VERSION := 0.13.9
 TOOLS_DIR := $(HOME)/.cache/chat-devstack/tools
 UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS_DIR)/bin/uv)
@@ -23,7 +28,7 @@ $(TOOLS_DIR)/bin/uv:
 
 install: $(UV) ## install what is missing: uv, system packages, Python and npm dependencies, Toxiproxy
 	@scripts/install-system-packages.sh
-	$(UV) sync --frozen --all-packages
+	$(UV) sync --frozen --all-packages --compile-bytecode
 	@scripts/install-node-packages.sh devstack
 	@deploy/checks/build-go-tool.sh toxiproxy-server >/dev/null
 	@scripts/install-node-packages.sh frontend
