@@ -59,6 +59,8 @@ class LoadRecord:
     """Per changed message, the state its last acknowledged edit or deletion left."""
     changes: int = 0
     """Acknowledged edits and deletions."""
+    changes_retried: int = 0
+    """Edits and deletions that failed at least once before their acknowledgement."""
     fault_after: int = 0
     enough_sent: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once `fault_after` messages are acknowledged: the moment to inject the fault."""
@@ -126,14 +128,15 @@ async def change_until_acknowledged(
     """Retries one edit (`edit` is the new body) or deletion (None) until it is acknowledged
     (200); both are idempotent, so a retry of an edit that did land changes nothing."""
     if edit is None:
-        message, _ = await until_acknowledged(
+        message, retried = await until_acknowledged(
             record, lambda: client.delete(url, headers=author.headers)
         )
     else:
-        message, _ = await until_acknowledged(
+        message, retried = await until_acknowledged(
             record, lambda: client.patch(url, headers=author.headers, json={"body": edit})
         )
     record.changes += 1
+    record.changes_retried += retried
     return message
 
 

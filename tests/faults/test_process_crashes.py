@@ -33,4 +33,6 @@ async def test_acknowledged_messages_survive_a_crash_of(
     if victim in ("aggregator", "consumer"):
         assert found.republished == set()
     else:
-        assert run.record.retried, f"the {victim} crash never reached a send: nothing tested"
+        # Both conversations may spend the whole outage retrying an edit or a deletion.
+        reached = len(run.record.retried) + run.record.changes_retried
+        assert reached, f"the {victim} crash never reached a request: nothing tested"
