@@ -5,8 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
-
 from devstack.components.base import Component, StackError
 from devstack.web_ui import WebUI
 
@@ -47,6 +45,9 @@ class Service(Component):
 
     def check(self) -> None:
         url = f"http://{self.host}:{self.port}{self.ready_path}"
+        # Imported when used, so that `devstack` starts fast.
+        import httpx
+
         httpx.get(url, timeout=5).raise_for_status()
 
 

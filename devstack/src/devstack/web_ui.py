@@ -13,8 +13,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import httpx
-
 from devstack.components.base import Component, StackError
 from devstack.programs import NODE_ADVICE, install_node_packages, on_path
 from devstack.settings import REPO_ROOT
@@ -132,5 +130,8 @@ class WebUI(Component):
         return environment
 
     def check(self) -> None:
+        # Imported when used, so that `devstack` starts fast.
+        import httpx
+
         httpx.get(f"{self.url}/ui-config", timeout=5).raise_for_status()
         httpx.get(f"{self.url}/login", timeout=10).raise_for_status()

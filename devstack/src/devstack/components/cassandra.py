@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-from cassandra.cluster import Cluster
-
 from devstack.components.jvm import MavenComponent
 
 # The module flags of Cassandra's conf/jvm17-server.options: without them Java 17 refuses the
@@ -130,6 +128,9 @@ authorizer: AllowAllAuthorizer
         ]  # fmt: skip
 
     def check(self) -> None:
+        # Imported when used, so that `devstack` starts fast.
+        from cassandra.cluster import Cluster
+
         hosts, port = self.context.endpoints.cassandra_contact
         cluster = Cluster(hosts, port=port, connect_timeout=3, control_connection_timeout=3)
         try:

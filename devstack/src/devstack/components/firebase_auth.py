@@ -3,8 +3,6 @@
 import json
 from pathlib import Path
 
-import httpx
-
 from devstack.components.base import Component
 from devstack.ports import free_port
 from devstack.programs import install_node_packages
@@ -60,4 +58,7 @@ class FirebaseAuth(Component):
             f"http://{endpoints.firebase_auth_emulator_host}/emulator/v1/projects/"
             f"{endpoints.firebase_project}/config"
         )
+        # Imported when used, so that `devstack` starts fast.
+        import httpx
+
         httpx.get(url, timeout=5).raise_for_status()

@@ -4,8 +4,6 @@ import subprocess
 import uuid
 from pathlib import Path
 
-import httpx
-
 from devstack.components.base import StackError
 from devstack.components.jvm import JvmComponent
 from devstack.programs import on_path
@@ -63,6 +61,9 @@ class Firestore(JvmComponent):
         )
         marker = uuid.uuid4().hex
         document = {"fields": {"marker": {"stringValue": marker}}}
+        # Imported when used, so that `devstack` starts fast.
+        import httpx
+
         with httpx.Client(timeout=5, headers=_OWNER) as client:
             client.patch(f"{base}/devstack/health", json=document).raise_for_status()
             read = client.get(f"{base}/devstack/health")

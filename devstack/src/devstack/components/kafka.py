@@ -6,8 +6,6 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-
 from devstack.components.base import StackError
 from devstack.components.jvm import MavenComponent
 from devstack.kafka_topics import create_topics
@@ -107,6 +105,9 @@ class Kafka(MavenComponent):
         asyncio.run(self._round_trip())
 
     async def _round_trip(self) -> None:
+        # Imported when used, so that `devstack` starts fast.
+        from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
         servers = self.context.endpoints.kafka_bootstrap_servers
         await create_topics(servers, [_HEALTH_TOPIC], partitions=1)
         marker = uuid.uuid4().hex.encode()

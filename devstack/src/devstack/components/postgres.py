@@ -7,9 +7,6 @@ import signal
 import subprocess
 from pathlib import Path
 
-import psycopg2
-from sqlalchemy.engine import make_url
-
 from devstack.components.base import Component, StackError
 
 _SERVER_ROOTS = [Path("/usr/lib/postgresql")]
@@ -65,6 +62,9 @@ class Postgres(Component):
         )  # fmt: skip
 
     def check(self) -> None:
+        # Imported when used, so that `devstack` starts fast.
+        import psycopg2
+
         connection = psycopg2.connect(self._dsn("postgres"), connect_timeout=3)
         try:
             with connection.cursor() as cursor:
@@ -73,6 +73,10 @@ class Postgres(Component):
             connection.close()
 
     def after_ready(self) -> None:
+        # Imported when used, so that `devstack` starts fast.
+        import psycopg2
+        from sqlalchemy.engine import make_url
+
         database = make_url(self.context.endpoints.database_url).database or "auth"
         connection = psycopg2.connect(self._dsn("postgres"))
         try:
@@ -85,6 +89,9 @@ class Postgres(Component):
             connection.close()
 
     def _dsn(self, database: str) -> str:
+        # Imported when used, so that `devstack` starts fast.
+        from sqlalchemy.engine import make_url
+
         url = make_url(self.context.endpoints.database_url).set(database=database)
         return url.set(drivername="postgresql").render_as_string(hide_password=False)
 

@@ -6,8 +6,6 @@ server loses none; losing them all (a new server) costs the chat service a Cassa
 keyed send for one claim window, never a message (chat-microservice's send_gate.py).
 """
 
-import redis
-
 from devstack.components.base import Component, StackError
 from devstack.programs import on_path
 
@@ -57,6 +55,9 @@ class Redis(Component):
 def redis_command(url: str, *command: str, timeout: float = 3.0) -> object:
     """Sends one command to the server `url` names (password, database and TLS as the URL
     says) and returns its reply."""
+    # Imported when used, so that `devstack` starts fast.
+    import redis
+
     client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
     try:
         return client.execute_command(*command)  # type: ignore[no-untyped-call]
