@@ -21,6 +21,8 @@ def restore_logging() -> Iterator[None]:
     it was (the root logger's handlers and level, and structlog's configuration)."""
     root = logging.getLogger()
     handlers, level, config = root.handlers[:], root.level, structlog.get_config()
+    processors = config["processors"][:]  # configure_logging changes the list in place
     yield
     root.handlers[:], root.level = handlers, level
+    config["processors"][:] = processors
     structlog.configure(**config)

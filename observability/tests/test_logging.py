@@ -5,6 +5,7 @@ import logging
 
 import pytest
 import structlog
+import structlog.testing
 
 from observability import configure_logging
 
@@ -32,3 +33,13 @@ def test_the_level_filters_structlog_events_too(capsys: pytest.CaptureFixture[st
     output = capsys.readouterr().err
     assert "loud" in output
     assert "quiet" not in output
+
+
+def test_a_logger_cached_before_a_second_configuration_follows_it() -> None:
+    configure_logging(json=True, level="INFO")
+    early = structlog.get_logger("stage")
+    early.info("cached_now")  # caches the logger with the configuration of this moment
+    configure_logging(json=True, level="INFO")  # as a second app in the same process does
+    with structlog.testing.capture_logs() as logs:
+        early.warning("seen")
+    assert [entry["event"] for entry in logs] == ["seen"]
