@@ -142,7 +142,8 @@ def message_counts(bursts: list[Burst]) -> Counter[uuid.UUID]:
 async def steady_load(
     bootstrap: str, topic: str, seconds: float, stop_early: asyncio.Event | None = None
 ) -> list[uuid.UUID]:
-    """Eight senders in four chats, each sending a message every 0.1-0.9 s (bursts and pauses)."""
+    """Eight senders in four chats, each sending a message every 0.1-0.9 s (bursts and pauses),
+    for `seconds` or until `stop_early` is set."""
     rng = random.Random(7)
     chats = [(uuid.uuid4(), str(2 * n), str(2 * n + 1)) for n in range(4)]
     senders = [(c, a, b) for c, a, b in chats] + [(c, b, a) for c, a, b in chats]
@@ -151,7 +152,7 @@ async def steady_load(
     await producer.start()
     try:
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not (stop_early and stop_early.is_set()):
             chat, sender, other = rng.choice(senders)
             message = new_message(chat, sender, other, f"m{len(sent)}")
             await send_messages(producer, topic, [message])

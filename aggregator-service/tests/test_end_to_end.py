@@ -105,14 +105,19 @@ async def test_aggregator_killed_five_times_leaves_every_message_exactly_once_in
     aggregator, consumer = await _start_pipeline(
         stack, pipeline_topics, firestore_project, services
     )
+    killed_enough = asyncio.Event()
     load = asyncio.create_task(
-        steady_load(stack.kafka_bootstrap_servers, pipeline_topics["chat_messages"], 40)
+        steady_load(
+            stack.kafka_bootstrap_servers, pipeline_topics["chat_messages"], 60, killed_enough
+        )
     )
     rng = random.Random(11)
     for _ in range(5):
         await asyncio.sleep(rng.uniform(3, 7))
         aggregator.kill()
         aggregator.start()
+    await asyncio.sleep(3)  # messages for the last replacement to take over mid-stream
+    killed_enough.set()
     sent = await load
     bursts = await read_bursts(
         stack.kafka_bootstrap_servers, pipeline_topics["chat_messages_grouped"], len(sent), 60
