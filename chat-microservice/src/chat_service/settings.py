@@ -53,9 +53,10 @@ class ChatSettings(TokenServiceSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     messages_topic: str = CHAT_MESSAGES
     kafka_timeout: Duration = timedelta(seconds=5)
-    # How long the producer lets records gather before a request: concurrent sends share one
-    # (acks=all and idempotence unchanged); a lone send waits this long at most.
-    kafka_linger: Duration = timedelta(milliseconds=2)
+    # How long the producer lets records gather before a request. Records sent while one
+    # request is in flight gather into the next one anyway, so concurrent sends share requests
+    # without a wait; a wait of 2 ms doubled a lone send's latency (docs/performance.md).
+    kafka_linger: Duration = timedelta(0)
 
     auth_service_url: str = "http://127.0.0.1:8000"
     auth_timeout: Duration = timedelta(seconds=5)

@@ -112,6 +112,36 @@ async def test_a_retry_racing_its_original_gets_the_original_claim(
     assert {a.claim for a in admissions if a.repeat} == {winner}
 
 
+class CountingRedis(Redis):
+    """The stack's Redis, counting the pipelines it executes."""
+
+    pipelines = 0
+
+    def pipeline(self, *args: Any, **kwargs: Any) -> Any:
+        CountingRedis.pipelines += 1
+        return super().pipeline(*args, **kwargs)
+
+
+async def test_marks_of_concurrent_sends_take_one_round_trip_and_land_before_their_answer(
+    chat_settings: ChatSettings, message_repository: MessageRepository
+) -> None:
+    redis = CountingRedis.from_url(chat_settings.rate_limit_storage, decode_responses=True)
+    try:
+        gate, _ = _gate(chat_settings, redis, message_repository)
+        chat = uuid.uuid4()
+        attempts = [_attempt(str(n), "ten at once", f"key-{n}", chat) for n in range(10)]
+        for attempt in attempts:
+            assert not (await gate.admit(attempt)).repeat
+        before = CountingRedis.pipelines
+        await asyncio.gather(*(gate.mark_published(a, a.proposed) for a in attempts))
+        assert CountingRedis.pipelines - before == 1
+        for attempt in attempts:  # each mark is there once its send may answer
+            repeat = await gate.admit(attempt)
+            assert repeat.claim == Claim(attempt.proposed.time, attempt.proposed.bucket, True)
+    finally:
+        await redis.aclose()
+
+
 async def test_claims_lost_by_redis_are_found_in_their_durable_copy(
     chat_settings: ChatSettings, redis: Redis, message_repository: MessageRepository
 ) -> None:

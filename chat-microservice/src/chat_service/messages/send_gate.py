@@ -30,6 +30,7 @@ While Redis does not answer, the limits count in this process's memory (`SendLim
 claims are kept in memory and checked against the copy.
 """
 
+import asyncio
 import math
 import time
 import uuid
@@ -187,6 +188,7 @@ class SendGate:
         # copy is read for one window (by every replica) once it answers.
         self._claimed_locally = False
         self._next_heartbeat = 0.0
+        self._marks = None if redis is None else PublishedMarks(redis)
         if redis is not None:
             self._admit = redis.register_script(_ADMIT)
 
@@ -207,14 +209,9 @@ class SendGate:
         published = Claim(claim.time, claim.bucket, published=True)
         if attempt.key in self._local:
             self._local[attempt.key] = published
-        if self._redis is None or self._outage.failing_since is not None:
+        if self._marks is None or self._outage.failing_since is not None:
             return
-        try:
-            await self._redis.set(
-                self._claim_key(attempt), published.encoded(), xx=True, keepttl=True
-            )
-        except RedisError as error:
-            log.warning("mark_published_failed", error=str(error))
+        await self._marks.write(self._claim_key(attempt), published.encoded())
 
     async def _admit_shared(self, attempt: Attempt) -> Admission:
         keyed = attempt.client_message_id is not None
@@ -302,6 +299,55 @@ class SendGate:
 
     def _claim_key(self, attempt: Attempt) -> str:
         return f"{self._prefix}:claim:{attempt.chat_id}:{attempt.client_message_id}"
+
+
+class PublishedMarks:
+    """Writes the published marks of concurrent sends in one pipelined round trip.
+
+    A mark joins the batch of the current turn of the event loop; the batch is written at the
+    next turn, and every send in it waits for that write, so a repeat that comes after the
+    answer still finds its mark. Under load the acknowledgements of one Kafka produce request
+    resume their sends in the same turn: one round trip marks them all."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._open: _MarkBatch | None = None
+        self._writing: set[asyncio.Task[None]] = set()
+
+    async def write(self, key: str, value: str) -> None:
+        """Sets `key` (a claim still held) to `value`; best effort, as a lost mark costs a
+        repeat only a second publish."""
+        batch = self._open
+        if batch is None:
+            loop = asyncio.get_running_loop()
+            batch = self._open = _MarkBatch({}, loop.create_future())
+            loop.call_soon(self._close_and_write)
+        batch.marks[key] = value
+        await asyncio.shield(batch.written)
+
+    def _close_and_write(self) -> None:
+        batch, self._open = self._open, None
+        assert batch is not None
+        task = asyncio.ensure_future(self._write(batch))
+        self._writing.add(task)
+        task.add_done_callback(self._writing.discard)
+
+    async def _write(self, batch: "_MarkBatch") -> None:
+        try:
+            async with self._redis.pipeline(transaction=False) as pipeline:
+                for key, value in batch.marks.items():
+                    pipeline.set(key, value, xx=True, keepttl=True)
+                await pipeline.execute()
+        except RedisError as error:
+            log.warning("mark_published_failed", error=str(error), marks=len(batch.marks))
+        finally:
+            batch.written.set_result(None)
+
+
+@dataclass(frozen=True)
+class _MarkBatch:
+    marks: dict[str, str]
+    written: "asyncio.Future[None]"
 
 
 @dataclass
