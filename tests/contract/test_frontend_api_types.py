@@ -31,8 +31,7 @@ def test_committed_openapi_document_is_the_one_the_app_builds(service: str) -> N
     committed = EXPORT.OPENAPI_DIR / f"{service}.json"
     assert committed.is_file(), f"{committed} is missing: run `{EXPORT.COMMAND}`"
     assert committed.read_text(encoding="utf-8") == EXPORT.rendered(DOCUMENTS[service]), (
-        f"frontend/openapi/{service}.json is stale: run `{EXPORT.COMMAND}` and commit the "
-        "documents"
+        f"frontend/openapi/{service}.json is stale: run `{EXPORT.COMMAND}` and commit the documents"
     )
 
 
