@@ -8,7 +8,6 @@ async def create_topics(
     bootstrap_servers: str, names: Iterable[str], partitions: int, replication_factor: int = 1
 ) -> None:
     """Creates each missing topic; existing ones are left as they are."""
-    # Imported when used, so that `devstack` starts fast.
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import TopicAlreadyExistsError
 
@@ -30,7 +29,6 @@ async def create_topics(
 
 
 async def delete_topics(bootstrap_servers: str, names: Iterable[str]) -> None:
-    # Imported when used, so that `devstack` starts fast.
     from aiokafka.admin import AIOKafkaAdminClient
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)

@@ -45,7 +45,6 @@ class Service(Component):
 
     def check(self) -> None:
         url = f"http://{self.host}:{self.port}{self.ready_path}"
-        # Imported when used, so that `devstack` starts fast.
         import httpx
 
         httpx.get(url, timeout=5).raise_for_status()

@@ -130,7 +130,6 @@ class WebUI(Component):
         return environment
 
     def check(self) -> None:
-        # Imported when used, so that `devstack` starts fast.
         import httpx
 
         httpx.get(f"{self.url}/ui-config", timeout=5).raise_for_status()

@@ -128,7 +128,6 @@ authorizer: AllowAllAuthorizer
         ]  # fmt: skip
 
     def check(self) -> None:
-        # Imported when used, so that `devstack` starts fast.
         from cassandra.cluster import Cluster
 
         hosts, port = self.context.endpoints.cassandra_contact

@@ -58,7 +58,6 @@ class FirebaseAuth(Component):
             f"http://{endpoints.firebase_auth_emulator_host}/emulator/v1/projects/"
             f"{endpoints.firebase_project}/config"
         )
-        # Imported when used, so that `devstack` starts fast.
         import httpx
 
         httpx.get(url, timeout=5).raise_for_status()

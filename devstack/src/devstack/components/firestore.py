@@ -61,7 +61,6 @@ class Firestore(JvmComponent):
         )
         marker = uuid.uuid4().hex
         document = {"fields": {"marker": {"stringValue": marker}}}
-        # Imported when used, so that `devstack` starts fast.
         import httpx
 
         with httpx.Client(timeout=5, headers=_OWNER) as client:

@@ -105,7 +105,6 @@ class Kafka(MavenComponent):
         asyncio.run(self._round_trip())
 
     async def _round_trip(self) -> None:
-        # Imported when used, so that `devstack` starts fast.
         from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
         servers = self.context.endpoints.kafka_bootstrap_servers

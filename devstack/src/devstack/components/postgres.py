@@ -62,7 +62,6 @@ class Postgres(Component):
         )  # fmt: skip
 
     def check(self) -> None:
-        # Imported when used, so that `devstack` starts fast.
         import psycopg2
 
         connection = psycopg2.connect(self._dsn("postgres"), connect_timeout=3)
@@ -73,7 +72,6 @@ class Postgres(Component):
             connection.close()
 
     def after_ready(self) -> None:
-        # Imported when used, so that `devstack` starts fast.
         import psycopg2
         from sqlalchemy.engine import make_url
 
@@ -89,7 +87,6 @@ class Postgres(Component):
             connection.close()
 
     def _dsn(self, database: str) -> str:
-        # Imported when used, so that `devstack` starts fast.
         from sqlalchemy.engine import make_url
 
         url = make_url(self.context.endpoints.database_url).set(database=database)

@@ -55,7 +55,6 @@ class Redis(Component):
 def redis_command(url: str, *command: str, timeout: float = 3.0) -> object:
     """Sends one command to the server `url` names (password, database and TLS as the URL
     says) and returns its reply."""
-    # Imported when used, so that `devstack` starts fast.
     import redis
 
     client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
