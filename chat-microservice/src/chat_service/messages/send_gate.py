@@ -304,50 +304,40 @@ class SendGate:
 class PublishedMarks:
     """Writes the published marks of concurrent sends in one pipelined round trip.
 
-    A mark joins the batch of the current turn of the event loop; the batch is written at the
-    next turn, and every send in it waits for that write, so a repeat that comes after the
-    answer still finds its mark. Under load the acknowledgements of one Kafka produce request
-    resume their sends in the same turn: one round trip marks them all."""
+    A mark joins the open batch; the batch's write starts at the event loop's next turn, and
+    every send in it waits for that write, so a repeat that comes after the answer still finds
+    its mark. Under load the acknowledgements of one Kafka produce request resume their sends
+    in the same turn: one round trip marks them all."""
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._open: _MarkBatch | None = None
-        self._writing: set[asyncio.Task[None]] = set()
 
     async def write(self, key: str, value: str) -> None:
         """Sets `key` (a claim still held) to `value`; best effort, as a lost mark costs a
         repeat only a second publish."""
         batch = self._open
         if batch is None:
-            loop = asyncio.get_running_loop()
-            batch = self._open = _MarkBatch({}, loop.create_future())
-            loop.call_soon(self._close_and_write)
+            marks: dict[str, str] = {}
+            batch = self._open = _MarkBatch(marks, asyncio.create_task(self._write(marks)))
         batch.marks[key] = value
         await asyncio.shield(batch.written)
 
-    def _close_and_write(self) -> None:
-        batch, self._open = self._open, None
-        assert batch is not None
-        task = asyncio.ensure_future(self._write(batch))
-        self._writing.add(task)
-        task.add_done_callback(self._writing.discard)
-
-    async def _write(self, batch: "_MarkBatch") -> None:
+    async def _write(self, marks: dict[str, str]) -> None:
+        self._open = None  # marks from now on go in the next batch
         try:
             async with self._redis.pipeline(transaction=False) as pipeline:
-                for key, value in batch.marks.items():
+                for key, value in marks.items():
                     pipeline.set(key, value, xx=True, keepttl=True)
                 await pipeline.execute()
         except RedisError as error:
-            log.warning("mark_published_failed", error=str(error), marks=len(batch.marks))
-        finally:
-            batch.written.set_result(None)
+            log.warning("mark_published_failed", error=str(error), marks=len(marks))
 
 
 @dataclass(frozen=True)
 class _MarkBatch:
     marks: dict[str, str]
-    written: "asyncio.Future[None]"
+    written: "asyncio.Task[None]"  # held by every send waiting in `write`
 
 
 @dataclass
