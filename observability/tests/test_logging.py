@@ -5,7 +5,7 @@ import logging
 
 import pytest
 import structlog
-import structlog.testing
+from structlog.testing import capture_logs
 
 from observability import configure_logging
 
@@ -40,6 +40,6 @@ def test_a_logger_cached_before_a_second_configuration_follows_it() -> None:
     early = structlog.get_logger("stage")
     early.info("cached_now")  # caches the logger with the configuration of this moment
     configure_logging(json=True, level="INFO")  # as a second app in the same process does
-    with structlog.testing.capture_logs() as logs:
+    with capture_logs() as logs:
         early.warning("seen")
     assert [entry["event"] for entry in logs] == ["seen"]
