@@ -2,9 +2,10 @@
 
 import uuid
 from typing import Annotated
+from urllib.parse import parse_qsl
 
 from fastapi import Path, Query, Response, status
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from starlette.types import Scope
 
 from auth_validator import CurrentUser, principal_of
@@ -16,13 +17,17 @@ from http_kit import SlashOptionalRouter, resources_of
 
 router = SlashOptionalRouter(prefix="/v1", tags=["messages"])
 
+# A history page's size, shared by the route and its direct twin.
+_QUANTITY_RANGE = Query(ge=1, le=100)
+_DEFAULT_QUANTITY = 10
+
 
 @router.get("/chat/{chat_id}/messages/", responses=ERRORS.responses(401, 403, 404, 503))
 async def chat_history(
     chat_id: uuid.UUID,
     caller: CurrentUser,
     messages: MessageServiceDep,
-    quantity: Annotated[int, Query(ge=1, le=100)] = 10,
+    quantity: Annotated[int, _QUANTITY_RANGE] = _DEFAULT_QUANTITY,
     time: Annotated[
         TimeUuid | None,
         Query(description="TimeUUID cursor: only messages strictly older are returned."),
@@ -30,6 +35,34 @@ async def chat_history(
 ) -> list[ChatMessage]:
     """A page of history, newest first; `[]` when there is nothing older."""
     return await messages.history(caller, chat_id, time, quantity)
+
+
+async def chat_history_directly(scope: Scope, body: bytes) -> Response | None:
+    """`chat_history` without FastAPI's layers (`http_kit.serve_directly`), answering the
+    same. A request without a valid token, or with a chat id or query its parameters refuse,
+    goes to `chat_history`, which writes the documented 401 or 422."""
+    caller = principal_of(scope)
+    query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+    try:
+        chat_id = _CHAT_ID.validate_python(scope["path_params"]["chat_id"])
+        quantity = _QUANTITY.validate_python(query.get("quantity", _DEFAULT_QUANTITY))
+        time = query.get("time")
+        before = None if time is None else _CURSOR.validate_python(time)
+    except ValidationError:
+        return None
+    if caller is None:
+        return None
+    messages = resources_of(scope["app"], Resources).messages
+    page = await messages.history(caller, chat_id, before, quantity)
+    return Response(_PAGE.dump_json(page), media_type="application/json")
+
+
+# The parameters of `chat_history`, validated as FastAPI validates them (the last of
+# repeated query parameters counts, as in Starlette's `QueryParams`).
+_CHAT_ID = TypeAdapter(uuid.UUID)
+_QUANTITY = TypeAdapter(Annotated[int, _QUANTITY_RANGE])
+_CURSOR = TypeAdapter(TimeUuid)
+_PAGE = TypeAdapter(list[ChatMessage])
 
 
 @router.post(
