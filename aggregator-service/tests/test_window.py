@@ -1,5 +1,6 @@
 """The burst window on a fake clock: every closing rule, ties, many keys, clock jumps, memory."""
 
+import random
 import uuid
 
 import pytest
@@ -184,8 +185,9 @@ def test_memory_stays_bounded_under_endless_distinct_keys() -> None:
         emitted += len(window.add(message(uuid.uuid4()), offset, offset % 3))
         assert len(window) <= 50
     assert emitted == 5000 - 50
-    assert len(window._buffers) == len(window)
-    assert sum(window._per_partition.values()) == 50
+    # Every order the window keeps its buffers in forgets the closed ones.
+    assert len(window._buffers) == len(window._by_activity) == len(window)
+    assert sum(len(keys) for keys in window._by_partition.values()) == 50
 
 
 def test_clock_jumping_forward_closes_everything_due_at_once() -> None:
@@ -221,6 +223,61 @@ def test_next_deadline_is_the_earliest_idle_or_latency_deadline() -> None:
     window.add(message(CHAT_A), 2, 0)
     # CHAT_A: idle until 1005.5 but open since 1000, so max latency wins at 1005; CHAT_B: 1004.
     assert window.next_deadline() == pytest.approx(1004.0)
+
+
+def test_a_buffer_kept_busy_outlasts_an_older_idle_one() -> None:
+    clock = FakeClock()
+    window = make(clock, max_latency=None)
+    window.add(message(CHAT_A), 0, 0)
+    clock.advance(1.0)
+    window.add(message(CHAT_B), 1, 0)
+    clock.advance(1.0)
+    window.add(message(CHAT_A), 2, 0)  # CHAT_A, opened first, is now the busier one
+    assert window.next_deadline() == pytest.approx(1004.0)  # CHAT_B's last message + 3 s
+    clock.advance(2.0)
+    assert [c.burst.chat_id for c in window.close_due()] == [CHAT_B]
+    assert window.next_deadline() == pytest.approx(1005.0)
+
+
+def test_bursts_due_together_close_in_the_order_their_buffers_opened() -> None:
+    clock = FakeClock()
+    window = make(clock)
+    chats = [uuid.uuid4() for _ in range(4)]
+    for offset, chat in enumerate(chats):
+        window.add(message(chat), offset, 0)
+        clock.advance(0.5)
+    window.add(message(chats[0]), 4, 0)  # the first buffer becomes the last to fall idle
+    clock.advance(10.0)
+    closed = window.close_due()
+    assert [c.burst.chat_id for c in closed] == chats
+    assert {c.reason for c in closed} == {FlushReason.MAX_LATENCY}
+
+
+def test_deadlines_and_closes_match_a_pass_over_every_buffer() -> None:
+    """Random traffic over many keys and partitions: after every step the window's answers are
+    those of looking at every open buffer, as a window without its orders would."""
+    rng = random.Random(11)
+    clock = FakeClock()
+    window = make(clock, max_messages=4, max_open_per_partition=6, max_open_buffers=15)
+    chats = [uuid.uuid4() for _ in range(12)]
+    for offset in range(3000):
+        clock.advance(rng.choice([0.0, 0.05, 0.3, 1.0, 2.5]))
+        buffers = list(window._buffers.items())
+        idle, latency = 3.0, 5.0
+        deadlines = [min(b.last_message_at + idle, b.opened_at + latency) for _, b in buffers]
+        assert window.next_deadline() == (min(deadlines) if deadlines else None)
+        if rng.random() < 0.3:
+            now = clock()
+            due = [
+                key
+                for key, b in buffers
+                if now - b.opened_at >= latency or now - b.last_message_at >= idle
+            ]
+            closed = window.close_due()
+            assert [(c.burst.chat_id, c.burst.from_user) for c in closed] == due
+        else:
+            sender = rng.choice(["1", "2"])
+            window.add(message(rng.choice(chats), sender), offset, rng.randrange(3))
 
 
 def test_flush_partitions_closes_only_their_buffers() -> None:

@@ -59,6 +59,8 @@ class _Buffer:
     first_offset: int
     opened_at: float
     last_message_at: float
+    opening: int
+    """How many buffers this window opened before this one: the order bursts close in."""
     messages: list[MessageEvent] = field(default_factory=list)
 
     def position_of(self, message_id: uuid.UUID) -> int | None:
@@ -77,14 +79,20 @@ class ClosedBurst:
 
 
 class BurstWindow:
-    """Open buffers keyed by (chat, sender); closed buffers are handed out and forgotten."""
+    """Open buffers keyed by (chat, sender); closed buffers are handed out and forgotten.
+
+    Every buffer is in three orders, so that nothing a message or a turn of the loop asks
+    costs a pass over all of them: opening order (the first buffer reaches its maximum
+    latency first), opening order within its partition (the one the partition's cap closes)
+    and order of its last message (the first buffer falls idle first)."""
 
     def __init__(self, policy: WindowPolicy, clock: Clock) -> None:
         self._policy = policy
         self._clock = clock
-        # Insertion order = opening order, so the oldest buffer is the first one.
         self._buffers: OrderedDict[BufferKey, _Buffer] = OrderedDict()
-        self._per_partition: dict[int, int] = {}
+        self._by_partition: dict[int, OrderedDict[BufferKey, _Buffer]] = {}
+        self._by_activity: OrderedDict[BufferKey, _Buffer] = OrderedDict()
+        self._openings = 0
         self._last_now = clock()
 
     def __len__(self) -> int:
@@ -117,6 +125,7 @@ class BurstWindow:
             return closed
         buffer.messages.append(message)
         buffer.last_message_at = now
+        self._by_activity.move_to_end(key)
         if len(buffer.messages) >= self._policy.max_messages:
             closed.append(self._close(key, FlushReason.MAX_MESSAGES, now))
         return closed
@@ -135,16 +144,28 @@ class BurstWindow:
     def close_due(self) -> list[ClosedBurst]:
         """Closes every buffer whose idle timeout or maximum latency has passed."""
         now = self._now()
-        due = [
-            (key, reason)
-            for key, buf in self._buffers.items()
-            if (reason := self._due_reason(buf, now))
-        ]
-        return [self._close(key, reason, now) for key, reason in due]
+        due: dict[BufferKey, FlushReason] = {}
+        latency = self._policy.max_latency
+        if latency is not None:
+            for key, buf in self._buffers.items():
+                if now - buf.opened_at < latency:
+                    break
+                due[key] = FlushReason.MAX_LATENCY
+        for key, buf in self._by_activity.items():
+            if now - buf.last_message_at < self._policy.idle_timeout:
+                break
+            due.setdefault(key, FlushReason.IDLE)
+        in_opening_order = sorted(due, key=lambda key: self._buffers[key].opening)
+        return [self._close(key, due[key], now) for key in in_opening_order]
 
     def next_deadline(self) -> float | None:
         """Clock time at which the next buffer falls due, None when nothing is open."""
-        return min((self._deadline(buf) for buf in self._buffers.values()), default=None)
+        if not self._buffers:
+            return None
+        idle = next(iter(self._by_activity.values())).last_message_at + self._policy.idle_timeout
+        if self._policy.max_latency is None:
+            return idle
+        return min(idle, next(iter(self._buffers.values())).opened_at + self._policy.max_latency)
 
     def flush_partitions(
         self, partitions: Iterable[int], reason: FlushReason = FlushReason.REVOKED
@@ -156,12 +177,13 @@ class BurstWindow:
         return [self._close(key, reason, now) for key in keys]
 
     def flush_all(self, reason: FlushReason = FlushReason.SHUTDOWN) -> list[ClosedBurst]:
-        return self.flush_partitions(set(self._per_partition), reason)
+        return self.flush_partitions(set(self._by_partition), reason)
 
     def clear(self) -> None:
         """Forgets every buffer without emitting it: the messages will be read again."""
         self._buffers.clear()
-        self._per_partition.clear()
+        self._by_partition.clear()
+        self._by_activity.clear()
 
     def earliest_offsets(self) -> dict[int, int]:
         """Per partition, the offset of the first message still held in a buffer."""
@@ -186,17 +208,12 @@ class BurstWindow:
         if now < self._last_now:
             # The clock went backwards: pull every timestamp back to `now`, so a buffer closes at
             # most one timeout after the jump instead of waiting for the clock to catch up.
+            # Taking the minimum with one value keeps every order the buffers are kept in.
             for buf in self._buffers.values():
                 buf.opened_at = min(buf.opened_at, now)
                 buf.last_message_at = min(buf.last_message_at, now)
         self._last_now = now
         return now
-
-    def _deadline(self, buf: _Buffer) -> float:
-        idle = buf.last_message_at + self._policy.idle_timeout
-        if self._policy.max_latency is None:
-            return idle
-        return min(idle, buf.opened_at + self._policy.max_latency)
 
     def _due_reason(self, buf: _Buffer, now: float) -> FlushReason | None:
         latency = self._policy.max_latency
@@ -208,28 +225,34 @@ class BurstWindow:
 
     def _make_room(self, partition: int, now: float) -> list[ClosedBurst]:
         closed: list[ClosedBurst] = []
-        if self._per_partition.get(partition, 0) >= self._policy.max_open_per_partition:
-            oldest = next(k for k, b in self._buffers.items() if b.partition == partition)
-            closed.append(self._close(oldest, FlushReason.CAPACITY, now))
+        in_partition = self._by_partition.get(partition, {})
+        if len(in_partition) >= self._policy.max_open_per_partition:
+            closed.append(self._close(next(iter(in_partition)), FlushReason.CAPACITY, now))
         if len(self._buffers) >= self._policy.max_open_buffers:
             closed.append(self._close(next(iter(self._buffers)), FlushReason.CAPACITY, now))
         return closed
 
     def _open(self, key: BufferKey, partition: int, offset: int, now: float) -> _Buffer:
         buffer = _Buffer(
-            partition=partition, first_offset=offset, opened_at=now, last_message_at=now
+            partition=partition,
+            first_offset=offset,
+            opened_at=now,
+            last_message_at=now,
+            opening=self._openings,
         )
+        self._openings += 1
         self._buffers[key] = buffer
-        self._per_partition[partition] = self._per_partition.get(partition, 0) + 1
+        self._by_partition.setdefault(partition, OrderedDict())[key] = buffer
+        self._by_activity[key] = buffer
         return buffer
 
     def _close(self, key: BufferKey, reason: FlushReason, now: float) -> ClosedBurst:
         buffer = self._buffers.pop(key)
-        remaining = self._per_partition[buffer.partition] - 1
-        if remaining:
-            self._per_partition[buffer.partition] = remaining
-        else:
-            del self._per_partition[buffer.partition]
+        del self._by_activity[key]
+        in_partition = self._by_partition[buffer.partition]
+        del in_partition[key]
+        if not in_partition:
+            del self._by_partition[buffer.partition]
         return ClosedBurst(
             burst=burst_from_messages(
                 buffer.messages, origin=f"{buffer.partition}-{buffer.first_offset}"
