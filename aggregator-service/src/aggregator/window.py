@@ -225,8 +225,8 @@ class BurstWindow:
 
     def _make_room(self, partition: int, now: float) -> list[ClosedBurst]:
         closed: list[ClosedBurst] = []
-        in_partition = self._by_partition.get(partition, {})
-        if len(in_partition) >= self._policy.max_open_per_partition:
+        in_partition = self._by_partition.get(partition)
+        if in_partition and len(in_partition) >= self._policy.max_open_per_partition:
             closed.append(self._close(next(iter(in_partition)), FlushReason.CAPACITY, now))
         if len(self._buffers) >= self._policy.max_open_buffers:
             closed.append(self._close(next(iter(self._buffers)), FlushReason.CAPACITY, now))
