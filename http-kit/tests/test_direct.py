@@ -2,29 +2,18 @@
 answered by its handler; what the handler hands over, and every other request, reaches the
 app's own routes; an error the handler raises gets the app's error answer."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import httpx
 import pytest
 from fastapi import FastAPI, Response
-from prometheus_client import CollectorRegistry, Histogram
 from starlette.types import Scope
+from things_app import PREFIX, things_app
 
-from http_kit import Conflict, SlashOptionalRouter, create_service_app, serve_directly
-from http_kit.metrics import REQUEST_LABELS
-
-PREFIX = "/things/api"
+from http_kit import Conflict, SlashOptionalRouter, serve_directly
 
 
 class Refused(Conflict):
     code = "refused"
     detail = "Refused."
-
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    yield
 
 
 async def answer_directly(scope: Scope, body: bytes) -> Response | None:
@@ -37,16 +26,7 @@ async def answer_directly(scope: Scope, body: bytes) -> Response | None:
 
 
 def build_app() -> FastAPI:
-    durations = Histogram("d", "d", REQUEST_LABELS, registry=CollectorRegistry())
-    app = create_service_app(
-        prefix=PREFIX,
-        title="Things",
-        version="1.0",
-        lifespan=lifespan,
-        max_body_bytes=64,
-        max_header_bytes=4096,
-        request_durations=durations,
-    )
+    app = things_app()
     router = SlashOptionalRouter()
 
     @router.post("/v1/things/{thing}/parts/")

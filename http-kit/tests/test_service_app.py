@@ -1,41 +1,21 @@
 """The app a service starts from: documents under its prefix (docs in both spellings), the
 error shape, and the size caps documented on its operations."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import httpx
 import pytest
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry, Histogram
 from pydantic import BaseModel
+from things_app import PREFIX, things_app
 
-from http_kit import SlashOptionalRouter, create_service_app
-from http_kit.metrics import REQUEST_LABELS
-
-PREFIX = "/things/api"
+from http_kit import SlashOptionalRouter
 
 
 class Thing(BaseModel):
     name: str
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    yield
-
-
 def build_app() -> FastAPI:
-    durations = Histogram("d", "d", REQUEST_LABELS, registry=CollectorRegistry())
-    app = create_service_app(
-        prefix=PREFIX,
-        title="Things",
-        version="1.0",
-        lifespan=lifespan,
-        max_body_bytes=64,
-        max_header_bytes=4096,
-        request_durations=durations,
-    )
+    app = things_app()
     router = SlashOptionalRouter()
 
     @router.post("/v1/things/")
