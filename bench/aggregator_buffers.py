@@ -38,7 +38,6 @@ bench/results/aggregator_buffers.json.
 import argparse
 import asyncio
 import math
-import os
 import re
 import subprocess
 import threading
@@ -50,7 +49,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from harness import stage, write_result
+from harness import aggregator_environment, stage, write_result
 from load_generator import usage
 
 from chat_events import MessageEvent, timeuuid_datetime
@@ -103,20 +102,12 @@ def main() -> None:
 def _environment(
     servers: str, source: str, sink: str, tag: str, args: argparse.Namespace
 ) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "APP_ENV": "test",
-        "KAFKA_BOOTSTRAP_SERVERS": servers,
-        "AGGREGATOR_INPUT_TOPIC": source,
-        "AGGREGATOR_OUTPUT_TOPIC": sink,
-        "AGGREGATOR_GROUP_ID": f"bench-buffers-{tag}",
-        "AGGREGATOR_TRANSACTIONAL_ID": f"bench-buffers-{tag}",
+    env = aggregator_environment(servers, source, sink, f"buffers-{tag}") | {
         "AGGREGATOR_IDLE_TIMEOUT": str(24 * 3600),
         "AGGREGATOR_MAX_LATENCY": "0",
         "AGGREGATOR_MAX_OPEN_BUFFERS": str(args.buffers),
         "AGGREGATOR_MAX_OPEN_PER_PARTITION": str(PER_PARTITION),
         "AGGREGATOR_COMMIT_INTERVAL": str(args.commit_interval),
-        "AGGREGATOR_LOG_LEVEL": "WARNING",
     }
     if args.session_timeout is not None:
         env["AGGREGATOR_SESSION_TIMEOUT"] = str(args.session_timeout)

@@ -22,7 +22,6 @@ bench/results/aggregator_cpu.json.
 
 import argparse
 import asyncio
-import os
 import time
 import uuid
 from contextlib import ExitStack
@@ -30,7 +29,15 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from harness import BIN, PARTITIONS, free_port, metric, metric_sum, running, write_result
+from harness import (
+    BIN,
+    PARTITIONS,
+    aggregator_environment,
+    metric,
+    metric_sum,
+    stage,
+    write_result,
+)
 from load_generator import cpu_seconds
 
 from chat_events import MessageEvent, new_timeuuid, timeuuid_datetime
@@ -75,11 +82,9 @@ def _measure(
     with ExitStack() as stack:
         subjects = {}
         for name, script in variants.items():
-            port = free_port()
-            env = _environment(servers, source, sinks[name], f"{tag}-{name}", port)
-            health = f"http://127.0.0.1:{port}/ready"
-            process = stack.enter_context(running([str(Path(script)), "run"], env, health))
-            subjects[name] = (process, f"http://127.0.0.1:{port}/metrics")
+            env = aggregator_environment(servers, source, sinks[name], f"agg-{tag}-{name}")
+            metrics, process = stack.enter_context(stage(Path(script), "AGGREGATOR_HTTP_PORT", env))
+            subjects[name] = (process, metrics)
         before = {name: cpu_seconds(process.pid) for name, (process, _) in subjects.items()}
         produced, producer_cpu = asyncio.run(_produce(servers, source, args))
         rows = {}
@@ -101,20 +106,6 @@ def _measure(
             "cpu_ms_per_message": 1000 * producer_cpu / produced,
         }
         return rows
-
-
-def _environment(servers: str, source: str, sink: str, group: str, port: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "APP_ENV": "test",
-        "KAFKA_BOOTSTRAP_SERVERS": servers,
-        "AGGREGATOR_INPUT_TOPIC": source,
-        "AGGREGATOR_OUTPUT_TOPIC": sink,
-        "AGGREGATOR_GROUP_ID": f"bench-agg-{group}",
-        "AGGREGATOR_TRANSACTIONAL_ID": f"bench-agg-{group}",
-        "AGGREGATOR_HTTP_PORT": str(port),
-        "AGGREGATOR_LOG_LEVEL": "WARNING",
-    }
 
 
 async def _produce(servers: str, topic: str, args: argparse.Namespace) -> tuple[int, float]:

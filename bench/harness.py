@@ -174,14 +174,30 @@ def pipeline(env: dict[str, str]) -> Iterator[dict[str, tuple[str, subprocess.Po
 
 @contextmanager
 def stage(
-    script: str, port_variable: str, env: dict[str, str]
+    script: str | Path, port_variable: str, env: dict[str, str]
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`script run` (a stream stage) with its probes on a spare port until the block ends,
-    once it is ready; yields the URL of its metrics and its process."""
+    """`script run` (a stream stage: a script of the workspace by name, or a build's by its
+    path) with its probes on a spare port until the block ends, once it is ready; yields the
+    URL of its metrics and its process."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with running([str(BIN / script), "run"], env | {port_variable: str(port)}, f"{url}/ready") as p:
         yield f"{url}/metrics", p
+
+
+def aggregator_environment(servers: str, source: str, sink: str, name: str) -> dict[str, str]:
+    """An aggregator on its own input and output topics, with consumer group and
+    transactional id `bench-<name>`, logging warnings only."""
+    return {
+        **os.environ,
+        "APP_ENV": "test",
+        "KAFKA_BOOTSTRAP_SERVERS": servers,
+        "AGGREGATOR_INPUT_TOPIC": source,
+        "AGGREGATOR_OUTPUT_TOPIC": sink,
+        "AGGREGATOR_GROUP_ID": f"bench-{name}",
+        "AGGREGATOR_TRANSACTIONAL_ID": f"bench-{name}",
+        "AGGREGATOR_LOG_LEVEL": "WARNING",
+    }
 
 
 def metric(url: str, name: str) -> float:
