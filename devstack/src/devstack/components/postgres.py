@@ -6,8 +6,12 @@ import shutil
 import signal
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devstack.components.base import Component, StackError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 _SERVER_ROOTS = [Path("/usr/lib/postgresql")]
 
@@ -73,9 +77,8 @@ class Postgres(Component):
 
     def after_ready(self) -> None:
         import psycopg2
-        from sqlalchemy.engine import make_url
 
-        database = make_url(self.context.endpoints.database_url).database or "auth"
+        database = self._url().database or "auth"
         connection = psycopg2.connect(self._dsn("postgres"))
         try:
             connection.autocommit = True
@@ -87,10 +90,14 @@ class Postgres(Component):
             connection.close()
 
     def _dsn(self, database: str) -> str:
+        url = self._url().set(database=database, drivername="postgresql")
+        return url.render_as_string(hide_password=False)
+
+    def _url(self) -> "URL":
+        """The stack's database URL, parsed."""
         from sqlalchemy.engine import make_url
 
-        url = make_url(self.context.endpoints.database_url).set(database=database)
-        return url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return make_url(self.context.endpoints.database_url)
 
     # Postgres refuses to run as root; when we are root, run it as the package's `postgres` user.
     def _as_server_user(self, command: list[str]) -> list[str]:
