@@ -25,6 +25,7 @@ from aggregator.pipeline import (
     _RETRY_PAUSE,
     Aggregator,
     RebalanceHandler,
+    SenderRenewals,
     StoppedWhileWaiting,
 )
 from aggregator.process import build_clients
@@ -45,8 +46,12 @@ class Running:
     failures_due: int = 0
     failure: str = "error"
     """"error": the broker refuses the commit; "silence": the commit is never answered (nor
-    made); "lost answer": the commit is made, its answer never arrives."""
+    made); "lost answer": the commit is made, its answer never arrives; "sender death": the
+    producer's sender routine dies of an error it did not expect as it ends the transaction;
+    "sender death after": the same, between this transaction and the next."""
     producers: int = 0
+    aggregator: Aggregator | None = None
+    loop: "asyncio.Task[None] | None" = None
 
     def transactions(self, outcome: str) -> float:
         return self.metrics.transactions.labels(outcome)._value.get()
@@ -66,6 +71,15 @@ class Running:
                 await commit_for_real()
                 return
             self.failures_due -= 1
+            if self.failure == "sender death":
+                _kill_sender_on_its_next_turn(producer)
+                await commit_for_real()  # fails: the sender's death ends the transaction
+                return
+            if self.failure == "sender death after":
+                await commit_for_real()
+                _kill_sender_on_its_next_turn(producer)
+                producer._txn_manager.notify_task_waiter()  # its next turn is now
+                return
             if self.failure == "error":
                 raise KafkaError("injected failure")
             if self.failure == "lost answer":
@@ -74,6 +88,18 @@ class Running:
 
         producer.commit_transaction = commit_or_fail  # type: ignore[method-assign]
         return producer
+
+
+def _kill_sender_on_its_next_turn(producer: AIOKafkaProducer) -> None:
+    """The sender routine's next turn raises what it does not catch, as a connection reset
+    met at the wrong moment did in the network fault suite: aiokafka ends the routine with
+    "Unexpected error during batch delivery" and marks the transaction manager fatal."""
+    sender = producer._sender
+
+    def die() -> None:
+        raise ConnectionResetError("injected: an error the sender routine does not expect")
+
+    sender._maybe_do_transactional_request = die
 
 
 @asynccontextmanager
@@ -101,21 +127,23 @@ async def running_aggregator(
     clients.new_producer = lambda: running.with_faults(new_producer())
     clients.producer = running.with_faults(clients.producer)
     window = BurstWindow(settings.window_policy(), time.monotonic)
-    aggregator = Aggregator(settings, clients, window, running.metrics)
+    aggregator = running.aggregator = Aggregator(settings, clients, window, running.metrics)
     await clients.producer.start()
     await clients.admin.start()
     clients.consumer.subscribe([settings.input_topic], listener=RebalanceHandler(aggregator))
     await clients.consumer.start()
     stop = asyncio.Event()
-    loop = asyncio.create_task(aggregator.run(stop))
+    loop = running.loop = asyncio.create_task(aggregator.run(stop))
     try:
         yield running
     finally:
         stop.set()
-        await loop
-        await clients.consumer.stop()
-        await clients.producer.stop()
-        await clients.admin.close()
+        try:
+            await loop
+        finally:
+            await clients.consumer.stop()
+            await clients.producer.stop()
+            await clients.admin.close()
 
 
 async def test_failed_transactions_abort_and_rebuild_without_loss_or_duplicates(
@@ -193,6 +221,58 @@ async def test_a_commit_without_an_answer_renews_the_producer_and_loses_nothing(
     counts = message_counts(bursts)
     assert set(counts) == set(sent), f"missing {len(set(sent) - set(counts))} of {len(sent)}"
     assert [m for m, n in counts.items() if n > 1] == []
+
+
+@pytest.mark.parametrize("failure", ["sender death", "sender death after"])
+async def test_a_sender_that_died_unexpectedly_is_renewed_and_nothing_is_lost(
+    stack: Endpoints, topics: dict[str, str], failure: str
+) -> None:
+    """aiokafka's sender routine ends on any exception it does not expect and takes the
+    transaction manager with it; the aggregator renews the producer (as after an unanswered
+    commit) instead of stopping, and rebuilds from the committed offsets."""
+    bootstrap = stack.kafka_bootstrap_servers
+    async with running_aggregator(stack, topics, idle_timeout=0.3, max_latency=1) as running:
+        output = running.settings.output_topic
+        load = asyncio.create_task(steady_load(bootstrap, running.settings.input_topic, 6))
+        await asyncio.sleep(2)
+        running.failure, running.failures_due = failure, 2
+        sent = await load
+        bursts = await read_bursts(bootstrap, output, len(sent), 30)
+        assert running.transactions("sender_died") == 2
+        assert running.producers == 3
+        assert running.loop is not None
+        assert not running.loop.done()
+    counts = message_counts(bursts)
+    assert set(counts) == set(sent), f"missing {len(set(sent) - set(counts))} of {len(sent)}"
+    assert [m for m, n in counts.items() if n > 1] == []
+
+
+async def test_a_sender_that_keeps_dying_stops_the_aggregator(
+    stack: Endpoints, topics: dict[str, str]
+) -> None:
+    """Past its budget of renewals the error is taken as permanent: the process stops (its
+    supervisor restarts it) rather than renewing in a loop."""
+    bootstrap = stack.kafka_bootstrap_servers
+    renewed: list[float] = []
+
+    async def run_until_it_stops() -> None:
+        async with running_aggregator(stack, topics, idle_timeout=0.3, max_latency=1) as running:
+            assert running.aggregator is not None
+            running.aggregator.sender_renewals = SenderRenewals(limit=2, period=300)
+            running.failure, running.failures_due = "sender death", 10
+            stop_load = asyncio.Event()
+            load = asyncio.create_task(
+                steady_load(bootstrap, running.settings.input_topic, 30, stop_load)
+            )
+            stopped = await wait_until(lambda: running.loop is not None and running.loop.done(), 60)
+            stop_load.set()
+            await load
+            renewed.extend([running.transactions("sender_died"), running.producers])
+            assert stopped
+
+    with pytest.raises(KafkaError, match="Unexpected error during batch delivery"):
+        await run_until_it_stops()
+    assert renewed == [2, 3]  # two renewals, the third death stopped it
 
 
 async def test_a_stop_ends_the_wait_for_a_kafka_that_does_not_answer() -> None:

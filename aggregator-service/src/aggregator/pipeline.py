@@ -19,7 +19,9 @@ A transaction whose outcome is unknown (the broker did not answer within `commit
 not aborted: the producer is replaced by a new one with the same transactional id, whose
 InitProducerId bumps the epoch, so the broker aborts what the old one left open (or keeps what
 it did commit) and fences the old one should any of its requests still arrive. The rebuild then
-starts from whichever offsets were committed.
+starts from whichever offsets were committed. The same renewal answers the death of the
+producer's sender routine on an error the client did not expect (not a fencing), a few times
+within a few minutes at most (`SenderRenewals`).
 """
 
 import asyncio
@@ -36,7 +38,10 @@ from aiokafka.errors import (
     KafkaError,
     KafkaTimeoutError,
     NodeNotReadyError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
     RequestTimedOutError,
+    TransactionalIdAuthorizationFailed,
 )
 from aiokafka.structs import OffsetAndMetadata
 
@@ -86,6 +91,11 @@ class OutcomeUnknown(KafkaError):  # type: ignore[misc]
     """The broker did not answer a transaction's requests in time: it may have committed."""
 
 
+class SenderDied(KafkaError):  # type: ignore[misc]
+    """The producer's sender routine ended before a transaction began: the producer can send
+    nothing more."""
+
+
 _INDEFINITE = (
     OutcomeUnknown,
     KafkaTimeoutError,
@@ -94,6 +104,16 @@ _INDEFINITE = (
     NodeNotReadyError,
 )
 """Errors after which a transaction may or may not have committed."""
+
+_FATAL_FOR_EVERY_PRODUCER = (
+    ProducerFenced,
+    OutOfOrderSequenceNumber,
+    TransactionalIdAuthorizationFailed,
+)
+"""What the sender routine dies of on purpose: a new producer would meet them again (a newer
+process holds the id, the broker refuses it). It dies of anything else as "Unexpected error
+during batch delivery" (aiokafka wraps it), e.g. an exception it did not catch on a connection
+reset: the transaction manager is then fatal, but a new producer is not."""
 
 _OLD_PRODUCER_STOP_TIMEOUT = 5.0
 _RETRY_PAUSE = 1.0
@@ -112,6 +132,34 @@ async def _pause_unless_stopped(stop: asyncio.Event) -> None:
         await asyncio.wait_for(stop.wait(), _RETRY_PAUSE)
     if stop.is_set():
         raise StoppedWhileWaiting
+
+
+@dataclass
+class SenderRenewals:
+    """How many times the producer is renewed after its sender routine died of an unexpected
+    error: at most `limit` within `period` seconds. Past that the error is taken as permanent
+    (a request the broker keeps refusing in a way the client does not know, such as an offset
+    commit over the metadata limit) and the process stops, instead of renewing in a loop."""
+
+    limit: int = 3
+    period: float = 300.0
+    times: list[float] = field(default_factory=list)
+
+    def allow(self, now: float) -> bool:
+        self.times = [t for t in self.times if now - t < self.period]
+        if len(self.times) >= self.limit:
+            return False
+        self.times.append(now)
+        return True
+
+
+def sender_died_unexpectedly(producer: AIOKafkaProducer) -> bool:
+    """Whether the producer's sender routine ended on an error other than a fencing."""
+    task = producer._sender.sender_task  # aiokafka exposes no public accessor
+    if task is None or not task.done() or task.cancelled():
+        return False
+    error = task.exception()
+    return error is not None and not isinstance(error, _FATAL_FOR_EVERY_PRODUCER)
 
 
 @dataclass
@@ -161,6 +209,7 @@ class Aggregator:
     last_commit: float = field(init=False)
     fatal: KafkaError | None = None
     """Set when the producer can never commit again (fenced); the process must stop."""
+    sender_renewals: SenderRenewals = field(default_factory=SenderRenewals)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     """The process's stop signal; `run` adopts the one it is given."""
 
@@ -290,6 +339,10 @@ class Aggregator:
         if not outgoing and not offsets:
             return offsets
         producer = self.clients.producer
+        if producer._txn_manager.is_fatal_error():
+            # The sender died between two transactions; beginning one now would fail an
+            # assertion inside aiokafka rather than raise a Kafka error.
+            raise SenderDied("the producer's sender routine has ended")
         try:
             async with asyncio.timeout(self.settings.commit_timeout.total_seconds()):
                 await producer.begin_transaction()
@@ -385,12 +438,25 @@ class Aggregator:
     async def _settle(self, error: KafkaError) -> None:
         """Ends the failed transaction one way or the other, or marks the process as done."""
         txn = self.clients.producer._txn_manager  # aiokafka exposes no public state accessor
+        if (
+            txn.is_fatal_error()
+            and sender_died_unexpectedly(self.clients.producer)
+            and self.sender_renewals.allow(self._now())
+        ):
+            # Its outcome is unknown (the sender may have died after the broker took the
+            # commit): the new producer's start settles it either way, and the rebuild starts
+            # from whichever offsets were committed.
+            self.metrics.transactions.labels("sender_died").inc()
+            log.warning("producer_sender_died_renewing_producer", error=repr(error))
+            await self.clients.renew_producer(self.stop)
+            return
         if txn.is_fatal_error():
             # Usually fenced: a newer process holds our transactional id. Also any error the
             # transaction manager cannot recover from: an offset commit the broker refused as
-            # too large, an answer this client does not know (its sender stops on one). Nothing
-            # of ours can commit any more; stopping is the only correct move (the supervisor
-            # restarts us, and the state is rebuilt from Kafka).
+            # too large, an answer this client does not know (its sender stops on one) more
+            # often than `sender_renewals` allows. Nothing of ours can commit any more;
+            # stopping is the only correct move (the supervisor restarts us, and the state is
+            # rebuilt from Kafka).
             self.metrics.transactions.labels("aborted").inc()
             self.fatal = error
             log.error("producer_fatal_error_stopping", error=repr(error))
