@@ -16,6 +16,7 @@ from google.auth.credentials import AnonymousCredentials
 from sqlalchemy import create_engine, text
 
 from devstack.components.kafka import APPLICATION_TOPICS
+from devstack.kafka_topics import grow_topics
 from devstack.settings import Endpoints, StackSettings
 
 
@@ -73,6 +74,24 @@ async def test_application_topics_exist_with_configured_partitions(stack: Endpoi
     partitions = {topic["topic"]: len(topic["partitions"]) for topic in described}
     expected = StackSettings().kafka_partitions
     assert partitions == dict.fromkeys(APPLICATION_TOPICS, expected)
+
+
+async def test_topics_grow_to_the_configured_partitions_and_never_shrink(
+    stack: Endpoints, kafka_topics
+) -> None:
+    topics = await asyncio.to_thread(kafka_topics, "fewer", "more", partitions=2)
+    fewer, more = topics["fewer"], topics["more"]
+    servers = stack.kafka_bootstrap_servers
+    await grow_topics(servers, [more], 6)
+    assert await grow_topics(servers, [fewer, more], 4) == {fewer: 2}
+    assert await grow_topics(servers, [fewer, more], 4) == {}
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([fewer, more])
+    finally:
+        await admin.close()
+    assert {t["topic"]: len(t["partitions"]) for t in described} == {fewer: 4, more: 6}
 
 
 class _Anonymous(credentials.Base):  # type: ignore[misc]

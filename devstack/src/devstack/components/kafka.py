@@ -3,12 +3,13 @@
 import asyncio
 import base64
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
 from devstack.components.base import StackError
 from devstack.components.jvm import MavenComponent
-from devstack.kafka_topics import create_topics
+from devstack.kafka_topics import create_topics, grow_topics
 
 APPLICATION_TOPICS = ["chat_messages", "chat_messages_grouped", "chat_messages_grouped_dlq"]
 _HEALTH_TOPIC = "devstack_health"
@@ -129,10 +130,9 @@ class Kafka(MavenComponent):
             await consumer.stop()
 
     def after_ready(self) -> None:
-        asyncio.run(
-            create_topics(
-                self.context.endpoints.kafka_bootstrap_servers,
-                APPLICATION_TOPICS,
-                self.settings.kafka_partitions,
-            )
-        )
+        servers = self.context.endpoints.kafka_bootstrap_servers
+        partitions = self.settings.kafka_partitions
+        asyncio.run(create_topics(servers, APPLICATION_TOPICS, partitions))
+        # Topics of an older stack, made when the default was lower, grow to the setting.
+        for topic, had in asyncio.run(grow_topics(servers, APPLICATION_TOPICS, partitions)).items():
+            print(f"kafka: {topic} grown from {had} to {partitions} partitions", file=sys.stderr)
