@@ -2,13 +2,14 @@
 
 Every build's aggregator (`--variant NAME=PATH`, the path of a build's `aggregator` script;
 the workspace's by default) runs at the same time, each with its own consumer group, output
-topic and transactional id, all reading one scratch input topic of 6 partitions, as the send
-benchmark's topic has. The benchmark then produces `--rate` messages a second for
-`--seconds`, from `--keys` (chat, sender) pairs in turn (the chat service's event format,
-keyed by chat), so that buffers open, fill, fall idle and close as they do under
-`send_wrk.py`: 400 keys are about 67 a partition, past the cap of 64, as there. It waits until
-every aggregator has committed every message in bursts, then reads each one's CPU from /proc
-since the first message, its bursts and why they closed.
+topic and transactional id, all reading one scratch input topic of 24 partitions, as the send
+benchmark's topic has (`--partitions 6 24` measures each count in turn, on fresh topics). The
+benchmark then produces `--rate` messages a second for `--seconds`, from `--keys` (chat,
+sender) pairs in turn (the chat service's event format, keyed by chat), so that buffers open,
+fill, fall idle and close as they do under `send_wrk.py`. 400 keys are about 67 a partition
+of 6, past the cap of 64 open buffers, and about 17 of 24. It waits until every aggregator
+has committed every message in bursts, then reads each one's CPU from /proc since the first
+message, its bursts (one Firestore document each downstream) and why they closed.
 
 The builds share the two cores, so the figure to compare is CPU per message (the first build
 is the baseline), not speed; the producer's own CPU per message is the load generator's cost.
@@ -55,20 +56,39 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=400)
     parser.add_argument("--rate", type=float, default=600, help="messages a second")
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument(
+        "--partitions",
+        type=int,
+        nargs="+",
+        default=[PARTITIONS],
+        help="of the input topic; several counts are measured one after another",
+    )
     args = parser.parse_args()
     variants = dict(v.split("=", 1) for v in args.variant or [f"current={BIN / 'aggregator'}"])
     servers = StackSettings().endpoints.kafka_bootstrap_servers
+    rows: dict[str, dict[str, Any]] = {}
+    for partitions in args.partitions:
+        for name, row in _measure_on_fresh_topics(variants, servers, partitions, args).items():
+            rows[f"{name}, {partitions} partitions"] = row
+    _print_table(rows)
+    config = {"keys": args.keys, "rate": args.rate, "seconds": args.seconds}
+    write_result(
+        "aggregator_cpu",
+        config | {"partitions": args.partitions, "variants": variants, "rows": rows},
+    )
+
+
+def _measure_on_fresh_topics(
+    variants: dict[str, str], servers: str, partitions: int, args: argparse.Namespace
+) -> dict[str, dict[str, Any]]:
     tag = uuid.uuid4().hex[:8]
     source = f"bench_agg_in_{tag}"
     sinks = {name: f"bench_agg_out_{tag}_{name}" for name in variants}
-    asyncio.run(create_topics(servers, [source, *sinks.values()], PARTITIONS))
+    asyncio.run(create_topics(servers, [source, *sinks.values()], partitions))
     try:
-        rows = _measure(variants, servers, source, sinks, tag, args)
+        return _measure(variants, servers, source, sinks, tag, args)
     finally:
         asyncio.run(delete_topics(servers, [source, *sinks.values()]))
-    _print_table(rows)
-    config = {"keys": args.keys, "rate": args.rate, "seconds": args.seconds}
-    write_result("aggregator_cpu", config | {"variants": variants, "rows": rows})
 
 
 def _measure(
@@ -160,10 +180,10 @@ def _print_table(rows: dict[str, dict[str, Any]]) -> None:
     base = next(iter(rows.values()))["cpu_ms_per_message"]
     print("CPU ms per message; bursts closed by max_messages / idle / max_latency / capacity")
     columns = f"{'messages':>8} {'CPU ms':>7} {'vs base':>8} {'bursts':>7} {'msg/burst':>9}"
-    print(f"{'build':<26} {columns}  closed by")
+    print(f"{'build':<34} {columns}  closed by")
     for name, row in rows.items():
         cpu = row["cpu_ms_per_message"]
-        line = f"{name:<26} {row['messages']:>8} {cpu:>7.3f} {cpu / base:>7.2f}x"
+        line = f"{name:<34} {row['messages']:>8} {cpu:>7.3f} {cpu / base:>7.2f}x"
         if "bursts" in row:
             closed = " / ".join(f"{row['closed_by'][r]:.0f}" for r in REASONS)
             line += f" {row['bursts']:>7.0f} {row['messages_per_burst']:>9.2f}  {closed}"

@@ -51,7 +51,8 @@ __all__ = [
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
-PARTITIONS = 6
+PARTITIONS = 24
+"""Of each scratch topic: the deployments' default (`KAFKA_PARTITIONS`)."""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -93,10 +94,11 @@ def running(
 
 
 @contextmanager
-def scratch_environment(stack: Endpoints) -> Iterator[dict[str, str]]:
+def scratch_environment(stack: Endpoints, partitions: int = PARTITIONS) -> Iterator[dict[str, str]]:
     """Environment for every service on a scratch Postgres database, Cassandra keyspace,
-    Kafka topics and Firestore project (migrated and created here, removed afterwards), with
-    the send and sign-up limits raised so the limiter does not cap a run."""
+    Kafka topics of `partitions` each and Firestore project (migrated and created here,
+    removed afterwards), with the send and sign-up limits raised so the limiter does not cap
+    a run."""
     tag = uuid.uuid4().hex[:8]
     database, keyspace = f"bench_auth_{tag}", f"bench_send_{tag}"
     topics = [f"bench_messages_{tag}", f"bench_bursts_{tag}", f"bench_dlq_{tag}"]
@@ -128,7 +130,7 @@ def scratch_environment(stack: Endpoints) -> Iterator[dict[str, str]]:
         "AGGREGATED_CONSUMER_LOG_LEVEL": "WARNING",
     }
     admin_sql(stack, f'CREATE DATABASE "{database}"')
-    asyncio.run(create_topics(stack.kafka_bootstrap_servers, topics, PARTITIONS))
+    asyncio.run(create_topics(stack.kafka_bootstrap_servers, topics, partitions))
     try:
         subprocess.run([BIN / "auth-service", "migrate"], env=env, cwd=ROOT, check=True)
         subprocess.run([BIN / "chat-service", "migrate"], env=env, cwd=ROOT, check=True)

@@ -19,11 +19,11 @@ the same stack; its docstring says what it keeps and what it leaves out), so the
 the distance to what this stack can do, not only to the previous build (`--no-floor` skips it).
 
     uv run python bench/send_wrk.py --variant before=../old/.venv/bin/chat-service \\
-        --variant after=.venv/bin/chat-service [--users 400]
+        --variant after=.venv/bin/chat-service [--users 400] [--partitions 6]
 
-`--users` is its own; `--help` lists the rest, which every comparison of builds shares
-(bench/README.md). Writes bench/results/send_wrk.json beside the table it prints, from the
-running stack (`make up`) and `wrk`.
+`--users` and `--partitions` (of each scratch topic) are its own; `--help` lists the rest,
+which every comparison of builds shares (bench/README.md). Writes bench/results/send_wrk.json
+beside the table it prints, from the running stack (`make up`) and `wrk`.
 """
 
 import argparse
@@ -104,29 +104,40 @@ class Drain:
 def main() -> None:
     parser = harness.comparison_options(__doc__)
     parser.add_argument("--users", type=int, default=400)
+    parser.add_argument(
+        "--partitions", type=int, default=harness.PARTITIONS, help="of each scratch topic"
+    )
     args = parser.parse_args()
     require_wrk()
     variants = harness.builds_and_floor(args, FLOOR)
-    summary = run_all(variants, {name: harness.stack_pid(name) for name in _INFRA}, args)
+    summary, firestore = run_all(variants, {name: harness.stack_pid(name) for name in _INFRA}, args)
     print_table(summary, baseline=f"send x{args.connections}, {next(iter(variants))}")
+    print(
+        "Firestore, every build and round together: {documents:.0f} documents for {messages:.0f}"
+        " messages ({messages_per_document:.2f} a document); {writes_per_message:.3f} writes and"
+        " {reads_per_message:.3f} reads a message".format(**firestore)
+    )
     harness.write_result(
         "send_wrk",
         {
             "connections": args.connections,
             "users": args.users,
+            "partitions": args.partitions,
             "seconds": args.seconds,
             "rounds": args.rounds,
             "variants": variants,
             "summary": summary,
+            "firestore": firestore,
         },
     )
 
 
 def run_all(
     variants: dict[str, str], infra: dict[str, int | None], args: argparse.Namespace
-) -> dict[str, dict[str, Any]]:
+) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
+    """The table's rows, and what the consumer wrote to Firestore for all of them."""
     with (
-        harness.scratch_environment(StackSettings().endpoints) as env,
+        harness.scratch_environment(StackSettings().endpoints, args.partitions) as env,
         harness.auth_and_chats(env, variants) as (auth_url, chats),
         harness.pipeline(env) as stages,
     ):
@@ -140,7 +151,24 @@ def run_all(
         with tempfile.TemporaryDirectory() as folder:
             script = Path(folder) / "send.lua"
             script.write_text(lua_script(pairs))
-            return _rounds(chats, pids, script, Drain(stages["consumer"][0]), args)
+            summary = _rounds(chats, pids, script, Drain(stages["consumer"][0]), args)
+        return summary, _firestore_bill(stages["consumer"][0])
+
+
+def _firestore_bill(consumer_metrics: str) -> dict[str, float]:
+    """Documents, messages, and billed writes and reads per message, since the consumer
+    started (warm-up included): one document per burst is the aggregation's whole point."""
+    messages = harness.metric(consumer_metrics, "consumer_messages_written_total")
+    documents = harness.metric(consumer_metrics, "consumer_documents_written_total")
+    writes = harness.metric_sum(consumer_metrics, "consumer_firestore_writes_total")
+    reads = harness.metric_sum(consumer_metrics, "consumer_firestore_reads_total")
+    return {
+        "messages": messages,
+        "documents": documents,
+        "messages_per_document": messages / documents if documents else 0.0,
+        "writes_per_message": writes / messages if messages else 0.0,
+        "reads_per_message": reads / messages if messages else 0.0,
+    }
 
 
 def _rounds(

@@ -31,7 +31,7 @@ class StackSettings(BaseSettings):
     postgres_database: str = "auth"
     kafka_port: int = 9092
     kafka_controller_port: int = 9093
-    kafka_partitions: int = Field(6, ge=1)
+    kafka_partitions: int = Field(24, ge=1)
     kafka_client_listeners: dict[str, tuple[int, int]] = {}
     """Listeners of the broker's own for chosen clients: name -> (the port it listens on, the
     port it tells those clients to use). A client that reaches the broker through a proxy
