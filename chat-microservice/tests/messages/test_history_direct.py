@@ -63,6 +63,17 @@ async def test_direct_and_routed_pages_are_the_same_bytes(
     assert len(last_three) == 3
 
 
+async def test_a_page_the_direct_handler_takes_never_reaches_the_route(
+    client: httpx.AsyncClient, open_chat: OpenChat, routed: list[str]
+) -> None:
+    _, bob, chat = await open_chat()
+    base = f"/v1/chat/{chat['chat_id']}/messages"
+    direct = await client.get(f"{base}/?quantity=2", headers=bob.headers)
+    twin = await client.get(f"{base}?quantity=2", headers=bob.headers)
+    assert [direct.status_code, twin.status_code] == [200, 200]
+    assert routed == [f"/chat/api{base}"]
+
+
 async def test_refusals_are_the_routes_own(client: httpx.AsyncClient, open_chat: OpenChat) -> None:
     alice, _, chat = await open_chat()
     carol, _, _ = await open_chat()

@@ -28,6 +28,19 @@ async def test_direct_and_routed_answers_are_the_same_bytes(
     assert direct.headers["content-type"] == routed.headers["content-type"]
 
 
+async def test_a_send_the_direct_handler_takes_never_reaches_the_route(
+    client: httpx.AsyncClient, open_chat: OpenChat, routed: list[str]
+) -> None:
+    alice, bob, chat = await open_chat()
+    payload = {"chat_id": chat["chat_id"], "to_user": bob.id}
+    direct = await client.post(
+        "/v1/messaging/", json={**payload, "body": "a"}, headers=alice.headers
+    )
+    twin = await client.post("/v1/messaging", json={**payload, "body": "b"}, headers=alice.headers)
+    assert [direct.status_code, twin.status_code] == [201, 201]
+    assert routed == ["/chat/api/v1/messaging"]
+
+
 async def test_refusals_are_the_routes_own(client: httpx.AsyncClient, open_chat: OpenChat) -> None:
     alice, bob, chat = await open_chat()
     payload = {"chat_id": chat["chat_id"], "to_user": bob.id, "body": "hi"}
