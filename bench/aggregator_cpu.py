@@ -9,7 +9,8 @@ sender) pairs in turn (the chat service's event format, keyed by chat), so that 
 fill, fall idle and close as they do under `send_wrk.py`. 400 keys are about 67 a partition
 of 6, past the cap of 64 open buffers, and about 17 of 24. It waits until every aggregator
 has committed every message in bursts, then reads each one's CPU from /proc since the first
-message, its bursts (one Firestore document each downstream) and why they closed.
+message, its bursts (one Firestore document each downstream), why they closed and its
+committed transactions.
 
 The builds share the two cores, so the figure to compare is CPU per message (the first build
 is the baseline), not speed; the producer's own CPU per message is the load generator's cost.
@@ -117,6 +118,9 @@ def _measure(
                 "cpu_ms_per_message": 1000 * used / produced,
                 "bursts": bursts,
                 "messages_per_burst": produced / bursts,
+                "transactions": metric_sum(
+                    url, "aggregator_transactions_total", outcome="committed"
+                ),
                 "closed_by": {
                     r: metric_sum(url, "aggregator_flush_total", reason=r) for r in REASONS
                 },
@@ -179,14 +183,18 @@ def _wait_for_bursts(url: str, produced: int, within: float = 120) -> None:
 def _print_table(rows: dict[str, dict[str, Any]]) -> None:
     base = next(iter(rows.values()))["cpu_ms_per_message"]
     print("CPU ms per message; bursts closed by max_messages / idle / max_latency / capacity")
-    columns = f"{'messages':>8} {'CPU ms':>7} {'vs base':>8} {'bursts':>7} {'msg/burst':>9}"
+    columns = (
+        f"{'messages':>8} {'CPU ms':>7} {'vs base':>8} {'bursts':>7} {'msg/burst':>9}"
+        f" {'transactions':>12}"
+    )
     print(f"{'build':<34} {columns}  closed by")
     for name, row in rows.items():
         cpu = row["cpu_ms_per_message"]
         line = f"{name:<34} {row['messages']:>8} {cpu:>7.3f} {cpu / base:>7.2f}x"
         if "bursts" in row:
             closed = " / ".join(f"{row['closed_by'][r]:.0f}" for r in REASONS)
-            line += f" {row['bursts']:>7.0f} {row['messages_per_burst']:>9.2f}  {closed}"
+            line += f" {row['bursts']:>7.0f} {row['messages_per_burst']:>9.2f}"
+            line += f" {row['transactions']:>12.0f}  {closed}"
         print(line)
 
 

@@ -138,6 +138,51 @@ async def _metrics(port: str) -> str:
         return (await client.get(f"http://127.0.0.1:{port}/metrics")).text
 
 
+@pytest.mark.parametrize(("interval", "transactions"), [("1", range(1, 5)), ("0", range(10, 40))])
+async def test_bursts_closing_within_the_transaction_interval_share_a_transaction(
+    stack: Endpoints,
+    topics: dict[str, str],
+    services: ServiceFactory,
+    interval: str,
+    transactions: range,
+) -> None:
+    """Thirty one-message bursts closing over about 1.5 s leave in a transaction per
+    `transaction_interval` (1 s: two or three), not one per turn of the loop (0: about one
+    each), and every message once."""
+    env = aggregator_env(
+        stack.kafka_bootstrap_servers,
+        topics,
+        replica="a",
+        AGGREGATOR_MAX_MESSAGES="1",
+        AGGREGATOR_TRANSACTION_INTERVAL=interval,
+    )
+    aggregator = await start_aggregator(services, env)
+    chat = uuid.uuid4()
+    sent = [new_message(chat, str(n), "x", f"m{n}") for n in range(30)]
+    producer = start_producer(stack.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        for message in sent:
+            await send_messages(producer, topics["chat_messages"], [message])
+            await asyncio.sleep(0.05)
+    finally:
+        await producer.stop()
+    bursts = await read_bursts(
+        stack.kafka_bootstrap_servers, topics["chat_messages_grouped"], len(sent), 20
+    )
+    assert message_counts(bursts) == {m.message_id: 1 for m in sent}
+    metrics = await _metrics(env["AGGREGATOR_HTTP_PORT"])
+    committed = float(
+        next(
+            line.rpartition(" ")[2]
+            for line in metrics.splitlines()
+            if line.startswith('aggregator_transactions_total{outcome="committed"}')
+        )
+    )
+    assert int(committed) in transactions, committed
+    assert aggregator.terminate() == 0
+
+
 async def test_every_kind_leaves_in_order_and_rejected_records_are_dead_lettered_with_a_reason(
     stack: Endpoints, topics: dict[str, str], services: ServiceFactory
 ) -> None:

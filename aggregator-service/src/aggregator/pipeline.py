@@ -210,6 +210,9 @@ class Aggregator:
     fatal: KafkaError | None = None
     """Set when the producer can never commit again (fenced); the process must stop."""
     sender_renewals: SenderRenewals = field(default_factory=SenderRenewals)
+    waiting: list[Outgoing] = field(default_factory=list)
+    """Closed bursts, passed-on records and dead letters not sent yet: they leave together in
+    the next transaction, at most `transaction_interval` after the last one."""
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     """The process's stop signal; `run` adopts the one it is given."""
 
@@ -235,10 +238,10 @@ class Aggregator:
                 raise self.fatal
             async with self.lock:
                 try:
-                    outgoing = self._take(batches)
-                    outgoing.extend(self.window.close_due())
-                    if outgoing or self._commit_interval_passed():
-                        await self._commit(outgoing)
+                    self.waiting.extend(self._take(batches))
+                    self.waiting.extend(self.window.close_due())
+                    if self._transaction_due() or self._commit_interval_passed():
+                        await self._commit([])
                 except KafkaError as error:
                     await self._recover(error)
         await self.shutdown()
@@ -254,8 +257,17 @@ class Aggregator:
 
     def _poll_wait_ms(self) -> int:
         deadline = self.window.next_deadline()
+        if self.waiting:
+            due = self.last_commit + self.settings.transaction_interval.total_seconds()
+            deadline = due if deadline is None else min(deadline, due)
         wait = _MAX_POLL_WAIT if deadline is None else deadline - self._now()
         return max(0, int(min(wait, _MAX_POLL_WAIT) * 1000))
+
+    def _transaction_due(self) -> bool:
+        """Whether what waits leaves now: one transaction per `transaction_interval` at most,
+        so a steady stream of closing bursts shares transactions instead of one per fetch."""
+        interval = self.settings.transaction_interval.total_seconds()
+        return bool(self.waiting) and self._now() - self.last_commit >= interval
 
     def _commit_interval_passed(self) -> bool:
         interval = self.settings.commit_interval.total_seconds()
@@ -332,9 +344,9 @@ class Aggregator:
             offsets[tp] = OffsetAndMetadata(offset, checkpoint.encode())
         return offsets
 
-    async def _commit(
-        self, outgoing: Sequence[Outgoing]
-    ) -> dict[TopicPartition, OffsetAndMetadata]:
+    async def _commit(self, closed: Sequence[Outgoing]) -> dict[TopicPartition, OffsetAndMetadata]:
+        """Commits what waits and `closed`, in that order, with every partition's offsets."""
+        outgoing = [*self.waiting, *closed]
         offsets = self._offsets()
         if not outgoing and not offsets:
             return offsets
@@ -353,6 +365,7 @@ class Aggregator:
                 await producer.commit_transaction()
         except TimeoutError as timeout:
             raise OutcomeUnknown("the transaction was not answered in time") from timeout
+        self.waiting.clear()
         self._record_commit(outgoing)
         return offsets
 
@@ -425,6 +438,7 @@ class Aggregator:
         if self.fatal is not None:
             raise self.fatal
         self.window.clear()
+        self.waiting.clear()  # read again from the committed offsets, as the buffers are
         while True:
             assigned = {tp.partition for tp in self.clients.consumer.assignment()}
             self.progress = {p: v for p, v in self.progress.items() if p in assigned}
@@ -509,6 +523,7 @@ class Aggregator:
                 log.warning("revocation_flush_failed", error=repr(error))
                 await self._settle(error)
                 self.window.clear()  # every partition is restored on the coming assignment
+                self.waiting.clear()
             for partition in partitions:
                 self.progress.pop(partition, None)
             self.metrics.open_buffers.set(len(self.window))

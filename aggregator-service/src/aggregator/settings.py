@@ -42,6 +42,9 @@ class AggregatorSettings(StreamSettings):
     max_open_per_partition: int = Field(64, ge=1, le=80)
     commit_interval: Duration = timedelta(seconds=1)
     """How often offsets alone are committed when no burst closed (e.g. while replaying)."""
+    transaction_interval: Duration = timedelta(milliseconds=200)
+    """Bursts that close within this long after a transaction wait to leave together in the
+    next one: a transaction per slice of time, not per fetch. Zero sends each turn's at once."""
 
     http_port: Port = 9101
 
