@@ -1,5 +1,6 @@
 """Explicit topic creation (the broker's auto-create is off)."""
 
+import asyncio
 import contextlib
 from collections.abc import Iterable
 
@@ -29,31 +30,40 @@ async def create_topics(
 
 
 async def grow_topics(
-    bootstrap_servers: str, names: Iterable[str], partitions: int
+    bootstrap_servers: str, names: Iterable[str], partitions: int, settle: float = 10.0
 ) -> dict[str, int]:
     """Adds partitions to each of the existing topics `names` that has fewer than `partitions`
     (Kafka cannot take partitions away: a topic with more keeps them). Returns the topics
-    grown, each with the count it had."""
+    grown, each with the count it had.
+
+    A broker's metadata lags the controller for a moment: a topic created or grown just before
+    may be missing or show its old count. A missing one is asked for again for up to `settle`
+    seconds (then it does not exist); one that the controller already holds at `partitions` or
+    more is refused as no increase, and counts as not grown."""
     from aiokafka.admin import AIOKafkaAdminClient, NewPartitions
-    from aiokafka.errors import for_code
+    from aiokafka.errors import InvalidPartitionsError
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
-        described = await admin.describe_topics(list(names))
-        had = {
-            topic["topic"]: len(topic["partitions"])
-            for topic in described
-            if topic["error_code"] == 0 and len(topic["partitions"]) < partitions
-        }
-        if had:
-            response = await admin.create_partitions(
-                {name: NewPartitions(total_count=partitions) for name in had}
-            )
-            for name, code, message in response.topic_errors:
-                if code:
-                    raise for_code(code)(f"{name}: {message}")
-        return had
+        wanted, counts = list(names), {}
+        deadline = asyncio.get_running_loop().time() + settle
+        while True:
+            described = await admin.describe_topics(wanted)
+            counts = {t["topic"]: len(t["partitions"]) for t in described if t["error_code"] == 0}
+            if len(counts) == len(wanted) or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        grown = {}
+        for name, had in counts.items():
+            if had >= partitions:
+                continue
+            try:
+                await admin.create_partitions({name: NewPartitions(total_count=partitions)})
+            except InvalidPartitionsError:
+                continue  # the controller holds more already: our metadata was behind
+            grown[name] = had
+        return grown
     finally:
         await admin.close()
 
