@@ -1,16 +1,9 @@
 "use client";
 
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { listenWhenLoaded } from "@/lib/firebase";
 import { watchMemberDocument } from "@/lib/live";
-import {
-  TYPING_FOR_MS,
-  type TypingDoc,
-  typingShownFor,
-  typingUntil,
-  typingWriteDue,
-  writeTyping,
-} from "@/lib/typing";
+import { TypingWrites, typingShownFor, typingUntil } from "@/lib/typing";
 
 interface Options {
   chatId: string;
@@ -23,21 +16,21 @@ interface Options {
 
 /**
  * "typing…" both ways: `noteTyping` on each change of the draft writes this member's typing
- * document at most once per interval, `noteSent` ends it; `peerTyping` follows the peer's
- * document and turns false by itself when its `until` passes. A failed write is ignored: it
- * must never get in the way of writing or sending a message.
+ * document at most once per interval, `noteSent` ends it (`TypingWrites`); `peerTyping`
+ * follows the peer's document and turns false by itself when its `until` passes.
  */
 export function useTyping({ chatId, myId, peerId, members, enabled }: Options) {
   const [peerTyping, setPeerTyping] = useState(false);
-  const target = useRef<TypingDoc | null>(null);
-  const lastWrite = useRef<number | null>(null);
+  // Typing is a nicety: a write that fails is dropped (the next keystroke writes again) and
+  // must never get in the way of writing or sending a message.
+  const [writes] = useState(() => new TypingWrites());
   const membersKey = members.join(",");
 
   useEffect(() => {
     if (!enabled || !peerId) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stop = listenWhenLoaded((db) => {
-      target.current = { db, chatId, uid: myId, members: membersKey.split(",") };
+      writes.writeTo({ db, chatId, uid: myId, members: membersKey.split(",") });
       return watchMemberDocument(db, { chatId, collection: "typing", uid: peerId }, typingUntil, (until) => {
         clearTimeout(timer);
         const left = typingShownFor(until, Date.now());
@@ -48,34 +41,12 @@ export function useTyping({ chatId, myId, peerId, members, enabled }: Options) {
     return () => {
       stop();
       clearTimeout(timer);
-      target.current = null;
+      writes.writeTo(null);
     };
-  }, [enabled, chatId, myId, peerId, membersKey]);
+  }, [enabled, chatId, myId, peerId, membersKey, writes]);
 
-  const write = useCallback((until: number) => {
-    const typingDoc = target.current;
-    if (!typingDoc) return;
-    try {
-      writeTyping(typingDoc, until).catch(() => undefined);
-    } catch {
-      // Refused before it was sent (e.g. the client is shutting down): typing is a nicety.
-    }
-  }, []);
-
-  const noteTyping = useCallback(() => {
-    const now = Date.now();
-    if (!typingWriteDue(lastWrite.current, now)) return;
-    lastWrite.current = now;
-    write(now + TYPING_FOR_MS);
-  }, [write]);
-
-  const noteSent = useCallback(() => {
-    const now = Date.now();
-    const wrote = lastWrite.current;
-    lastWrite.current = null;
-    // Only when the peer may still be shown "typing…" from our last write.
-    if (wrote !== null && now - wrote < TYPING_FOR_MS) write(now);
-  }, [write]);
+  const noteTyping = useCallback(() => writes.typed(Date.now()), [writes]);
+  const noteSent = useCallback(() => writes.sent(Date.now()), [writes]);
 
   return { peerTyping: enabled && peerTyping, noteTyping, noteSent };
 }
