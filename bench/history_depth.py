@@ -26,9 +26,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import acsylla
 import httpx
-from cassandra.cluster import Session
-from cassandra.query import SimpleStatement
+from cassandra.cluster import Cluster, Session
+from cassandra.query import SimpleStatement, dict_factory
 from harness import percentile
 
 from auth_validator import Principal
@@ -38,6 +39,7 @@ from chat_service.buckets import bucket_of
 from chat_service.chats.repository import ChatRepository
 from chat_service.chats.schemas import Chat
 from chat_service.chats.service import ChatService, chat_id_for
+from chat_service.database import Session as StoreSession
 from chat_service.database import connect, execute, prepare
 from chat_service.messages.publisher import MessagePublisher
 from chat_service.messages.repository import MessageRepository
@@ -62,7 +64,7 @@ FLAT_TABLE = """CREATE TABLE IF NOT EXISTS {ks}.messages_flat (
 
 
 async def fill(
-    session: Session, settings: ChatSettings, repo: MessageRepository, chat: Chat, count: int
+    session: StoreSession, settings: ChatSettings, repo: MessageRepository, chat: Chat, count: int
 ) -> list[ChatMessage]:
     """`count` messages written to both schemas (see `fill_history`), newest first."""
     flat = await prepare(
@@ -75,7 +77,7 @@ async def fill(
 
     async def write_flat(m: ChatMessage) -> None:
         await execute(
-            session, flat, (m.chat_id, m.time, m.message_id, m.from_user, m.to_user, m.body)
+            session, flat.bind((m.chat_id, m.time, m.message_id, m.from_user, m.to_user, m.body))
         )
 
     return await fill_history(settings, repo, chat, count, also=write_flat)
@@ -206,11 +208,16 @@ def print_row(row: dict[str, Any]) -> None:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     keyspace = f"bench_history_{uuid.uuid4().hex[:8]}"
     settings = ChatSettings(keyspace=keyspace)
-    cluster, session = await asyncio.to_thread(connect, settings)
+    store = await connect(settings)
+    # The original's pattern runs on the original's driver, blocking, as it did.
+    hosts, port = settings.cassandra_contact
+    cluster = Cluster(hosts, port=port)
+    session = cluster.connect()
+    session.row_factory = dict_factory
     try:
-        await asyncio.to_thread(migrate, session, settings)
-        await asyncio.to_thread(session.execute, FLAT_TABLE.format(ks=keyspace), timeout=60)
-        chat_repo, repo = ChatRepository(session), MessageRepository(session)
+        await migrate(store, settings)
+        await store.execute(acsylla.create_statement(FLAT_TABLE.format(ks=keyspace), timeout=60))
+        chat_repo, repo = ChatRepository(store), MessageRepository(store)
         await chat_repo.prepare(settings)
         await repo.prepare(settings)
         chat = Chat(
@@ -221,7 +228,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         await chat_repo.insert_if_absent(chat)
         started = time.perf_counter()
-        messages = await fill(session, settings, repo, chat, args.messages)
+        messages = await fill(store, settings, repo, chat, args.messages)
         fill_seconds = time.perf_counter() - started
         print(f"filled {args.messages} messages (x2 schemas) in {fill_seconds:.1f} s")
         async with httpx.AsyncClient() as unused_auth:
@@ -261,6 +268,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         }
     finally:
         await asyncio.to_thread(session.execute, f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
+        await store.close()
         await asyncio.to_thread(cluster.shutdown)
 
 

@@ -165,13 +165,13 @@ async def fill(env: dict[str, str], pairs: list[dict[str, Any]], count: int) -> 
         users_name=[p["username"] for p in pairs],
         created_at=datetime.now(UTC),
     )
-    cluster, session = await asyncio.to_thread(connect, chat_settings)
+    session = await connect(chat_settings)
     try:
         repo = MessageRepository(session)
         await repo.prepare(chat_settings)
         return await fill_history(chat_settings, repo, chat, count)
     finally:
-        await asyncio.to_thread(cluster.shutdown)
+        await session.close()
 
 
 def settle(pid: int | None, limit: float = 60.0) -> float:

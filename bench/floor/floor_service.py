@@ -96,8 +96,8 @@ class Floor:
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         await receive()
-        self.cluster, session = connect(self.settings)
-        self.statements = Statements(session)
+        self.session = await connect(self.settings)
+        self.statements = Statements(self.session)
         await self.statements.prepare(
             {
                 "insert": (
@@ -113,6 +113,7 @@ class Floor:
                 **self._history_queries(),
             },
             self.settings.keyspace,
+            self.settings.write_consistency,
         )
         self.producer = AIOKafkaProducer(
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
@@ -124,7 +125,7 @@ class Floor:
         await send({"type": "lifespan.startup.complete"})
         await receive()
         await self.producer.stop()
-        self.cluster.shutdown()
+        await self.session.close()
         await send({"type": "lifespan.shutdown.complete"})
 
     async def _send_message(self, scope: Scope, raw: bytes) -> tuple[int, dict[str, Any]]:
@@ -253,12 +254,10 @@ def _message(
 
 def _document(row: Row) -> dict[str, Any]:
     """A page row as the service answers it: `ChatMessage`'s fields, in its order, the times
-    already in its format (ids stay UUIDs: `to_json` writes them)."""
+    already in its format (ids stay the driver's text)."""
     deleted, revision, edited_at = bool(row["deleted"]), row["revision"], row["edited_at"]
     if revision is not None and not deleted:
-        edited_at = timeuuid_datetime(revision)  # the exact time of the edit, as the service
-    elif edited_at is not None:
-        edited_at = edited_at.replace(tzinfo=UTC)  # the driver's timestamps are naive UTC
+        edited_at = timeuuid_datetime(uuid.UUID(revision))  # the edit's exact time, as the service
     return {
         "message_id": row["message_id"],
         "chat_id": row["chat_id"],
@@ -266,7 +265,7 @@ def _document(row: Row) -> dict[str, Any]:
         "to_user": row["to_user"],
         "body": "" if deleted else row["body"] or "",
         "time": row["time"],
-        "time_iso": iso_with_offset(timeuuid_datetime(row["time"])),
+        "time_iso": iso_with_offset(timeuuid_datetime(uuid.UUID(row["time"]))),
         "client_message_id": row["client_message_id"],
         "edited_at": None if edited_at is None else iso_with_offset(edited_at),
         "deleted": deleted,

@@ -25,7 +25,7 @@ from chat_service.migrations import migrate
 from chat_service.settings import ChatSettings
 from devstack.kafka_topics import create_topics, delete_topics
 from devstack.settings import Endpoints
-from devstack.testing import free_port, unique_name
+from devstack.testing import drop_keyspace, free_port, unique_name
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 JWT_SECRET = secrets.token_urlsafe(48)
@@ -50,13 +50,19 @@ def chat_keyspace(stack: Endpoints, jwt_settings: JwtSettings) -> Iterator[str]:
     settings = ChatSettings(
         app_env="test", jwt=jwt_settings, cassandra_hosts=stack.cassandra_hosts, keyspace=name
     )
-    cluster, session = connect(settings)
+    asyncio.run(_migrate(settings))
     try:
-        migrate(session, settings)
         yield name
     finally:
-        session.execute(f"DROP KEYSPACE IF EXISTS {name}", timeout=60)
-        cluster.shutdown()
+        drop_keyspace(stack, name)
+
+
+async def _migrate(settings: ChatSettings) -> None:
+    session = await connect(settings)
+    try:
+        await migrate(session, settings)
+    finally:
+        await session.close()
 
 
 @pytest.fixture(scope="session")
@@ -292,8 +298,8 @@ async def message_repository(chat_settings: ChatSettings) -> AsyncIterator[Any]:
     """The service's own repository on a separate connection, to write synthetic history."""
     from chat_service.messages.repository import MessageRepository
 
-    cluster, session = await asyncio.to_thread(connect, chat_settings)
+    session = await connect(chat_settings)
     repository = MessageRepository(session)
     await repository.prepare(chat_settings)
     yield repository
-    await asyncio.to_thread(cluster.shutdown)
+    await session.close()

@@ -1,5 +1,6 @@
 """`chat-service migrate` and `chat-service serve [--host H] [--port P] [--workers N]`."""
 
+import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -20,11 +21,15 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def _migrate(settings: ChatSettings) -> None:
     """create the keyspace and apply schema steps"""
-    cluster, session = connect(settings)
+    asyncio.run(_migrate_now(settings))
+
+
+async def _migrate_now(settings: ChatSettings) -> None:
+    session = await connect(settings)
     try:
-        migrate(session, settings)
+        await migrate(session, settings)
     finally:
-        cluster.shutdown()
+        await session.close()
 
 
 def worker_app() -> "FastAPI":

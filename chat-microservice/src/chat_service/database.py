@@ -1,32 +1,28 @@
-"""The Cassandra connection: cluster set-up and an asyncio bridge for the driver's futures."""
+"""The Cassandra connection: acsylla (asyncio bindings of the C++ driver), prepared statements
+and the errors that mean "try later".
 
-import asyncio
+Why this driver, and what it costs and changes: docs/decisions/0005-cassandra-driver.md. It
+speaks protocol v4 to Cassandra 5, answers on the event loop without a thread hop of ours, and
+gives uuid and timeuuid columns as text: repositories turn the ones they need into `uuid.UUID`
+(`as_uuid`). Timestamps come back as aware UTC datetimes.
+"""
+
 import uuid
 from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import Any, ClassVar, TypeAlias
 
-from cassandra import ConsistencyLevel, OperationTimedOut, RequestExecutionException
-from cassandra.cluster import (
-    EXEC_PROFILE_DEFAULT,
-    Cluster,
-    ExecutionProfile,
-    NoHostAvailable,
-    Session,
-)
-from cassandra.policies import ExponentialReconnectionPolicy, RoundRobinPolicy
-from cassandra.query import (
-    BatchStatement,
-    BatchType,
-    BoundStatement,
-    PreparedStatement,
-    dict_factory,
-)
+import acsylla
+import structlog
+from acsylla import errors as driver
 
 from chat_service.settings import ChatSettings, Consistency
 
+log = structlog.get_logger(__name__)
+
 Row = dict[str, Any]
-Write: TypeAlias = BoundStatement
+Session: TypeAlias = acsylla.Session
+Write: TypeAlias = acsylla.Statement
 """A write ready to run, which a repository hands out so that another can run it together
 with its own in one batch (one request to Cassandra instead of one each)."""
 
@@ -49,125 +45,139 @@ def write_timestamp(time: uuid.UUID) -> int:
 
 
 # Failures of availability (retry later), as opposed to invalid queries (our bugs).
-_UNAVAILABLE = (NoHostAvailable, OperationTimedOut, RequestExecutionException)
+_UNAVAILABLE = (
+    driver.CassErrorLibNoHostsAvailable,
+    driver.CassErrorLibRequestTimedOut,
+    driver.CassErrorLibUnableToConnect,
+    driver.CassErrorLibRequestQueueFull,
+    driver.CassErrorLibNoStreams,
+    driver.CassErrorLibWriteError,
+    driver.CassErrorLibUnableToDetermineProtocol,
+    driver.CassErrorServerUnavailable,
+    driver.CassErrorServerOverloaded,
+    driver.CassErrorServerIsBootstrapping,
+    driver.CassErrorServerReadTimeout,
+    driver.CassErrorServerWriteTimeout,
+    driver.CassErrorServerReadFailure,
+    driver.CassErrorServerWriteFailure,
+    driver.CassExceptionConnectionError,
+)
+
+# Said by the C++ driver on every connection to a Cassandra (sharding is ScyllaDB's): noise.
+_NOT_SCYLLA = "Could not retrieve sharding info"
 
 
 class StoreUnavailable(Exception):
     """Cassandra did not answer in time, or not enough replicas were alive."""
 
 
-def consistency_level(name: Consistency | None) -> int:
-    return int(getattr(ConsistencyLevel, str(name)))
+def as_uuid(text: str | None) -> uuid.UUID | None:
+    """A uuid or timeuuid column's value (the driver gives them as text)."""
+    return None if text is None else uuid.UUID(text)
 
 
-def connect(settings: ChatSettings, keyspace: str | None = None) -> tuple[Cluster, Session]:
-    """Opens a cluster connection (blocking; call it from a thread or a command line)."""
+def _level(name: Consistency | None) -> acsylla.Consistency:
+    return acsylla.Consistency[str(name)]
+
+
+def _log_driver(message: Any) -> None:
+    """The driver's own warnings and errors (hosts down and up, reconnections) in our log."""
+    if _NOT_SCYLLA not in message.message:
+        log.warning("cassandra_driver", level=message.log_level, said=message.message)
+
+
+async def connect(settings: ChatSettings, keyspace: str | None = None) -> Session:
+    """Opens a session on the cluster (answers StoreUnavailable if no host does)."""
     hosts, port = settings.cassandra_contact
-    profile = ExecutionProfile(
-        load_balancing_policy=RoundRobinPolicy(),
-        consistency_level=consistency_level(settings.read_consistency),
-        serial_consistency_level=consistency_level(settings.serial_consistency),
-        request_timeout=settings.cassandra_timeout.total_seconds(),
-        row_factory=dict_factory,
-    )
-    cluster = Cluster(
+    seconds = settings.cassandra_timeout.total_seconds()
+    cluster = acsylla.create_cluster(
         hosts,
         port=port,
-        execution_profiles={EXEC_PROFILE_DEFAULT: profile},
-        protocol_version=5,
-        connect_timeout=settings.cassandra_timeout.total_seconds(),
-        # The driver's default backoff grows to ten minutes between tries: after a restart of
-        # Cassandra, sends would answer 503 for up to twice the outage. Five seconds at most.
-        reconnection_policy=ExponentialReconnectionPolicy(base_delay=0.5, max_delay=5.0),
+        protocol_version=4,
+        connect_timeout=seconds,
+        request_timeout=seconds,
+        consistency=_level(settings.read_consistency),
+        serial_consistency=_level(settings.serial_consistency),
+        load_balance_round_robin=True,
+        # The driver's default backoff grows to a minute between tries: after a restart of
+        # Cassandra, sends would answer 503 long after it is back. Five seconds at most.
+        exponential_reconnect_base_delay_ms=500,
+        exponential_reconnect_max_delay_ms=5_000,
+        log_level="warn",
+        logging_callback=_log_driver,
+        application_name="chat-service",
     )
     try:
-        return cluster, cluster.connect(keyspace)
-    except Exception:
-        cluster.shutdown()
-        raise
-
-
-async def execute(
-    session: Session,
-    statement: PreparedStatement | BoundStatement | BatchStatement,
-    params: Sequence[Any] | None = None,
-) -> list[Row]:
-    """Runs a statement without blocking the event loop and returns its (first page of) rows.
-
-    The driver calls back on its own I/O thread, so results are handed to the loop with
-    `call_soon_threadsafe`. Every statement here either has a LIMIT or reads one small
-    partition, so the first page is the whole answer.
-    """
-    loop = asyncio.get_running_loop()
-    waiter: asyncio.Future[list[Row]] = loop.create_future()
-
-    def on_rows(rows: list[Row]) -> None:
-        # Writes answer with no rows at all (None).
-        loop.call_soon_threadsafe(_settle, waiter, list(rows or ()), None)
-
-    def on_error(error: BaseException) -> None:
-        loop.call_soon_threadsafe(_settle, waiter, None, error)
-
-    try:
-        response = session.execute_async(statement, params)
-    except _UNAVAILABLE as error:
-        raise StoreUnavailable(str(error)) from error
-    response.add_callbacks(on_rows, on_error)
-    try:
-        return await waiter
+        return await cluster.create_session(keyspace)
     except _UNAVAILABLE as error:
         raise StoreUnavailable(str(error)) from error
 
 
-def _settle(
-    waiter: "asyncio.Future[list[Row]]", rows: list[Row] | None, error: BaseException | None
-) -> None:
-    if waiter.done():  # the awaiting request was cancelled meanwhile
-        return
-    if error is not None:
-        waiter.set_exception(error)
-    else:
-        waiter.set_result(rows or [])
+async def execute(session: Session, statement: Write) -> list[Row]:
+    """Runs a statement and returns its rows as dicts: all of them, since this driver pages
+    only when asked to (every statement here has a LIMIT or reads one small partition)."""
+    try:
+        result = await session.execute(statement)
+    except _UNAVAILABLE as error:
+        raise StoreUnavailable(str(error)) from error
+    return [row.as_dict() for row in result]
+
+
+async def execute_batch(session: Session, batch: acsylla.Batch) -> None:
+    try:
+        await session.execute_batch(batch)
+    except _UNAVAILABLE as error:
+        raise StoreUnavailable(str(error)) from error
+
+
+class Prepared:
+    """A prepared statement with the consistency level it runs at."""
+
+    def __init__(self, statement: acsylla.PreparedStatement, level: acsylla.Consistency) -> None:
+        self.statement, self.level = statement, level
+
+    def bind(self, params: Sequence[object]) -> Write:
+        return self.statement.bind(list(params), consistency=self.level)
 
 
 async def prepare(
     session: Session, query: str, consistency: Consistency | None, keyspace: str
-) -> PreparedStatement:
-    """Prepares a statement off the event loop, with its consistency level pinned.
+) -> Prepared:
+    """Prepares a statement with its consistency level pinned.
 
     Table names in `query` are written `{ks}.table`: statements name their keyspace instead
     of relying on the session's `USE`, which Cassandra 5 warns is ambiguous.
     """
-    statement: PreparedStatement = await asyncio.to_thread(
-        session.prepare, query.format(ks=keyspace)
-    )
-    statement.consistency_level = consistency_level(consistency)
-    return statement
+    try:
+        statement = await session.create_prepared(query.format(ks=keyspace))
+    except _UNAVAILABLE as error:
+        raise StoreUnavailable(str(error)) from error
+    return Prepared(statement, _level(consistency))
 
 
 class Statements:
-    """A repository's named prepared statements: prepared once at start-up, each run without
-    blocking the event loop."""
+    """A repository's named prepared statements: prepared once at start-up."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._prepared: dict[str, PreparedStatement] = {}
+        self._prepared: dict[str, Prepared] = {}
+        self._batch_level = acsylla.Consistency.ONE
 
     async def prepare(
-        self, queries: dict[str, tuple[str, Consistency | None]], keyspace: str
+        self,
+        queries: dict[str, tuple[str, Consistency | None]],
+        keyspace: str,
+        batch_consistency: Consistency | None,
     ) -> None:
         for name, (query, consistency) in queries.items():
             self._prepared[name] = await prepare(self._session, query, consistency, keyspace)
-
-    def __getitem__(self, name: str) -> PreparedStatement:
-        return self._prepared[name]
+        self._batch_level = _level(batch_consistency)
 
     async def run(self, name: str, *params: object) -> list[Row]:
-        return await execute(self._session, self._prepared[name], params)
+        return await execute(self._session, self._prepared[name].bind(params))
 
     def bind(self, name: str, *params: object) -> Write:
-        bound: Write = self._prepared[name].bind(params)
-        return bound
+        return self._prepared[name].bind(params)
 
     async def run_together(self, writes: Sequence[Write]) -> None:
         """Runs plain writes (no lightweight transaction) in one request: a single one alone,
@@ -176,10 +186,11 @@ class Statements:
         if len(writes) == 1:
             await execute(self._session, writes[0])
             return
-        batch = BatchStatement(BatchType.UNLOGGED, consistency_level=writes[0].consistency_level)
+        batch = acsylla.create_batch_unlogged()
+        batch.set_consistency(self._batch_level)
         for write in writes:
-            batch.add(write)
-        await execute(self._session, batch)
+            batch.add_statement(write)
+        await execute_batch(self._session, batch)
 
 
 class Access(Enum):
@@ -204,4 +215,4 @@ class Repository:
     async def prepare(self, settings: ChatSettings) -> None:
         levels = {READ: settings.read_consistency, WRITE: settings.write_consistency}
         table = {name: (query, levels[access]) for name, (query, access) in self.queries.items()}
-        await self._statements.prepare(table, settings.keyspace)
+        await self._statements.prepare(table, settings.keyspace, settings.write_consistency)

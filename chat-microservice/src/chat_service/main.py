@@ -1,12 +1,10 @@
 """The FastAPI app: clients are created in the lifespan and handed to the services."""
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
 import structlog
-from cassandra.cluster import Session
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
@@ -15,7 +13,7 @@ from chat_service.auth_client import AuthClient, AuthServiceUnavailable
 from chat_service.chats.api import router as chats_router
 from chat_service.chats.repository import ChatRepository
 from chat_service.chats.service import ChatList, ChatService
-from chat_service.database import StoreUnavailable, connect
+from chat_service.database import Session, StoreUnavailable, connect
 from chat_service.deps import Resources
 from chat_service.messages.api import chat_history_directly, send_message_directly
 from chat_service.messages.api import router as messages_router
@@ -92,7 +90,7 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
 def _lifespan(settings: ChatSettings, metrics: Metrics) -> Lifespan:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        cluster, session = await asyncio.to_thread(connect, settings)
+        session = await connect(settings)
         publisher = MessagePublisher(settings)
         auth_http = httpx.AsyncClient(
             base_url=settings.auth_service_url, timeout=settings.auth_timeout.total_seconds()
@@ -116,7 +114,7 @@ def _lifespan(settings: ChatSettings, metrics: Metrics) -> Lifespan:
             await auth_http.aclose()
             if redis is not None:
                 await redis.aclose()
-            await asyncio.to_thread(cluster.shutdown)
+            await session.close()
 
     return lifespan
 

@@ -1,16 +1,13 @@
 """A cheap Cassandra round trip for the readiness check."""
 
-from cassandra.cluster import Session
-from cassandra.query import PreparedStatement
-
-from chat_service.database import execute, prepare
+from chat_service.database import Prepared, Session, execute, prepare
 from chat_service.settings import ChatSettings
 
 
 class StoreProbe:
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._statement: PreparedStatement | None = None
+        self._statement: Prepared | None = None
 
     async def prepare(self, settings: ChatSettings) -> None:
         # Reads our own keyspace, so a missing schema shows up as not ready too.
@@ -23,4 +20,4 @@ class StoreProbe:
 
     async def check(self) -> None:
         assert self._statement is not None, "prepare() first"
-        await execute(self._session, self._statement)
+        await execute(self._session, self._statement.bind(()))

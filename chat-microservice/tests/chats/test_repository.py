@@ -1,4 +1,3 @@
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -27,7 +26,7 @@ def _message(chat: Chat, at: datetime, body: str) -> ChatMessage:
 async def test_the_newest_message_stays_last_when_an_older_one_is_recorded_after_it(
     chat_settings: ChatSettings,
 ) -> None:
-    cluster, session = await asyncio.to_thread(connect, chat_settings)
+    session = await connect(chat_settings)
     try:
         repository, messages = ChatRepository(session), MessageRepository(session)
         await repository.prepare(chat_settings)
@@ -48,7 +47,7 @@ async def test_the_newest_message_stays_last_when_an_older_one_is_recorded_after
             await messages.insert(message, bucket, *repository.touch(chat, message))
         listed = {uid: await repository.list_for(uid) for uid in chat.users_id}
     finally:
-        await asyncio.to_thread(cluster.shutdown)
+        await session.close()
     for [entry] in listed.values():
         assert entry.latest is not None
         assert entry.latest.message_id == newer.message_id

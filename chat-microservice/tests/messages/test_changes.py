@@ -1,9 +1,8 @@
 """Edits and deletions: the author changes a message, Cassandra keeps the winning state by write
 timestamps, and the state it holds is published and answered."""
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -21,9 +20,10 @@ from chat_events import (
     timeuuid_datetime,
 )
 from chat_service.buckets import bucket_of_timeuuid
-from chat_service.database import connect
 from chat_service.messages.repository import MessageRepository
 from chat_service.settings import ChatSettings
+from devstack.settings import Endpoints
+from devstack.testing import cql_session
 
 OpenChat = Callable[[], Awaitable[Any]]
 OpenChatOn = Callable[[httpx.AsyncClient], Awaitable[Any]]
@@ -31,11 +31,10 @@ Records = Callable[[str], Awaitable[list[Any]]]
 
 
 @pytest.fixture
-async def cql(chat_settings: ChatSettings) -> AsyncIterator[Session]:
+def cql(stack: Endpoints, chat_settings: ChatSettings) -> Iterator[Session]:
     """A session of the test's own, to look at rows as Cassandra holds them."""
-    cluster, session = await asyncio.to_thread(connect, chat_settings, chat_settings.keyspace)
-    yield session
-    await asyncio.to_thread(cluster.shutdown)
+    with cql_session(stack, chat_settings.keyspace) as session:
+        yield session
 
 
 async def _send(

@@ -10,6 +10,8 @@ import pytest
 from chat_service.database import connect
 from chat_service.migrations import migrate
 from chat_service.settings import ChatSettings, Consistency
+from devstack.settings import Endpoints
+from devstack.testing import cql_session
 
 OpenChat = Callable[[], Awaitable[Any]]
 
@@ -104,6 +106,7 @@ async def test_cassandra_without_enough_replicas_gives_503_and_stores_nothing(
     make_user: Callable[[], Awaitable[Any]],
     chat_settings: ChatSettings,
     fresh_keyspace: str,
+    stack: Endpoints,
 ) -> None:
     """A keyspace that wants 3 replicas on our single node: QUORUM writes and lightweight
     transactions fail with Unavailable, as they would with two of three nodes down."""
@@ -113,18 +116,19 @@ async def test_cassandra_without_enough_replicas_gives_503_and_stores_nothing(
             "replication": {"class": "SimpleStrategy", "replication_factor": 3},
         }
     )
-    cluster, session = connect(settings)
+    session = await connect(settings)
     try:
-        migrate(session, settings)
-        alice, bob = await make_user(), await make_user()
-        chat_id = uuid.uuid4()
-        session.execute(
+        await migrate(session, settings)
+    finally:
+        await session.close()
+    alice, bob = await make_user(), await make_user()
+    chat_id = uuid.uuid4()
+    with cql_session(stack) as cql:
+        cql.execute(
             f"INSERT INTO {fresh_keyspace}.chats (chat_id, users_id, users_name, created_at) "
             "VALUES (%s, %s, %s, toTimestamp(now()))",
             (chat_id, [alice.id, bob.id], [alice.username, bob.username]),
         )
-    finally:
-        cluster.shutdown()
     async with serve_app(keyspace=fresh_keyspace, write_consistency=Consistency.QUORUM) as client:
         for extra in ({}, {"client_message_id": "k"}):
             payload = {"chat_id": str(chat_id), "to_user": bob.id, "body": "hi", **extra}

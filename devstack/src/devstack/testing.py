@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -119,17 +120,28 @@ def database_url(stack: Endpoints, database: str) -> str:
     return make_url(stack.database_url).set(database=database).render_as_string(hide_password=False)
 
 
-def drop_keyspace(stack: Endpoints, keyspace: str, timeout: float = 60) -> None:
-    """Drops `keyspace` from the stack's Cassandra if it exists (`timeout` in seconds: a large
-    keyspace takes longer)."""
+@contextmanager
+def cql_session(stack: Endpoints, keyspace: str | None = None) -> Iterator[Any]:
+    """A blocking session on the stack's Cassandra (rows as dicts), for tests to look at rows
+    as Cassandra holds them, whatever driver the services use."""
     from cassandra.cluster import Cluster
+    from cassandra.query import dict_factory
 
     hosts, port = stack.cassandra_contact
     cluster = Cluster(hosts, port=port)
     try:
-        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=timeout)
+        session = cluster.connect(keyspace)
+        session.row_factory = dict_factory
+        yield session
     finally:
         cluster.shutdown()
+
+
+def drop_keyspace(stack: Endpoints, keyspace: str, timeout: float = 60) -> None:
+    """Drops `keyspace` from the stack's Cassandra if it exists (`timeout` in seconds: a large
+    keyspace takes longer)."""
+    with cql_session(stack) as session:
+        session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=timeout)
 
 
 def admin_sql(stack: Endpoints, statement: str) -> None:

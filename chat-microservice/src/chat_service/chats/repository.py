@@ -8,8 +8,7 @@ from typing import Any
 
 from chat_events import ChatMessage
 from chat_service.chats.schemas import Chat
-from chat_service.database import READ, WRITE, Repository, Row, Write, write_timestamp
-from chat_service.settings import ChatSettings
+from chat_service.database import READ, WRITE, Repository, Row, Write, as_uuid, write_timestamp
 
 
 @dataclass(frozen=True)
@@ -66,6 +65,7 @@ class ChatRepository(Repository):
             "WHERE user_id = ? AND chat_id = ?",
             WRITE,
         ),
+        # A user's chat list is one partition, read whole (the driver pages only when asked).
         "list": (
             "SELECT chat_id, users_id, users_name, created_at, last_activity, "
             "last_message_id, last_message_time, last_message_from, read_up_to "
@@ -78,11 +78,6 @@ class ChatRepository(Repository):
             WRITE,
         ),
     }
-
-    async def prepare(self, settings: ChatSettings) -> None:
-        await super().prepare(settings)
-        # A user's chat list is one partition, read whole (never paged mid-way).
-        self._statements["list"].fetch_size = None
 
     async def insert_if_absent(self, chat: Chat) -> tuple[bool, Chat]:
         """Creates the chat unless its id exists; returns (created, the stored chat)."""
@@ -135,7 +130,7 @@ class ChatRepository(Repository):
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    # The driver returns timestamps as naive UTC datetimes.
+    # Aware UTC already from this driver; rows read by older code paths may be naive.
     return value.replace(tzinfo=UTC) if value is not None else None
 
 
@@ -143,13 +138,15 @@ def _entry_from(row: Row) -> ListEntry:
     latest = None
     if row["last_message_time"] is not None:
         latest = LatestMessage(
-            row["last_message_id"], row["last_message_time"], row["last_message_from"]
+            uuid.UUID(row["last_message_id"]),
+            uuid.UUID(row["last_message_time"]),
+            row["last_message_from"],
         )
     return ListEntry(
         chat=_chat_from(row),
         last_activity=_aware(row["last_activity"]),
         latest=latest,
-        read_up_to=row["read_up_to"],
+        read_up_to=as_uuid(row["read_up_to"]),
     )
 
 
@@ -159,7 +156,7 @@ def _chat_from(row: Row) -> Chat:
 
 def _chat_fields(row: Row) -> dict[str, Any]:
     return {
-        "chat_id": row["chat_id"],
+        "chat_id": uuid.UUID(row["chat_id"]),
         "users_id": list(row["users_id"]),
         "users_name": list(row["users_name"]),
         "created_at": _aware(row["created_at"]),

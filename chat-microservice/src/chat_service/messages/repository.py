@@ -16,6 +16,7 @@ from chat_service.database import (
     Repository,
     Row,
     Write,
+    as_uuid,
     write_timestamp,
 )
 
@@ -133,11 +134,11 @@ class MessageRepository(Repository):
         for bucket in buckets:
             rows = await self._statements.run("find_claim", chat_id, bucket, client_message_id)
             if rows:
-                return Claim(rows[0]["time"], bucket)
+                return Claim(uuid.UUID(rows[0]["time"]), bucket)
         rows = await self._statements.run("find_old_claim", chat_id, client_message_id)
         if not rows:
             return None
-        return Claim(rows[0]["time"], rows[0]["bucket"], bool(rows[0]["published"]))
+        return Claim(uuid.UUID(rows[0]["time"]), rows[0]["bucket"], bool(rows[0]["published"]))
 
     async def claims_seen(self, store: str) -> datetime | None:
         """The latest time a claim was noted in `store` (or by anyone before stores were)."""
@@ -197,7 +198,9 @@ class MessageRepository(Repository):
         """Up to `limit` messages of one bucket strictly between two times, newest first:
         only who sent each and whether it is deleted."""
         rows = await self._statements.run("senders_between", chat_id, bucket, after, before, limit)
-        return [Sender(row["time"], row["from_user"], bool(row["deleted"])) for row in rows]
+        return [
+            Sender(uuid.UUID(row["time"]), row["from_user"], bool(row["deleted"])) for row in rows
+        ]
 
     async def delete(self, chat_id: uuid.UUID, bucket: int, time: uuid.UUID) -> None:
         await self._statements.run("delete", chat_id, bucket, time)
@@ -223,15 +226,15 @@ class MessageRepository(Repository):
 
 
 def message_from(row: Row) -> ChatMessage:
-    # Validated by the model's constructor: pydantic-core checks the 11 fields in about 4.6 us,
-    # where `model_construct`'s loop in Python took 7.5 (docs/performance.md, "History pages").
-    deleted, revision, edited_at = bool(row["deleted"]), row["revision"], row["edited_at"]
+    # Validated by the model's constructor: pydantic-core checks the 11 fields (and parses the
+    # ids the driver gives as text) faster than `model_construct`'s loop in Python
+    # (docs/performance.md, "History pages").
+    time = uuid.UUID(row["time"])
+    deleted, revision, edited_at = bool(row["deleted"]), as_uuid(row["revision"]), row["edited_at"]
     if revision is not None and not deleted:
         # The column keeps milliseconds; the revision has the exact time of the edit, as the
         # published change (`MessageChange.applied_to`) has it.
         edited_at = timeuuid_datetime(revision)
-    elif edited_at is not None:
-        edited_at = edited_at.replace(tzinfo=UTC)  # the driver's timestamps are naive UTC
     return ChatMessage(
         message_id=row["message_id"],
         chat_id=row["chat_id"],
@@ -239,8 +242,8 @@ def message_from(row: Row) -> ChatMessage:
         to_user=row["to_user"],
         # A deleted message's body cell is a tombstone: null, and "" on the wire.
         body="" if deleted else row["body"] or "",
-        time=row["time"],
-        time_iso=timeuuid_datetime(row["time"]),
+        time=time,
+        time_iso=timeuuid_datetime(time),
         client_message_id=row["client_message_id"],
         edited_at=edited_at,
         deleted=deleted,

@@ -1,16 +1,18 @@
 """Applies the schema steps a keyspace has not seen yet, recording each in `schema_version`.
 
-Runs from the `chat-service migrate` command (blocking driver calls are fine there). Two
-concurrent runs are harmless: every statement is idempotent, and both record the same version.
+Runs from the `chat-service migrate` command. Two concurrent runs are harmless: every
+statement is idempotent, and both record the same version. The driver waits for the schema to
+agree across nodes after each change.
 """
 
 import json
 from datetime import UTC, datetime
 from typing import Any
 
+import acsylla
 import structlog
-from cassandra.cluster import Session
 
+from chat_service.database import Session
 from chat_service.migrations.steps import STEPS, Step
 from chat_service.settings import ChatSettings
 
@@ -33,38 +35,46 @@ def replication_cql(replication: dict[str, Any]) -> str:
     return "{" + pairs + "}"
 
 
-def migrate(session: Session, settings: ChatSettings) -> list[int]:
+async def migrate(session: Session, settings: ChatSettings) -> list[int]:
     """Creates the keyspace if needed and applies missing steps; returns the versions applied."""
     timeout = settings.cassandra_timeout.total_seconds() * 6
-    session.execute(
+    await _run(
+        session,
         f"CREATE KEYSPACE IF NOT EXISTS {settings.keyspace} "
         f"WITH replication = {replication_cql(settings.replication)}",
-        timeout=timeout,
+        timeout,
     )
-    session.set_keyspace(settings.keyspace)
-    session.execute(_SCHEMA_VERSION, timeout=timeout)
-    done = applied_versions(session)
+    await session.use_keyspace(settings.keyspace)
+    await _run(session, _SCHEMA_VERSION, timeout)
+    done = await applied_versions(session)
     applied = []
     for step in STEPS:
         if step.version not in done:
-            _apply(session, step, timeout, upgrading=bool(done))
+            await _apply(session, step, timeout, upgrading=bool(done))
             applied.append(step.version)
     log.info("cassandra_migrated", keyspace=settings.keyspace, applied=applied)
     return applied
 
 
-def applied_versions(session: Session) -> set[int]:
-    return {row["version"] for row in session.execute("SELECT version FROM schema_version")}
+async def applied_versions(session: Session) -> set[int]:
+    result = await session.execute(acsylla.create_statement("SELECT version FROM schema_version"))
+    return {row.as_dict()["version"] for row in result}
 
 
-def _apply(session: Session, step: Step, timeout: float, *, upgrading: bool) -> None:
+async def _run(session: Session, statement: str, time_limit: float) -> None:
+    await session.execute(acsylla.create_statement(statement, timeout=time_limit))
+
+
+async def _apply(session: Session, step: Step, time_limit: float, *, upgrading: bool) -> None:
     for statement in step.statements + (step.when_upgrading if upgrading else ()):
-        session.execute(statement, timeout=timeout)
-    session.execute(
-        # A plain write: a concurrent run records the same version, and a lightweight
-        # transaction would need a quorum of replicas just to migrate.
-        "INSERT INTO schema_version (version, description, applied_at) VALUES (%s, %s, %s)",
-        (step.version, step.description, datetime.now(UTC)),
-        timeout=timeout,
+        await _run(session, statement, time_limit)
+    # A plain write: a concurrent run records the same version, and a lightweight
+    # transaction would need a quorum of replicas just to migrate.
+    record = await session.create_prepared(
+        "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
+        timeout=time_limit,
+    )
+    await session.execute(
+        record.bind([step.version, step.description, datetime.now(UTC)], timeout=time_limit)
     )
     log.info("cassandra_step_applied", version=step.version, description=step.description)

@@ -2,7 +2,7 @@
 
 import uuid
 
-from chat_service.database import READ, WRITE, Repository, write_timestamp
+from chat_service.database import READ, WRITE, Repository, as_uuid, write_timestamp
 
 
 class ReadRepository(Repository):
@@ -22,7 +22,7 @@ class ReadRepository(Repository):
 
     async def stored(self, user_id: str, chat_id: uuid.UUID) -> uuid.UUID | None:
         rows = await self._statements.run("get", user_id, chat_id)
-        mark: uuid.UUID | None = rows[0]["read_up_to"] if rows else None
+        mark = as_uuid(rows[0]["read_up_to"]) if rows else None
         return mark
 
     async def write(self, user_id: str, chat_id: uuid.UUID, mark: uuid.UUID) -> None:
