@@ -16,7 +16,7 @@ _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
 
 class Consistency(StrEnum):
-    """Names of cassandra-driver consistency levels accepted in settings."""
+    """Cassandra consistency levels accepted in settings (the driver's names for them)."""
 
     ONE = "ONE"
     LOCAL_ONE = "LOCAL_ONE"
