@@ -63,7 +63,8 @@ _UNAVAILABLE = (
     driver.CassExceptionConnectionError,
 )
 
-# Said by the C++ driver on every connection to a Cassandra (sharding is ScyllaDB's): noise.
+# Said by the C++ driver, as an error, on every connection to a Cassandra (sharding is
+# ScyllaDB's): noise.
 _NOT_SCYLLA = "Could not retrieve sharding info"
 
 
@@ -80,10 +81,12 @@ def _level(name: Consistency | None) -> acsylla.Consistency:
     return acsylla.Consistency[str(name)]
 
 
-def _log_driver(message: Any) -> None:
+def log_driver(message: Any) -> None:
     """The driver's own warnings and errors (hosts down and up, reconnections) in our log."""
-    if _NOT_SCYLLA not in message.message:
-        log.warning("cassandra_driver", level=message.log_level, said=message.message)
+    if _NOT_SCYLLA in message.message:
+        return
+    serious = message.log_level in ("ERROR", "CRITICAL")
+    (log.error if serious else log.warning)("cassandra_driver", said=message.message)
 
 
 async def connect(settings: ChatSettings, keyspace: str | None = None) -> Session:
@@ -104,7 +107,7 @@ async def connect(settings: ChatSettings, keyspace: str | None = None) -> Sessio
         exponential_reconnect_base_delay_ms=500,
         exponential_reconnect_max_delay_ms=5_000,
         log_level="warn",
-        logging_callback=_log_driver,
+        logging_callback=log_driver,
         application_name="chat-service",
     )
     try:
