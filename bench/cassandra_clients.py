@@ -68,7 +68,7 @@ class PythonDriver:
         return statement
 
     def run(self, prepared: Any, params: Params) -> Awaitable[list[Row]]:
-        # The bridge of chat_service.database.execute: the driver calls back on its I/O thread.
+        # The chat service's bridge before decision 0005: the driver calls back on its I/O thread.
         # Written again here rather than imported: scylla-driver runs in a throw-away
         # environment (`uv run --isolated --no-project`, see cassandra_drivers.py) that holds
         # no workspace package, since chat-service would pull cassandra-driver in beside it

@@ -3,9 +3,10 @@
 Why: about a third of the chat service's CPU goes to cassandra-driver's I/O (libev) thread, so
 a driver that spends less client CPU per statement would buy capacity directly. Candidates:
 
-- cassandra-driver (the workspace's), called exactly as `chat_service.database.execute` does:
-  `execute_async` + `add_callbacks` + `call_soon_threadsafe` into an asyncio future, libev
-  reactor, protocol v5, dict rows, consistency ONE, serial consistency LOCAL_SERIAL;
+- cassandra-driver (devstack's), called exactly as `chat_service.database.execute` did
+  before decision 0005: `execute_async` + `add_callbacks` + `call_soon_threadsafe` into an
+  asyncio future, libev reactor, protocol v5, dict rows, consistency ONE, serial consistency
+  LOCAL_SERIAL;
 - scylla-driver, the drop-in fork (same `cassandra` package), set up and called the same way;
 - acsylla, asyncio-native bindings of the C++ driver. It cannot speak protocol v5 to
   Cassandra 5 (the C++ driver knows only a pre-release "beta" v5, which Cassandra refuses), so it
