@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from auth_validator import JwtSettings
 from chat_service.database import connect
 from chat_service.main import create_app
-from chat_service.migrations import migrate
+from chat_service.migrations import migrate_keyspace
 from chat_service.settings import ChatSettings
 from devstack.kafka_topics import create_topics, delete_topics
 from devstack.settings import Endpoints
@@ -50,19 +50,11 @@ def chat_keyspace(stack: Endpoints, jwt_settings: JwtSettings) -> Iterator[str]:
     settings = ChatSettings(
         app_env="test", jwt=jwt_settings, cassandra_hosts=stack.cassandra_hosts, keyspace=name
     )
-    asyncio.run(_migrate(settings))
+    asyncio.run(migrate_keyspace(settings))
     try:
         yield name
     finally:
         drop_keyspace(stack, name)
-
-
-async def _migrate(settings: ChatSettings) -> None:
-    session = await connect(settings)
-    try:
-        await migrate(session, settings)
-    finally:
-        await session.close()
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from chat_service.database import connect
-from chat_service.migrations import migrate
+from chat_service.migrations import migrate_keyspace
 from chat_service.settings import ChatSettings
 from http_kit import configured_settings, run_service_command
 
@@ -21,15 +20,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def _migrate(settings: ChatSettings) -> None:
     """create the keyspace and apply schema steps"""
-    asyncio.run(_migrate_now(settings))
-
-
-async def _migrate_now(settings: ChatSettings) -> None:
-    session = await connect(settings)
-    try:
-        await migrate(session, settings)
-    finally:
-        await session.close()
+    asyncio.run(migrate_keyspace(settings))
 
 
 def worker_app() -> "FastAPI":

@@ -12,7 +12,7 @@ from typing import Any
 import acsylla
 import structlog
 
-from chat_service.database import Session
+from chat_service.database import Session, connect
 from chat_service.migrations.steps import STEPS, Step
 from chat_service.settings import ChatSettings
 
@@ -33,6 +33,15 @@ def replication_cql(replication: dict[str, Any]) -> str:
             f"quotes are not allowed in the replication map: {json.dumps(replication)}"
         )
     return "{" + pairs + "}"
+
+
+async def migrate_keyspace(settings: ChatSettings) -> list[int]:
+    """`migrate` on a session of its own (what `chat-service migrate` runs)."""
+    session = await connect(settings)
+    try:
+        return await migrate(session, settings)
+    finally:
+        await session.close()
 
 
 async def migrate(session: Session, settings: ChatSettings) -> list[int]:
