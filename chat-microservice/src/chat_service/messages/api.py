@@ -12,7 +12,7 @@ from auth_validator import CurrentUser, principal_of
 from chat_events import ChatMessage
 from chat_service.deps import MessageServiceDep, Resources
 from chat_service.errors import ERRORS
-from chat_service.messages.schemas import EditMessage, SendMessage, TimeUuid
+from chat_service.messages.schemas import EditMessage, SendMessage, TimeUuid, page_json
 from http_kit import SlashOptionalRouter, resources_of
 
 router = SlashOptionalRouter(prefix="/v1", tags=["messages"])
@@ -53,8 +53,8 @@ async def chat_history_directly(scope: Scope, body: bytes) -> Response | None:
     if caller is None:
         return None
     messages = resources_of(scope["app"], Resources).messages
-    page = await messages.history(caller, chat_id, before, quantity)
-    return Response(_PAGE.dump_json(page), media_type="application/json")
+    page = await messages.history_fields(caller, chat_id, before, quantity)
+    return Response(page_json(page), media_type="application/json")
 
 
 # The parameters of `chat_history`, validated as FastAPI validates them (the last of
@@ -62,7 +62,6 @@ async def chat_history_directly(scope: Scope, body: bytes) -> Response | None:
 _CHAT_ID = TypeAdapter(uuid.UUID)
 _QUANTITY = TypeAdapter(Annotated[int, _QUANTITY_RANGE])
 _CURSOR = TypeAdapter(TimeUuid)
-_PAGE = TypeAdapter(list[ChatMessage])
 
 
 @router.post(

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from chat_events import ChatMessage, timeuuid_datetime
 from chat_service.database import (
@@ -16,9 +17,12 @@ from chat_service.database import (
     Repository,
     Row,
     Write,
-    as_uuid,
     write_timestamp,
 )
+
+MessageFields = dict[str, Any]
+"""A stored message as `ChatMessage`'s fields, in the model's order: ids as the driver's text,
+times as aware datetimes."""
 
 
 @dataclass(frozen=True)
@@ -218,34 +222,49 @@ class MessageRepository(Repository):
         self, chat_id: uuid.UUID, bucket: int, before: uuid.UUID | None, limit: int
     ) -> list[ChatMessage]:
         """Up to `limit` messages of one bucket, newest first, strictly older than `before`."""
+        return [
+            ChatMessage(**fields)
+            for fields in await self.page_fields(chat_id, bucket, before, limit)
+        ]
+
+    async def page_fields(
+        self, chat_id: uuid.UUID, bucket: int, before: uuid.UUID | None, limit: int
+    ) -> list[MessageFields]:
+        """`page` as the messages' fields, not validated again (see `message_fields`)."""
         if before is None:
             rows = await self._statements.run("page_newest", chat_id, bucket, limit)
         else:
             rows = await self._statements.run("page_before", chat_id, bucket, before, limit)
-        return [message_from(row) for row in rows]
+        return [message_fields(row) for row in rows]
 
 
 def message_from(row: Row) -> ChatMessage:
     # Validated by the model's constructor: pydantic-core checks the 11 fields (and parses the
     # ids the driver gives as text) faster than `model_construct`'s loop in Python
     # (docs/performance.md, "History pages").
+    return ChatMessage(**message_fields(row))
+
+
+def message_fields(row: Row) -> MessageFields:
+    """What a row holds, as the message's current state: the rules of a deleted or an edited
+    message, applied once for the model and for the history page written without it."""
     time = uuid.UUID(row["time"])
-    deleted, revision, edited_at = bool(row["deleted"]), as_uuid(row["revision"]), row["edited_at"]
+    deleted, revision, edited_at = bool(row["deleted"]), row["revision"], row["edited_at"]
     if revision is not None and not deleted:
         # The column keeps milliseconds; the revision has the exact time of the edit, as the
         # published change (`MessageChange.applied_to`) has it.
-        edited_at = timeuuid_datetime(revision)
-    return ChatMessage(
-        message_id=row["message_id"],
-        chat_id=row["chat_id"],
-        from_user=row["from_user"],
-        to_user=row["to_user"],
+        edited_at = timeuuid_datetime(uuid.UUID(revision))
+    return {
+        "message_id": row["message_id"],
+        "chat_id": row["chat_id"],
+        "from_user": row["from_user"],
+        "to_user": row["to_user"],
         # A deleted message's body cell is a tombstone: null, and "" on the wire.
-        body="" if deleted else row["body"] or "",
-        time=time,
-        time_iso=timeuuid_datetime(time),
-        client_message_id=row["client_message_id"],
-        edited_at=edited_at,
-        deleted=deleted,
-        revision=revision,
-    )
+        "body": "" if deleted else row["body"] or "",
+        "time": row["time"],
+        "time_iso": timeuuid_datetime(time),
+        "client_message_id": row["client_message_id"],
+        "edited_at": edited_at,
+        "deleted": deleted,
+        "revision": revision,
+    }

@@ -44,7 +44,7 @@ from chat_service.errors import (
     SendRateLimited,
 )
 from chat_service.messages.publisher import MessagePublisher, PublishUnavailable
-from chat_service.messages.repository import Claim, MessageRepository
+from chat_service.messages.repository import Claim, MessageFields, MessageRepository
 from chat_service.messages.schemas import EditMessage, SendMessage
 from chat_service.messages.send_gate import Attempt, SendGate
 from chat_service.rate_limits import SendLimits, Verdict
@@ -101,7 +101,15 @@ class MessageService:
     async def history(
         self, caller: Principal, chat_id: uuid.UUID, before: uuid.UUID | None, quantity: int
     ) -> list[ChatMessage]:
-        """Up to `quantity` messages strictly older than `before` (or the newest), newest first.
+        """Up to `quantity` messages strictly older than `before` (or the newest), newest first."""
+        fields = await self.history_fields(caller, chat_id, before, quantity)
+        return [ChatMessage(**message) for message in fields]
+
+    async def history_fields(
+        self, caller: Principal, chat_id: uuid.UUID, before: uuid.UUID | None, quantity: int
+    ) -> list[MessageFields]:
+        """`history` as the stored messages' fields, for a page written without building a
+        model of each (`schemas.page_json`).
 
         One bucket is read first without a look at the bucket index: the cursor's, or for the
         newest page the bucket of now. It holds the newest messages wanted, and usually the
@@ -109,16 +117,18 @@ class MessageService:
         the work depends on the page, not on the chat's length.
         """
         await self._chats.chat_for_member(caller, chat_id)
-        page: list[ChatMessage] = []
+        page: list[MessageFields] = []
         upper = NEWEST_BUCKET
         first = self._bucket(before) if before is not None else self._bucket_of_now()
         if first is not None:
-            page += await self._repository.page(chat_id, first, before, quantity)
+            page += await self._repository.page_fields(chat_id, first, before, quantity)
             upper = first - 1
         while len(page) < quantity:
             buckets = await self._repository.buckets_up_to(chat_id, upper, _BUCKETS_PER_READ)
             for bucket in buckets:
-                page += await self._repository.page(chat_id, bucket, before, quantity - len(page))
+                page += await self._repository.page_fields(
+                    chat_id, bucket, before, quantity - len(page)
+                )
                 if len(page) == quantity:
                     break
             if len(buckets) < _BUCKETS_PER_READ:
