@@ -21,12 +21,12 @@ check, the caller must be a member (the chat read once, then cached, as the serv
 it), `quantity` 1-100 and a version-1 `time` cursor, the page read by the same prepared SELECT
 in the cursor's bucket (or, without a cursor, the newest bucket a message can be in), older
 buckets from the bucket index only when that one does not fill the page, rows decoded by the
-same driver and row factory, and the same JSON: every field of `ChatMessage` in its order and
-format (`time_iso` and `edited_at` as `iso_with_offset` writes them, a deleted message's body
-as ""), written by pydantic's Rust core as FastAPI writes it; `history_wrk.py` checks that
-the floor's pages equal the service's byte for byte. What it leaves out: FastAPI's routing,
-query and response validation, `ChatMessage` models, dependency injection, the middlewares
-and their request metrics, OpenAPI-shaped 422s.
+same driver and row factory, and the same JSON, written by the service's own functions (its
+direct route writes pages this way too): `message_fields` (a deleted message's body as "", an
+edit's exact time) and `page_json` (every field of `ChatMessage` in its order and format);
+`history_wrk.py` checks that the floor's pages equal the service's byte for byte. What it
+leaves out: FastAPI's routing, query and response validation, dependency injection, the
+middlewares and their request metrics, OpenAPI-shaped 422s.
 
     python bench/floor/floor_service.py serve --port 9200   (the chat service's environment)
 """
@@ -48,12 +48,13 @@ from auth_validator import InvalidToken, JwtSettings, TokenVerifier
 from chat_events import (
     ChatMessage,
     MessageEvent,
-    iso_with_offset,
     new_timeuuid,
     timeuuid_datetime,
 )
 from chat_service.buckets import bucket_of, bucket_of_timeuuid
 from chat_service.database import Row, Statements, connect, write_timestamp
+from chat_service.messages.repository import message_fields
+from chat_service.messages.schemas import page_json
 from chat_service.settings import ChatSettings, Consistency
 
 Scope = dict[str, Any]
@@ -196,7 +197,8 @@ class Floor:
             return 404, {"detail": "Chat not found.", "code": "chat_not_found"}
         if caller.user_id not in members:
             return 403, {"detail": "Not a member.", "code": "not_a_member"}
-        return 200, [_document(row) for row in await self._page(chat_id, before, quantity)]
+        rows = await self._page(chat_id, before, quantity)
+        return 200, page_json([message_fields(row) for row in rows])
 
     async def _page(self, chat_id: uuid.UUID, before: uuid.UUID | None, quantity: int) -> list[Row]:
         """The cursor's bucket (or the newest a message can be in) first: it usually holds the
@@ -252,27 +254,6 @@ def _message(
     )
 
 
-def _document(row: Row) -> dict[str, Any]:
-    """A page row as the service answers it: `ChatMessage`'s fields, in its order, the times
-    already in its format (ids stay the driver's text)."""
-    deleted, revision, edited_at = bool(row["deleted"]), row["revision"], row["edited_at"]
-    if revision is not None and not deleted:
-        edited_at = timeuuid_datetime(uuid.UUID(revision))  # the edit's exact time, as the service
-    return {
-        "message_id": row["message_id"],
-        "chat_id": row["chat_id"],
-        "from_user": row["from_user"],
-        "to_user": row["to_user"],
-        "body": "" if deleted else row["body"] or "",
-        "time": row["time"],
-        "time_iso": iso_with_offset(timeuuid_datetime(uuid.UUID(row["time"]))),
-        "client_message_id": row["client_message_id"],
-        "edited_at": None if edited_at is None else iso_with_offset(edited_at),
-        "deleted": deleted,
-        "revision": revision,
-    }
-
-
 async def _body(receive: Receive) -> bytes:
     chunks = []
     while True:
@@ -284,8 +265,8 @@ async def _body(receive: Receive) -> bytes:
 
 async def _answer(send: Send, status: int, document: Any) -> None:
     # Compact UTF-8 from pydantic's Rust core, as FastAPI writes its answers: the same bytes
-    # on the wire, and no slower than the service's own serialiser.
-    payload = to_json(document)
+    # on the wire, and no slower than the service's own serialiser (a page comes written).
+    payload = document if isinstance(document, bytes) else to_json(document)
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(payload))]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
