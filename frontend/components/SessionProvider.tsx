@@ -12,6 +12,7 @@ import {
 } from "react";
 import { ChatApi, logIn as logInCall, logOutSession, refreshSession } from "@/lib/api";
 import { signInToFirebase, signOutOfFirebase } from "@/lib/firebase";
+import { keepSigningIn } from "@/lib/firebase-sign-in";
 import { clearDrafts } from "@/lib/local-state";
 import { type EndReason, type Session, grantFrom } from "@/lib/session";
 import { SessionKeeper, browserChannel, browserLock } from "@/lib/session-keeper";
@@ -97,16 +98,14 @@ export default function SessionProvider({ children }: { children: ReactNode }) {
   // Firebase sign-in for live updates, kept in step with the session: each renewal brings a
   // new custom token, used when Firebase has no user of this session (after a reload, after a
   // failed sign-in). Signing in again as the same user would only restart Firestore's streams.
+  // A failed sign-in is tried again with back-off (`keepSigningIn`), not left until the next
+  // renewal.
   useEffect(() => {
     if (!session || firebaseToken === null) return;
-    let cancelled = false;
-    signInToFirebase(session.userId, firebaseToken).then(
-      () => !cancelled && setFirebaseSignIn({ session, state: "ready" }),
-      () => !cancelled && setFirebaseSignIn({ session, state: "failed" }),
+    return keepSigningIn(
+      () => signInToFirebase(session.userId, firebaseToken),
+      (state) => setFirebaseSignIn({ session, state }),
     );
-    return () => {
-      cancelled = true;
-    };
   }, [session, firebaseToken]);
 
   const logIn = useCallback(

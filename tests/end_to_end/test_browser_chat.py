@@ -284,7 +284,10 @@ def test_edits_deletions_seen_and_typing_reach_the_other_person_live(
     expect(link).to_have_attribute("target", "_blank")
     expect(link).to_have_attribute("rel", "noopener noreferrer")
 
-    # Typing shows while Bob writes and clears when he sends.
+    # Typing shows while Bob writes and clears when he sends: both pages are live first (a
+    # failed Firebase sign-in or a broken stream recovers by itself, and says so here).
+    for page in (alice, bob):
+        expect(page.page.get_by_test_id("live-status")).to_have_text("Live", timeout=30_000)
     reply = "Sure! 好的 👍"
     bob.composer.press_sequentially(reply)
     expect(alice.typing).to_contain_text("typing…", timeout=TYPING_WITHIN_MS)

@@ -1,0 +1,40 @@
+/**
+ * The tab's Firebase sign-in, tried again after a failure: a sign-in that failed once (the
+ * auth server slow or away for a moment) must not leave live updates off until the session's
+ * next renewal, minutes later. Messages still send and load meanwhile (the UI polls).
+ */
+
+export type SignInState = "ready" | "failed";
+
+/** The waits before the next try after the first, second, … failure; the last repeats. */
+export const SIGN_IN_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000] as const;
+
+function retryDelay(failures: number): number {
+  return SIGN_IN_RETRY_MS[Math.min(failures, SIGN_IN_RETRY_MS.length - 1)] ?? 30_000;
+}
+
+/**
+ * Runs `signIn` until it succeeds: `onState` hears "failed" after each failure and "ready"
+ * once signed in. The returned function stops trying (and silences `onState`).
+ */
+export function keepSigningIn(signIn: () => Promise<void>, onState: (state: SignInState) => void): () => void {
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const attempt = (failures: number) => {
+    signIn().then(
+      () => {
+        if (!stopped) onState("ready");
+      },
+      () => {
+        if (stopped) return;
+        onState("failed");
+        timer = setTimeout(() => attempt(failures + 1), retryDelay(failures));
+      },
+    );
+  };
+  attempt(0);
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
