@@ -4,17 +4,12 @@
  * next renewal, minutes later. Messages still send and load meanwhile (the UI polls).
  */
 
+import { retryDelay } from "./backoff";
+
 export type SignInState = "ready" | "failed";
 
-/** The waits before the next try after the first, second, … failure; the last repeats. */
-export const SIGN_IN_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000] as const;
-
-function retryDelay(failures: number): number {
-  return SIGN_IN_RETRY_MS[Math.min(failures, SIGN_IN_RETRY_MS.length - 1)] ?? 30_000;
-}
-
 /**
- * Runs `signIn` until it succeeds: `onState` hears "failed" after each failure and "ready"
+ * Runs `signIn` until it succeeds: `onState` hears "failed" after each failure (tried again after `retryDelay`) and "ready"
  * once signed in. The returned function stops trying (and silences `onState`).
  */
 export function keepSigningIn(signIn: () => Promise<void>, onState: (state: SignInState) => void): () => void {

@@ -19,6 +19,7 @@ import {
   where,
 } from "firebase/firestore";
 import type { Message } from "./api-types";
+import { retryDelay } from "./backoff";
 
 export type LiveState = "connecting" | "live" | "error";
 
@@ -32,16 +33,10 @@ export interface BurstWatch {
   onState: (state: LiveState) => void;
 }
 
-const RETRY_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
-
 function text(value: unknown): string | null {
   if (typeof value === "string") return value;
   if (typeof value === "number") return String(value);
   return null;
-}
-
-function retryDelay(failures: number): number {
-  return RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)] ?? 30_000;
 }
 
 /** The messages of one burst document, skipping anything malformed. */

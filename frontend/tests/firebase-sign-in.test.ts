@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { SIGN_IN_RETRY_MS, keepSigningIn } from "@/lib/firebase-sign-in";
+import { RETRY_DELAYS_MS } from "@/lib/backoff";
+import { keepSigningIn } from "@/lib/firebase-sign-in";
 
 describe("keepSigningIn", () => {
   beforeEach(() => {
@@ -16,11 +17,11 @@ describe("keepSigningIn", () => {
     keepSigningIn(signIn, (state) => states.push(state));
     await vi.advanceTimersByTimeAsync(0);
     expect(states).toEqual(["failed"]);
-    await vi.advanceTimersByTimeAsync(SIGN_IN_RETRY_MS[0] - 1);
+    await vi.advanceTimersByTimeAsync(RETRY_DELAYS_MS[0] - 1);
     expect(signIn).toHaveBeenCalledTimes(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(signIn).toHaveBeenCalledTimes(2);
-    await vi.advanceTimersByTimeAsync(SIGN_IN_RETRY_MS[1]);
+    await vi.advanceTimersByTimeAsync(RETRY_DELAYS_MS[1]);
     expect(signIn).toHaveBeenCalledTimes(3);
     expect(states).toEqual(["failed", "failed", "ready"]);
     await vi.advanceTimersByTimeAsync(60_000);

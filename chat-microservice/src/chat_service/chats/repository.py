@@ -3,7 +3,7 @@
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from chat_events import ChatMessage
@@ -129,11 +129,6 @@ class ChatRepository(Repository):
         return [_entry_from(row) for row in rows]
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # Aware UTC already from this driver; rows read by older code paths may be naive.
-    return value.replace(tzinfo=UTC) if value is not None else None
-
-
 def _entry_from(row: Row) -> ListEntry:
     latest = None
     if row["last_message_time"] is not None:
@@ -144,7 +139,7 @@ def _entry_from(row: Row) -> ListEntry:
         )
     return ListEntry(
         chat=_chat_from(row),
-        last_activity=_aware(row["last_activity"]),
+        last_activity=row["last_activity"],  # the driver gives aware UTC times
         latest=latest,
         read_up_to=as_uuid(row["read_up_to"]),
     )
@@ -159,5 +154,5 @@ def _chat_fields(row: Row) -> dict[str, Any]:
         "chat_id": uuid.UUID(row["chat_id"]),
         "users_id": list(row["users_id"]),
         "users_name": list(row["users_name"]),
-        "created_at": _aware(row["created_at"]),
+        "created_at": row["created_at"],
     }

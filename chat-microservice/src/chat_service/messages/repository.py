@@ -6,7 +6,7 @@ Every read names its partition and carries a LIMIT: no COUNT, no ALLOW FILTERING
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from chat_events import ChatMessage, timeuuid_datetime
@@ -148,7 +148,7 @@ class MessageRepository(Repository):
         """The latest time a claim was noted in `store` (or by anyone before stores were)."""
         rows = await self._statements.run("claims_seen", store)
         seen = [row["seen"] for row in rows if row["seen"] is not None]
-        return max(seen).replace(tzinfo=UTC) if seen else None
+        return max(seen) if seen else None  # aware UTC from the driver
 
     async def note_claims_seen(self, store: str) -> None:
         await self._statements.run("note_claims_seen", store)

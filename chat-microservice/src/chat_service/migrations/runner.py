@@ -56,10 +56,16 @@ async def migrate(session: Session, settings: ChatSettings) -> list[int]:
     await session.use_keyspace(settings.keyspace)
     await _run(session, _SCHEMA_VERSION, timeout)
     done = await applied_versions(session)
+    # A plain write: a concurrent run records the same version, and a lightweight
+    # transaction would need a quorum of replicas just to migrate.
+    record = await session.create_prepared(
+        "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
+        timeout=timeout,
+    )
     applied = []
     for step in STEPS:
         if step.version not in done:
-            await _apply(session, step, timeout, upgrading=bool(done))
+            await _apply(session, step, record, timeout, upgrading=bool(done))
             applied.append(step.version)
     log.info("cassandra_migrated", keyspace=settings.keyspace, applied=applied)
     return applied
@@ -74,15 +80,11 @@ async def _run(session: Session, statement: str, time_limit: float) -> None:
     await session.execute(acsylla.create_statement(statement, timeout=time_limit))
 
 
-async def _apply(session: Session, step: Step, time_limit: float, *, upgrading: bool) -> None:
+async def _apply(
+    session: Session, step: Step, record: Any, time_limit: float, *, upgrading: bool
+) -> None:
     for statement in step.statements + (step.when_upgrading if upgrading else ()):
         await _run(session, statement, time_limit)
-    # A plain write: a concurrent run records the same version, and a lightweight
-    # transaction would need a quorum of replicas just to migrate.
-    record = await session.create_prepared(
-        "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
-        timeout=time_limit,
-    )
     await session.execute(
         record.bind([step.version, step.description, datetime.now(UTC)], timeout=time_limit)
     )

@@ -1,0 +1,9 @@
+/** How long to wait before trying again after a failure: live listeners and the Firebase sign-in. */
+
+/** The waits after the first, second, … failure; the last repeats. */
+export const RETRY_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 30_000] as const;
+
+/** The wait before the next try, `failures` failures in (0 after the first). */
+export function retryDelay(failures: number): number {
+  return RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)] ?? 30_000;
+}
