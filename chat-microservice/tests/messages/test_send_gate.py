@@ -142,6 +142,41 @@ async def test_marks_of_concurrent_sends_take_one_round_trip_and_land_before_the
         await redis.aclose()
 
 
+async def test_the_gate_calls_of_concurrent_sends_take_one_round_trip(
+    chat_settings: ChatSettings,
+) -> None:
+    redis = CountingRedis.from_url(chat_settings.rate_limit_storage, decode_responses=True)
+    try:
+        gate, _ = _gate(chat_settings, redis, send_rate_per_second=1.0, send_burst=4)
+        assert (await gate.admit(_attempt("61"))).verdict.allowed  # Redis holds the script
+        before = redis.pipelines
+        sends = (gate.admit(_attempt("61", f"body {n}")) for n in range(6))
+        verdicts = [admission.verdict for admission in await asyncio.gather(*sends)]
+        assert redis.pipelines - before == 1
+        assert [v.allowed for v in verdicts] == [True, True, True, False, False, False]
+    finally:
+        await redis.aclose()
+
+
+async def test_a_redis_that_lost_the_script_is_given_it_and_still_counts(
+    chat_settings: ChatSettings, redis: Redis, message_repository: MessageRepository
+) -> None:
+    gate, metrics = _gate(chat_settings, redis, message_repository)
+    chat = uuid.uuid4()
+    assert not (await gate.admit(_attempt("62", "a", "before-flush", chat))).repeat
+    await redis.script_flush()  # as after a restart: the claims persist, the scripts do not
+    alone = _attempt("62", "b", "after-flush", chat)
+    assert (await gate.admit(alone)).verdict.allowed
+    await redis.script_flush()
+    concurrent = [_attempt("62", f"b{n}", f"after-flush-{n}", chat) for n in range(3)]
+    admissions = await asyncio.gather(*(gate.admit(attempt) for attempt in concurrent))
+    assert [a.verdict.allowed and not a.repeat for a in admissions] == [True] * 3
+    for attempt in [alone, *concurrent]:  # claimed in Redis, not in this process's memory
+        key = f"{chat_settings.rate_limit_prefix}:claim:{chat}:{attempt.client_message_id}"
+        assert await redis.get(key) == attempt.proposed.encoded()
+    assert metrics.registry.get_sample_value("chat_rate_limit_store_outages_total") == 0
+
+
 async def test_claims_lost_by_redis_are_found_in_their_durable_copy(
     chat_settings: ChatSettings, redis: Redis, message_repository: MessageRepository
 ) -> None:

@@ -31,18 +31,19 @@ claims are kept in memory and checked against the copy.
 """
 
 import asyncio
+import hashlib
 import math
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 from cachetools import TTLCache
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from chat_service.messages.repository import Claim
 from chat_service.metrics import Metrics
@@ -54,6 +55,15 @@ log = structlog.get_logger(__name__)
 # How often each process notes in Cassandra that it takes claims in Redis.
 HEARTBEAT = timedelta(minutes=1)
 
+
+class LuaScript:
+    """A script's text and the SHA-1 Redis knows it by."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.sha = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
 # KEYS: rate, repeat, claim ('' for a send without a key), claims-checked-until.
 # ARGV: rate limit, rate window ms, repeat limit, repeat window ms, claim value, claim window
 # ms, whether the durable copy was read ('1'), a claim found there (''), a checked-until to
@@ -62,7 +72,7 @@ HEARTBEAT = timedelta(minutes=1)
 # 'claimed' (the key's claim), and for a send with a key 'unknown' (no checked-until: the
 # caller brings one) or 'cold' (checked-until: the copy must be read first), with nothing
 # counted.
-_ADMIT = """
+_ADMIT = LuaScript("""
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local window = tonumber(ARGV[6])
@@ -105,7 +115,7 @@ if waited > 0 then return {'repeat', waited} end
 hit(KEYS[2], repeat_limit, repeat_span)
 if KEYS[3] ~= '' then redis.call('SET', KEYS[3], ARGV[5], 'PX', window) end
 return {'ok', checked_until or 0}
-"""
+""")
 
 
 @dataclass(frozen=True)
@@ -164,7 +174,6 @@ class SendGate:
         metrics: Metrics,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._redis = redis
         self._limits = limits
         self._durable = durable
         self._outage = Outage("send_gate", metrics, clock)
@@ -188,13 +197,12 @@ class SendGate:
         # copy is read for one window (by every replica) once it answers.
         self._claimed_locally = False
         self._next_heartbeat = 0.0
-        self._marks = None if redis is None else PublishedMarks(redis)
-        if redis is not None:
-            self._admit = redis.register_script(_ADMIT)
+        # The gate's scripts and the published marks, each turn's in one round trip.
+        self._pipeline = None if redis is None else TurnPipeline(redis)
 
     async def admit(self, attempt: Attempt) -> Admission:
         """Counts the attempt and, for a new message, takes its key with `attempt.proposed`."""
-        if self._redis is not None and self._outage.worth_asking():
+        if self._pipeline is not None and self._outage.worth_asking():
             try:
                 return await self._admit_shared(attempt)
             except RedisError as error:
@@ -209,9 +217,13 @@ class SendGate:
         published = Claim(claim.time, claim.bucket, published=True)
         if attempt.key in self._local:
             self._local[attempt.key] = published
-        if self._marks is None or self._outage.failing_since is not None:
+        if self._pipeline is None or self._outage.failing_since is not None:
             return
-        await self._marks.write(self._claim_key(attempt), published.encoded())
+        key = self._claim_key(attempt)
+        try:  # only while the claim is still held: a mark never makes a claim
+            await self._pipeline.command("SET", key, published.encoded(), "XX", "KEEPTTL")
+        except RedisError as error:
+            log.warning("mark_published_failed", error=str(error))
 
     async def _admit_shared(self, attempt: Attempt) -> Admission:
         keyed = attempt.client_message_id is not None
@@ -254,7 +266,8 @@ class SendGate:
             "" if ask.until is None else ask.until,
             "1" if ask.push else "0",
         ]
-        verdict, value = await self._admit(keys=keys, args=args)
+        assert self._pipeline is not None
+        verdict, value = await self._pipeline.script(_ADMIT, keys, args)
         return str(verdict), str(value)
 
     async def _checked_until_from_copy(self) -> int:
@@ -285,7 +298,7 @@ class SendGate:
         repeat = await self._limits.check_repeat(attempt.user_id, attempt.body)
         if repeat.allowed and attempt.client_message_id is not None:
             self._local[attempt.key] = attempt.proposed
-            self._claimed_locally = self._redis is not None
+            self._claimed_locally = self._pipeline is not None
         return Admission(repeat)
 
     async def _find_copy(self, attempt: Attempt) -> Claim | None:
@@ -301,43 +314,83 @@ class SendGate:
         return f"{self._prefix}:claim:{attempt.chat_id}:{attempt.client_message_id}"
 
 
-class PublishedMarks:
-    """Writes the published marks of concurrent sends in one pipelined round trip.
+class TurnPipeline:
+    """Sends the Redis commands issued in one turn of the event loop in one pipelined round trip.
 
-    A mark joins the open batch; the batch's write starts at the event loop's next turn, and
-    every send in it waits for that write, so a repeat that comes after the answer still finds
-    its mark. Under load the acknowledgements of one Kafka produce request resume their sends
-    in the same turn: one round trip marks them all."""
+    A command joins the open batch; the batch is written at the loop's next turn, and each
+    caller waits for its own answer. Under load, the sends that one read of the HTTP sockets
+    starts reach the gate in the same turn, and the sends that one Kafka acknowledgement
+    resumes reach their marks in the same turn: one round trip serves each group.
+
+    Scripts run by their SHA-1 (`EVALSHA`). A Redis that lacks one (restarted without its
+    scripts, emptied, `SCRIPT FLUSH`) is given it once and the batch's refused calls run again,
+    with no extra round trip while Redis holds it (redis-py's own scripts in a pipeline ask
+    `SCRIPT EXISTS` every time)."""
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._open: _MarkBatch | None = None
+        self._open: list[_Command] | None = None
+        self._writing: set[asyncio.Task[None]] = set()  # held until done
 
-    async def write(self, key: str, value: str) -> None:
-        """Sets `key` (a claim still held) to `value`; best effort, as a lost mark costs a
-        repeat only a second publish."""
-        batch = self._open
-        if batch is None:
-            marks: dict[str, str] = {}
-            batch = self._open = _MarkBatch(marks, asyncio.create_task(self._write(marks)))
-        batch.marks[key] = value
-        await asyncio.shield(batch.written)
+    async def script(self, script: LuaScript, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        """Runs `script` with `keys` and `args`; its answer, or the error Redis gave."""
+        return await self._join(("EVALSHA", script.sha, len(keys), *keys, *args), script)
 
-    async def _write(self, marks: dict[str, str]) -> None:
-        self._open = None  # marks from now on go in the next batch
+    async def command(self, *args: Any) -> Any:
+        """Runs one command (`"SET", key, value, ...`); its answer, or the error Redis gave."""
+        return await self._join(args, None)
+
+    async def _join(self, args: tuple[Any, ...], script: LuaScript | None) -> Any:
+        if self._open is None:
+            self._open = []
+            task = asyncio.create_task(self._write(self._open))
+            self._writing.add(task)
+            task.add_done_callback(self._writing.discard)
+        command = _Command(args, script, asyncio.get_running_loop().create_future())
+        self._open.append(command)
+        return await command.answer
+
+    async def _write(self, batch: list["_Command"]) -> None:
+        self._open = None  # commands from now on go in the next batch
         try:
-            async with self._redis.pipeline(transaction=False) as pipeline:
-                for key, value in marks.items():
-                    pipeline.set(key, value, xx=True, keepttl=True)
-                await pipeline.execute()
+            answers = await self._pipeline(batch)
+            refused = [n for n, answer in enumerate(answers) if isinstance(answer, NoScriptError)]
+            if refused:
+                for script in {batch[n].script for n in refused}:
+                    if script is not None:
+                        await self._redis.script_load(script.text)
+                again = await self._pipeline([batch[n] for n in refused])
+                for n, answer in zip(refused, again, strict=True):
+                    answers[n] = answer
         except RedisError as error:
-            log.warning("mark_published_failed", error=str(error), marks=len(marks))
+            answers = [error] * len(batch)
+        for command, answer in zip(batch, answers, strict=True):
+            if command.answer.done():  # its caller was cancelled
+                continue
+            if isinstance(answer, Exception):
+                command.answer.set_exception(answer)
+            else:
+                command.answer.set_result(answer)
+
+    async def _pipeline(self, batch: Sequence["_Command"]) -> list[Any]:
+        """The answers of `batch`, a refusal as its error; a lone command is sent as itself (a
+        pipeline costs it about a third more CPU)."""
+        if len(batch) == 1:
+            try:
+                return [await self._redis.execute_command(*batch[0].args)]  # type: ignore[no-untyped-call]
+            except ResponseError as error:
+                return [error]
+        async with self._redis.pipeline(transaction=False) as pipeline:
+            for command in batch:
+                pipeline.execute_command(*command.args)
+            return await pipeline.execute(raise_on_error=False)
 
 
 @dataclass(frozen=True)
-class _MarkBatch:
-    marks: dict[str, str]
-    written: "asyncio.Task[None]"  # held by every send waiting in `write`
+class _Command:
+    args: tuple[Any, ...]
+    script: LuaScript | None  # what to load if Redis does not know the script
+    answer: "asyncio.Future[Any]"
 
 
 @dataclass
