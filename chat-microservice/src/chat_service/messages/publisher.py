@@ -7,11 +7,13 @@ failed start, so the service runs (and answers 503 for sends) while Kafka is dow
 """
 
 import asyncio
+import functools
 import time
 
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import DefaultPartitioner, murmur2
 
 from chat_events import ChatEvent
 from chat_service.settings import ChatSettings
@@ -35,18 +37,17 @@ class MessagePublisher:
         self._failed_until = 0.0
 
     async def publish(self, event: ChatEvent) -> None:
-        producer = await self._started()
+        producer = self._producer or await self._started()
         try:
             # The producer gives up on its own after request_timeout_ms; the outer timeout
-            # is only a safety net against a hung connection.
-            await asyncio.wait_for(
-                producer.send_and_wait(
+            # is only a safety net against a hung connection (a deadline on this task, not
+            # `wait_for`'s extra task per record).
+            async with asyncio.timeout(self._timeout * 2):
+                await producer.send_and_wait(
                     self._settings.messages_topic,
                     key=str(event.chat_id).encode(),
                     value=event.model_dump_json().encode(),
-                ),
-                timeout=self._timeout * 2,
-            )
+                )
         except (KafkaError, TimeoutError) as error:
             log.warning("kafka_publish_failed", error=repr(error), chat_id=str(event.chat_id))
             raise PublishUnavailable(repr(error)) from error
@@ -90,6 +91,7 @@ class MessagePublisher:
             metadata_max_age_ms=60_000,
             linger_ms=int(self._settings.kafka_linger.total_seconds() * 1000),
             client_id="chat-service",
+            partitioner=partition_of,
         )
         try:
             await asyncio.wait_for(producer.start(), timeout=self._timeout * 2)
@@ -98,3 +100,17 @@ class MessagePublisher:
             log.warning("kafka_start_failed", error=repr(error))
             raise PublishUnavailable(repr(error)) from error
         return producer
+
+
+@functools.lru_cache(maxsize=65_536)
+def _key_hash(key: bytes) -> int:
+    return int(murmur2(key)) & 0x7FFFFFFF
+
+
+def partition_of(key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
+    """aiokafka's default partitioner (Kafka's murmur2 of the key, so a chat keeps the
+    partition every Kafka client gives it) with the hash of each chat computed once, not per
+    record (pure Python, about 1 % of a send's CPU)."""
+    if key is None:
+        return int(DefaultPartitioner()(key, all_partitions, available))
+    return all_partitions[_key_hash(key) % len(all_partitions)]
