@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 
 from devstack.kafka_topics import create_topics, delete_topics
 from devstack.settings import Endpoints
@@ -140,6 +141,9 @@ def scratch_environment(stack: Endpoints, partitions: int = PARTITIONS) -> Itera
         admin_sql(stack, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         # A benchmark's keyspace holds far more than a test's.
         drop_keyspace(stack, keyspace, timeout=120)
+        # Each send leaves its claim in Redis for the claim window (a day): a few runs'
+        # would fill it, and a full Redis sends the chat service to its outage path.
+        delete_keys(stack.redis_url, env["AUTH_RATE_LIMIT_PREFIX"], env["CHAT_RATE_LIMIT_PREFIX"])
         # The emulator keeps every document in its heap: a few runs' bursts fill it.
         project = env["AGGREGATED_CONSUMER_FIREBASE_PROJECT"]
         httpx.delete(
@@ -147,6 +151,23 @@ def scratch_environment(stack: Endpoints, partitions: int = PARTITIONS) -> Itera
             "/databases/(default)/documents",
             timeout=120,
         ).raise_for_status()
+
+
+def delete_keys(url: str, *prefixes: str) -> None:
+    """Deletes every Redis key under `prefixes` (`<prefix>:...`)."""
+    client = redis.Redis.from_url(url)
+    try:
+        for prefix in prefixes:
+            batch: list[bytes] = []
+            for key in client.scan_iter(match=f"{prefix}:*", count=10_000):
+                batch.append(key)
+                if len(batch) == 10_000:
+                    client.unlink(*batch)
+                    batch.clear()
+            if batch:
+                client.unlink(*batch)
+    finally:
+        client.close()
 
 
 @contextmanager
