@@ -22,6 +22,7 @@ from aggregated_consumer.documents import (
     read_mark_document,
     read_mark_path,
 )
+from aggregated_consumer.firestore_encoding import set_write
 from chat_events import Burst, MessageChange, ReadMark
 
 _CHANGE_ATTEMPTS = 5
@@ -78,7 +79,9 @@ class AggregateRepository:
                 )
             else:
                 path, document = read_mark_path(record), read_mark_document(record)
-            batch.set(self._client.document(path), document)
+            # `batch.set(reference, document)`, encoded without proto-plus (firestore_encoding.py).
+            reference = self._client.document(path)
+            batch._add_write_pbs([set_write(reference._document_path, document)])
         # Our own retries (with backoff and the dead-letter topic) decide what happens next;
         # the client must not wait minutes on its own.
         batch.commit(retry=None, timeout=self._timeout)
