@@ -144,13 +144,17 @@ def scratch_environment(stack: Endpoints, partitions: int = PARTITIONS) -> Itera
         # Each send leaves its claim in Redis for the claim window (a day): a few runs'
         # would fill it, and a full Redis sends the chat service to its outage path.
         delete_keys(stack.redis_url, env["AUTH_RATE_LIMIT_PREFIX"], env["CHAT_RATE_LIMIT_PREFIX"])
-        # The emulator keeps every document in its heap: a few runs' bursts fill it.
-        project = env["AGGREGATED_CONSUMER_FIREBASE_PROJECT"]
-        httpx.delete(
-            f"http://{stack.firestore_emulator_host}/emulator/v1/projects/{project}"
-            "/databases/(default)/documents",
-            timeout=120,
-        ).raise_for_status()
+        delete_documents(stack, env["AGGREGATED_CONSUMER_FIREBASE_PROJECT"])
+
+
+def delete_documents(stack: Endpoints, project: str) -> None:
+    """Deletes every document of the emulator's `project`: the emulator keeps them all in its
+    heap, and a few runs' bursts fill it."""
+    httpx.delete(
+        f"http://{stack.firestore_emulator_host}/emulator/v1/projects/{project}"
+        "/databases/(default)/documents",
+        timeout=120,
+    ).raise_for_status()
 
 
 def delete_keys(url: str, *prefixes: str) -> None:
