@@ -228,8 +228,8 @@ def _rounds(
         wrk(url, 3, args.connections, script)
     results: dict[str, list[dict[str, Any]]] = {}
     health_url, health_pid = health
-    for _ in range(args.rounds):
-        for label, url, pids in targets:
+    for number in range(args.rounds):
+        for label, url, pids in harness.rotated(targets, number):
             results.setdefault(label, []).append(
                 measured(pids, partial(wrk, url, args.seconds, args.connections, script))
             )

@@ -183,7 +183,7 @@ def _rounds(
         drain(wrk(f"{url}{send}", 3, args.connections, script, (f"warm-{name}",)))
     results: dict[str, list[dict[str, Any]]] = {}
     for number in range(args.rounds):
-        for name, (url, process) in chats.items():
+        for name, (url, process) in harness.rotated(list(chats.items()), number):
             pids = {"chat": process.pid, **downstream}
             for connections in (args.connections, 1):
                 tag = (f"r{number}-{name}-{connections}",)
