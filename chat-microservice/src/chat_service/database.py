@@ -7,6 +7,7 @@ gives uuid and timeuuid columns as text: repositories turn the ones they need in
 (`as_uuid`). Timestamps come back as aware UTC datetimes.
 """
 
+import asyncio
 import uuid
 from collections.abc import Mapping, Sequence
 from enum import Enum
@@ -165,6 +166,7 @@ class Statements:
         self._session = session
         self._prepared: dict[str, Prepared] = {}
         self._batch_level = acsylla.Consistency.ONE
+        self._turn: TurnBatch | None = None
 
     async def prepare(
         self,
@@ -182,6 +184,13 @@ class Statements:
     def bind(self, name: str, *params: object) -> Write:
         return self._prepared[name].bind(params)
 
+    async def run_in_turn(self, writes: Sequence[Write], size: int) -> None:
+        """Runs plain writes together, and with the writes other callers issue in the same turn
+        of the event loop (`TurnBatch`); `size` estimates the bytes of their values."""
+        if self._turn is None:
+            self._turn = TurnBatch(self._session, self._batch_level)
+        await self._turn.write(writes, size)
+
     async def run_together(self, writes: Sequence[Write]) -> None:
         """Runs plain writes (no lightweight transaction) in one request: a single one alone,
         several in one UNLOGGED batch (one answer, each partition written as if alone: no
@@ -194,6 +203,94 @@ class Statements:
         for write in writes:
             batch.add_statement(write)
         await execute_batch(self._session, batch)
+
+
+class TurnBatch:
+    """Plain writes issued in one turn of the event loop, sent to Cassandra as one request.
+
+    Whatever a request carries, Cassandra hands it between a few of its threads, and the
+    driver and the event loop answer it one by one: under load that per-request work cost
+    more than the writes (docs/performance.md, "Writes of one turn in one request"). The
+    sends that one answer of Redis resumes reach their insert in the same turn: their writes
+    go in one UNLOGGED batch, written at the loop's next turn, and each caller waits for the
+    batch's answer. A caller's writes stay in one batch; a batch holds at most `PARTITIONS`
+    writes and about `BYTES` of values (Cassandra warns about unlogged batches of more than
+    10 partitions or 5 KiB), the next ones open another; a lone write is sent as itself.
+    Each partition is written as if alone, so a failed batch fails every caller in it, and
+    each retries as after its own failed write."""
+
+    PARTITIONS = 10
+    BYTES = 4096
+
+    def __init__(self, session: Session, level: acsylla.Consistency) -> None:
+        self._session, self._level = session, level
+        self._open: _Batch | None = None
+        self._sending: set[asyncio.Task[None]] = set()  # held until done
+
+    async def write(self, writes: Sequence[Write], size: int) -> None:
+        """Runs `writes` in the open batch (or a new one); `size` estimates their values' bytes."""
+        batch = self._open
+        if batch is None or not batch.fits(len(writes), size):
+            batch = self._open = _Batch()
+            task = asyncio.create_task(self._send(batch))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+        answer = batch.add(writes, size)
+        await answer
+
+    async def _send(self, batch: "_Batch") -> None:
+        if self._open is batch:
+            self._open = None  # writes from now on go in the next batch
+        try:
+            await self._run(batch.writes)
+        except Exception as error:  # each caller gets it, as its own write would
+            batch.fail(error)
+        else:
+            batch.succeed()
+
+    async def _run(self, writes: Sequence[Write]) -> None:
+        if len(writes) == 1:
+            await execute(self._session, writes[0])
+            return
+        statement = acsylla.create_batch_unlogged()
+        statement.set_consistency(self._level)
+        for write in writes:
+            statement.add_statement(write)
+        await execute_batch(self._session, statement)
+
+
+class _Batch:
+    """The writes of one `TurnBatch` request and the answers their callers wait for."""
+
+    def __init__(self) -> None:
+        self.writes: list[Write] = []
+        self._size = 0
+        self._answers: list[asyncio.Future[None]] = []
+
+    def fits(self, count: int, size: int) -> bool:
+        return (
+            len(self.writes) + count <= TurnBatch.PARTITIONS
+            and self._size + size <= TurnBatch.BYTES
+        )
+
+    def add(self, writes: Sequence[Write], size: int) -> "asyncio.Future[None]":
+        self.writes += writes
+        self._size += size
+        answer = asyncio.get_running_loop().create_future()
+        self._answers.append(answer)
+        return answer
+
+    def succeed(self) -> None:
+        for answer in self._answers:
+            if not answer.done():  # its caller was cancelled
+                answer.set_result(None)
+
+    def fail(self, error: Exception) -> None:
+        for answer in self._answers:
+            if not answer.done():
+                # "Try later" raised by each caller as its own; a refusal (a bug) is shared.
+                unavailable = isinstance(error, StoreUnavailable)
+                answer.set_exception(StoreUnavailable(str(error)) if unavailable else error)
 
 
 class Access(Enum):

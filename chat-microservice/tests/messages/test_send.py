@@ -99,6 +99,39 @@ async def test_parallel_sends_with_one_client_message_id_store_one_message(
     assert [m["message_id"] for m in history] == [responses[0].json()["message_id"]]
 
 
+async def test_concurrent_sends_of_several_chats_are_each_stored_and_published_once(
+    client: httpx.AsyncClient, open_chat: OpenChat, kafka_records: Callable[[str], Awaitable[Any]]
+) -> None:
+    # Sends that reach their insert in one turn share a Cassandra request (TurnBatch): more
+    # than one batch's worth here, from both members of two chats, keyed and not.
+    chats = [await open_chat(), await open_chat()]
+    sends = [
+        (chat, sender, receiver, n)
+        for chat_number, (alice, bob, chat) in enumerate(chats)
+        for n, (sender, receiver) in enumerate([(alice, bob), (bob, alice)] * 7)
+        if (chat_number, n) != (1, 13)
+    ]
+    responses = await asyncio.gather(
+        *(
+            client.post(
+                "/v1/messaging/",
+                json=_payload(
+                    chat, receiver.id, f"m{n}", **({"client_message_id": f"c{n}"} if n % 2 else {})
+                ),
+                headers=sender.headers,
+            )
+            for chat, sender, receiver, n in sends
+        )
+    )
+    assert [r.status_code for r in responses] == [201] * len(sends)
+    for alice, _, chat in chats:
+        sent = {r.json()["message_id"] for r in responses if r.json()["chat_id"] == chat["chat_id"]}
+        stored = [m["message_id"] for m in await _history(client, chat, alice)]
+        published = [event["message_id"] for _, event in await kafka_records(chat["chat_id"])]
+        assert sorted(stored) == sorted(published) == sorted(sent)
+        assert len(sent) in (13, 14)
+
+
 async def test_messages_without_a_key_are_distinct_and_ordered(
     client: httpx.AsyncClient, open_chat: OpenChat
 ) -> None:
