@@ -38,6 +38,7 @@ from harness import (
     metric,
     metric_sum,
     stage,
+    wait_for_metric,
     write_result,
 )
 from load_generator import cpu_seconds
@@ -110,7 +111,7 @@ def _measure(
         produced, producer_cpu = asyncio.run(_produce(servers, source, args))
         rows = {}
         for name, (process, url) in subjects.items():
-            _wait_for_bursts(url, produced)
+            wait_for_metric(url, "aggregator_messages_out_total", produced)
             used = cpu_seconds(process.pid) - before[name]
             bursts = metric(url, "aggregator_bursts_out_total")
             rows[name] = {
@@ -170,14 +171,6 @@ def _event(chat: uuid.UUID, sender: str, partner: str, number: int) -> bytes:
         .model_dump_json()
         .encode()
     )
-
-
-def _wait_for_bursts(url: str, produced: int, within: float = 120) -> None:
-    deadline = time.monotonic() + within
-    while metric(url, "aggregator_messages_out_total") < produced:
-        if time.monotonic() > deadline:
-            raise SystemExit(f"the aggregator at {url} did not commit {produced} messages")
-        time.sleep(0.5)
 
 
 def _print_table(rows: dict[str, dict[str, Any]]) -> None:

@@ -39,6 +39,7 @@ from harness import (
     metric_sum,
     stack_pid,
     stage,
+    wait_for_metric,
     write_result,
 )
 from load_generator import cpu_seconds
@@ -111,7 +112,7 @@ def _measure(
         messages = bursts * args.size
         rows = {}
         for name, (process, url) in subjects.items():
-            _wait_for_messages(url, messages)
+            wait_for_metric(url, "consumer_messages_written_total", messages)
             used = cpu_seconds(process.pid) - before[name]
             rows[name] = {
                 "messages": messages,
@@ -174,14 +175,6 @@ def _burst(chat: uuid.UUID, number: int, size: int) -> bytes:
             )
         )
     return burst_from_messages(messages, origin=f"0-{number}").model_dump_json().encode()
-
-
-def _wait_for_messages(url: str, messages: int, within: float = 120) -> None:
-    deadline = time.monotonic() + within
-    while metric(url, "consumer_messages_written_total") < messages:
-        if time.monotonic() > deadline:
-            raise SystemExit(f"the consumer at {url} did not write {messages} messages")
-        time.sleep(0.5)
 
 
 def _print_table(rows: dict[str, dict[str, Any]]) -> None:

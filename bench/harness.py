@@ -48,6 +48,7 @@ __all__ = [
     "serving",
     "stack_pid",
     "stage",
+    "wait_for_metric",
     "wait_healthy",
     "write_result",
 ]
@@ -234,6 +235,16 @@ def metric(url: str, name: str) -> float:
     """The value of one unlabelled Prometheus counter or gauge at `url`."""
     found = re.search(rf"^{name} ([\d.e+-]+)$", httpx.get(url, timeout=5).text, re.MULTILINE)
     return float(found.group(1)) if found else 0.0
+
+
+def wait_for_metric(url: str, name: str, count: float, within: float = 120) -> None:
+    """Until the counter `name` of the metrics at `url` reaches `count`; exits saying so after
+    `within` seconds."""
+    deadline = time.monotonic() + within
+    while metric(url, name) < count:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{name} at {url} did not reach {count:.0f} in {within:.0f} s")
+        time.sleep(0.5)
 
 
 def metric_sum(url: str, name: str, **labels: str) -> float:

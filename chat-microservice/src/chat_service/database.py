@@ -192,17 +192,23 @@ class Statements:
         await self._turn.write(writes, size)
 
     async def run_together(self, writes: Sequence[Write]) -> None:
-        """Runs plain writes (no lightweight transaction) in one request: a single one alone,
-        several in one UNLOGGED batch (one answer, each partition written as if alone: no
-        atomicity across them)."""
-        if len(writes) == 1:
-            await execute(self._session, writes[0])
-            return
-        batch = acsylla.create_batch_unlogged()
-        batch.set_consistency(self._batch_level)
-        for write in writes:
-            batch.add_statement(write)
-        await execute_batch(self._session, batch)
+        await run_together(self._session, self._batch_level, writes)
+
+
+async def run_together(
+    session: Session, level: acsylla.Consistency, writes: Sequence[Write]
+) -> None:
+    """Runs plain writes (no lightweight transaction) in one request: a single one alone,
+    several in one UNLOGGED batch at `level` (one answer, each partition written as if alone:
+    no atomicity across them)."""
+    if len(writes) == 1:
+        await execute(session, writes[0])
+        return
+    batch = acsylla.create_batch_unlogged()
+    batch.set_consistency(level)
+    for write in writes:
+        batch.add_statement(write)
+    await execute_batch(session, batch)
 
 
 class TurnBatch:
@@ -242,21 +248,11 @@ class TurnBatch:
         if self._open is batch:
             self._open = None  # writes from now on go in the next batch
         try:
-            await self._run(batch.writes)
+            await run_together(self._session, self._level, batch.writes)
         except Exception as error:  # each caller gets it, as its own write would
             batch.fail(error)
         else:
             batch.succeed()
-
-    async def _run(self, writes: Sequence[Write]) -> None:
-        if len(writes) == 1:
-            await execute(self._session, writes[0])
-            return
-        statement = acsylla.create_batch_unlogged()
-        statement.set_consistency(self._level)
-        for write in writes:
-            statement.add_statement(write)
-        await execute_batch(self._session, statement)
 
 
 class _Batch:
