@@ -216,10 +216,10 @@ class TurnBatch:
 
     Whatever a request carries, Cassandra hands it between a few of its threads, and the
     driver and the event loop answer it one by one: under load that per-request work cost
-    more than the writes (docs/performance.md, "Writes of one turn in one request"). The
-    sends that one answer of Redis resumes reach their insert in the same turn: their writes
-    go in one UNLOGGED batch, written at the loop's next turn, and each caller waits for the
-    batch's answer. A caller's writes stay in one batch; a batch holds at most `PARTITIONS`
+    more than the writes (docs/performance.md, "One request a turn"). The sends that one
+    answer of Redis resumes reach their insert in the same turn: their writes go in one
+    UNLOGGED batch, written at the loop's next turn, and each caller waits for the batch's
+    answer. A caller's writes stay in one batch; a batch holds at most `PARTITIONS`
     writes and about `BYTES` of values (Cassandra warns about unlogged batches of more than
     10 partitions or 5 KiB), the next ones open another; a lone write is sent as itself.
     Each partition is written as if alone, so a failed batch fails every caller in it, and
