@@ -1,7 +1,7 @@
 import asyncio
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 import acsylla
 import pytest
@@ -74,12 +74,26 @@ async def _keys(session: Session, table: str) -> set[int]:
     return {row["k"] for row in rows}
 
 
-async def test_the_writes_of_one_turn_take_one_request(
-    scratch_table: tuple[Session, str],
-) -> None:
+class CountedTurn(NamedTuple):
+    """A `TurnBatch` on the scratch table's session, which counts its requests."""
+
+    session: Session
+    table: str
+    insert: Prepared
+    counting: CountingSession
+    turn: TurnBatch
+
+
+@pytest.fixture
+async def counted(scratch_table: tuple[Session, str]) -> CountedTurn:
     session, table = scratch_table
-    insert, counting = await _insert(session, table), CountingSession(session)
+    counting = CountingSession(session)
     turn = TurnBatch(counting, acsylla.Consistency.ONE)  # type: ignore[arg-type]
+    return CountedTurn(session, table, await _insert(session, table), counting, turn)
+
+
+async def test_the_writes_of_one_turn_take_one_request(counted: CountedTurn) -> None:
+    session, table, insert, counting, turn = counted
     await asyncio.gather(*(turn.write([insert.bind([k])], 50) for k in range(6)))
     assert (counting.batches, counting.single) == (1, 0)
     await turn.write([insert.bind([6])], 50)  # alone: sent as itself
@@ -88,11 +102,9 @@ async def test_the_writes_of_one_turn_take_one_request(
 
 
 async def test_a_batch_stays_under_cassandras_warnings_for_unlogged_batches(
-    scratch_table: tuple[Session, str],
+    counted: CountedTurn,
 ) -> None:
-    session, table = scratch_table
-    insert, counting = await _insert(session, table), CountingSession(session)
-    turn = TurnBatch(counting, acsylla.Consistency.ONE)  # type: ignore[arg-type]
+    session, table, insert, counting, turn = counted
     await asyncio.gather(*(turn.write([insert.bind([k])], 50) for k in range(21)))
     assert (counting.batches, counting.single) == (2, 1)  # 10 partitions, 10, the last alone
     pairs = [[insert.bind([100 + 2 * n]), insert.bind([101 + 2 * n])] for n in range(3)]

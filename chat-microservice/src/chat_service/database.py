@@ -166,7 +166,7 @@ class Statements:
         self._session = session
         self._prepared: dict[str, Prepared] = {}
         self._batch_level = acsylla.Consistency.ONE
-        self._turn: TurnBatch | None = None
+        self._turn = TurnBatch(session, self._batch_level)
 
     async def prepare(
         self,
@@ -177,6 +177,7 @@ class Statements:
         for name, (query, consistency) in queries.items():
             self._prepared[name] = await prepare(self._session, query, consistency, keyspace)
         self._batch_level = _level(batch_consistency)
+        self._turn = TurnBatch(self._session, self._batch_level)
 
     async def run(self, name: str, *params: object) -> list[Row]:
         return await execute(self._session, self._prepared[name].bind(params))
@@ -187,8 +188,6 @@ class Statements:
     async def run_in_turn(self, writes: Sequence[Write], size: int) -> None:
         """Runs plain writes together, and with the writes other callers issue in the same turn
         of the event loop (`TurnBatch`); `size` estimates the bytes of their values."""
-        if self._turn is None:
-            self._turn = TurnBatch(self._session, self._batch_level)
         await self._turn.write(writes, size)
 
     async def run_together(self, writes: Sequence[Write]) -> None:
@@ -282,10 +281,10 @@ class _Batch:
                 answer.set_result(None)
 
     def fail(self, error: Exception) -> None:
+        # "Try later" is raised by each caller as its own; a refusal (a bug) is shared.
+        unavailable = isinstance(error, StoreUnavailable)
         for answer in self._answers:
             if not answer.done():
-                # "Try later" raised by each caller as its own; a refusal (a bug) is shared.
-                unavailable = isinstance(error, StoreUnavailable)
                 answer.set_exception(StoreUnavailable(str(error)) if unavailable else error)
 
 
