@@ -294,7 +294,7 @@ def builds_and_floor(args: argparse.Namespace, floor: Path) -> dict[str, str]:
 def rotated(items: Sequence[T], number: int) -> list[T]:
     """`items` in the order of round `number`: each round starts one further along, so no
     build always runs first, right after the warm-up, while Cassandra still compiles its hot
-    paths (about 0.2 ms of its CPU a send in the first minutes after a start)."""
+    paths (up to 0.4 ms of its CPU a send in the first minutes after a start)."""
     start = number % len(items)
     return [*items[start:], *items[:start]]
 

@@ -9,21 +9,26 @@ request is a new message from one of `--users` senders to its chat partner, with
 `client_message_id` (run tag, wrk thread and request counter: no request is an idempotent
 replay).
 
-After each round the benchmark waits until the consumer has written every accepted message
-(`drain s`: how far the pipeline fell behind) before it reads the CPU counters, so each
-process's CPU milliseconds per send include the work a send causes downstream. The same run
-measures wrk on GET health (the ceiling of the load generator and the HTTP layer) and sends
-over one connection (the cost of a lone request), and the same load against the floor
-(`bench/floor/floor_service.py`: the smallest honest implementation of the send's promise on
-the same stack; its docstring says what it keeps and what it leaves out), so the table shows
-the distance to what this stack can do, not only to the previous build (`--no-floor` skips it).
+Before the rounds each build gets `--warmup` seconds of unmeasured sends (20 by default):
+a Cassandra started minutes ago still compiles its hot paths, which cost 0.70 ms of its CPU a
+send in the first round after a start against 0.27 once warm, so without it the first rounds
+measure the compiler. After each round the benchmark waits until the consumer has written
+every accepted message (`drain s`: how far the pipeline fell behind) before it reads the CPU
+counters, so each process's CPU milliseconds per send include the work a send causes
+downstream. The same run measures wrk on GET health (the ceiling of the load generator and
+the HTTP layer) and sends over one connection (the cost of a lone request), and the same load
+against the floor (`bench/floor/floor_service.py`: the smallest honest implementation of the
+send's promise on the same stack; its docstring says what it keeps and what it leaves out),
+so the table shows the distance to what this stack can do, not only to the previous build
+(`--no-floor` skips it).
 
     uv run python bench/send_wrk.py --variant before=../old/.venv/bin/chat-service \\
         --variant after=.venv/bin/chat-service [--users 400] [--partitions 6]
 
-`--users` and `--partitions` (of each scratch topic) are its own; `--help` lists the rest,
-which every comparison of builds shares (bench/README.md). Writes bench/results/send_wrk.json
-beside the table it prints, from the running stack (`make up`) and `wrk`.
+`--users`, `--warmup` and `--partitions` (of each scratch topic) are its own; `--help` lists
+the rest, which every comparison of builds shares (bench/README.md). Writes
+bench/results/send_wrk.json beside the table it prints, from the running stack (`make up`) and
+`wrk`.
 """
 
 import argparse
@@ -105,6 +110,12 @@ def main() -> None:
     parser = harness.comparison_options(__doc__)
     parser.add_argument("--users", type=int, default=400)
     parser.add_argument(
+        "--warmup",
+        type=int,
+        default=20,
+        help="seconds of unmeasured sends through each build before the rounds (default 20)",
+    )
+    parser.add_argument(
         "--partitions", type=int, default=harness.PARTITIONS, help="of each scratch topic"
     )
     args = parser.parse_args()
@@ -179,8 +190,10 @@ def _rounds(
     args: argparse.Namespace,
 ) -> dict[str, dict[str, Any]]:
     send = "/chat/api/v1/messaging/"
-    for name, (url, _) in chats.items():  # warm-up: prepared paths, producer, caches
-        drain(wrk(f"{url}{send}", 3, args.connections, script, (f"warm-{name}",)))
+    # Warm-up (the module's docstring says why): each build's prepared paths, producer and
+    # caches, and the JVMs' compilers.
+    for name, (url, _) in chats.items():
+        drain(wrk(f"{url}{send}", args.warmup, args.connections, script, (f"warm-{name}",)))
     results: dict[str, list[dict[str, Any]]] = {}
     for number in range(args.rounds):
         for name, (url, process) in harness.rotated(list(chats.items()), number):
