@@ -267,8 +267,8 @@ def chat_variants(values: list[str] | None) -> dict[str, str]:
 
 def comparison_options(description: str | None) -> argparse.ArgumentParser:
     """The options of a benchmark that compares chat service builds under wrk, beside the
-    floor: `--variant NAME=PATH` (repeated), `--seconds`, `--rounds`, `--connections` and
-    `--no-floor`. The benchmark adds its own."""
+    floor: `--variant NAME=PATH` (repeated), `--seconds`, `--rounds`, `--connections`,
+    `--warmup` and `--no-floor`. The benchmark adds its own."""
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -276,6 +276,12 @@ def comparison_options(description: str | None) -> argparse.ArgumentParser:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=20,
+        help="seconds of unmeasured load through each build before the rounds (default 20)",
+    )
     parser.add_argument(
         "--no-floor", action="store_true", help="leave out the floor (bench/floor/) this time"
     )

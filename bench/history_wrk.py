@@ -225,7 +225,7 @@ def _rounds(
     args: argparse.Namespace,
 ) -> dict[str, dict[str, Any]]:
     for _, url, _ in targets:  # warm-up: prepared statements, caches, the JIT of Cassandra
-        wrk(url, 3, args.connections, script)
+        wrk(url, args.warmup, args.connections, script)
     results: dict[str, list[dict[str, Any]]] = {}
     health_url, health_pid = health
     for number in range(args.rounds):

@@ -25,10 +25,9 @@ so the table shows the distance to what this stack can do, not only to the previ
     uv run python bench/send_wrk.py --variant before=../old/.venv/bin/chat-service \\
         --variant after=.venv/bin/chat-service [--users 400] [--partitions 6]
 
-`--users`, `--warmup` and `--partitions` (of each scratch topic) are its own; `--help` lists
-the rest, which every comparison of builds shares (bench/README.md). Writes
-bench/results/send_wrk.json beside the table it prints, from the running stack (`make up`) and
-`wrk`.
+`--users` and `--partitions` (of each scratch topic) are its own; `--help` lists the rest,
+which every comparison of builds shares (bench/README.md). Writes bench/results/send_wrk.json
+beside the table it prints, from the running stack (`make up`) and `wrk`.
 """
 
 import argparse
@@ -109,12 +108,6 @@ class Drain:
 def main() -> None:
     parser = harness.comparison_options(__doc__)
     parser.add_argument("--users", type=int, default=400)
-    parser.add_argument(
-        "--warmup",
-        type=int,
-        default=20,
-        help="seconds of unmeasured sends through each build before the rounds (default 20)",
-    )
     parser.add_argument(
         "--partitions", type=int, default=harness.PARTITIONS, help="of each scratch topic"
     )
