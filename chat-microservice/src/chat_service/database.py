@@ -7,17 +7,17 @@ gives uuid and timeuuid columns as text: repositories turn the ones they need in
 (`as_uuid`). Timestamps come back as aware UTC datetimes.
 """
 
-import asyncio
 import uuid
 from collections.abc import Mapping, Sequence
 from enum import Enum
-from typing import Any, ClassVar, TypeAlias
+from typing import Any, ClassVar, NamedTuple, TypeAlias
 
 import acsylla
 import structlog
 from acsylla import errors as driver
 
 from chat_service.settings import ChatSettings, Consistency
+from chat_service.turns import TurnGroup
 
 log = structlog.get_logger(__name__)
 
@@ -217,75 +217,45 @@ class TurnBatch:
     driver and the event loop answer it one by one: under load that per-request work cost
     more than the writes (docs/performance.md, "One request a turn"). The sends that one
     answer of Redis resumes reach their insert in the same turn: their writes go in one
-    UNLOGGED batch, written at the loop's next turn, and each caller waits for the batch's
-    answer. A caller's writes stay in one batch; a batch holds at most `PARTITIONS`
-    writes and about `BYTES` of values (Cassandra warns about unlogged batches of more than
-    10 partitions or 5 KiB), the next ones open another; a lone write is sent as itself.
-    Each partition is written as if alone, so a failed batch fails every caller in it, and
-    each retries as after its own failed write."""
+    UNLOGGED batch, written at the loop's next turn (`TurnGroup`), and each caller waits for
+    the batch's answer. A caller's writes stay in one batch; a batch holds at most
+    `PARTITIONS` writes and about `BYTES` of values (Cassandra warns about unlogged batches of
+    more than 10 partitions or 5 KiB), the next ones open another; a lone write is sent as
+    itself. Each partition is written as if alone, so a failed batch fails every caller in
+    it, and each retries as after its own failed write."""
 
     PARTITIONS = 10
     BYTES = 4096
 
     def __init__(self, session: Session, level: acsylla.Consistency) -> None:
         self._session, self._level = session, level
-        self._open: _Batch | None = None
-        self._sending: set[asyncio.Task[None]] = set()  # held until done
+        self._group = TurnGroup(self._send, _fits)
 
     async def write(self, writes: Sequence[Write], size: int) -> None:
         """Runs `writes` in the open batch (or a new one); `size` estimates their values' bytes."""
-        batch = self._open
-        if batch is None or not batch.fits(len(writes), size):
-            batch = self._open = _Batch()
-            task = asyncio.create_task(self._send(batch))
-            self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
-        answer = batch.add(writes, size)
-        await answer
+        await self._group.join(_Writes(writes, size))
 
-    async def _send(self, batch: "_Batch") -> None:
-        if self._open is batch:
-            self._open = None  # writes from now on go in the next batch
+    async def _send(self, calls: list["_Writes"]) -> list[Exception | None]:
+        writes = [write for call in calls for write in call.writes]
         try:
-            await run_together(self._session, self._level, batch.writes)
-        except Exception as error:  # each caller gets it, as its own write would
-            batch.fail(error)
-        else:
-            batch.succeed()
+            await run_together(self._session, self._level, writes)
+        except StoreUnavailable as error:  # "try later", raised by each caller as its own
+            return [StoreUnavailable(str(error)) for _ in calls]
+        return [None] * len(calls)  # a refusal (a bug) is raised, and shared (`TurnGroup`)
 
 
-class _Batch:
-    """The writes of one `TurnBatch` request and the answers their callers wait for."""
+class _Writes(NamedTuple):
+    """One caller's writes in a `TurnBatch`, and the estimated bytes of their values."""
 
-    def __init__(self) -> None:
-        self.writes: list[Write] = []
-        self._size = 0
-        self._answers: list[asyncio.Future[None]] = []
+    writes: Sequence[Write]
+    size: int
 
-    def fits(self, count: int, size: int) -> bool:
-        return (
-            len(self.writes) + count <= TurnBatch.PARTITIONS
-            and self._size + size <= TurnBatch.BYTES
-        )
 
-    def add(self, writes: Sequence[Write], size: int) -> "asyncio.Future[None]":
-        self.writes += writes
-        self._size += size
-        answer = asyncio.get_running_loop().create_future()
-        self._answers.append(answer)
-        return answer
-
-    def succeed(self) -> None:
-        for answer in self._answers:
-            if not answer.done():  # its caller was cancelled
-                answer.set_result(None)
-
-    def fail(self, error: Exception) -> None:
-        # "Try later" is raised by each caller as its own; a refusal (a bug) is shared.
-        unavailable = isinstance(error, StoreUnavailable)
-        for answer in self._answers:
-            if not answer.done():
-                answer.set_exception(StoreUnavailable(str(error)) if unavailable else error)
+def _fits(batch: list[_Writes], call: _Writes) -> bool:
+    return (
+        sum(len(other.writes) for other in batch) + len(call.writes) <= TurnBatch.PARTITIONS
+        and sum(other.size for other in batch) + call.size <= TurnBatch.BYTES
+    )
 
 
 class Access(Enum):

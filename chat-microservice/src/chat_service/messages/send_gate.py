@@ -30,7 +30,6 @@ While Redis does not answer, the limits count in this process's memory (`SendLim
 claims are kept in memory and checked against the copy.
 """
 
-import asyncio
 import hashlib
 import math
 import time
@@ -49,6 +48,7 @@ from chat_service.messages.repository import Claim
 from chat_service.metrics import Metrics
 from chat_service.rate_limits import Outage, SendLimits, Verdict, body_fingerprint
 from chat_service.settings import ChatSettings
+from chat_service.turns import TurnGroup
 
 log = structlog.get_logger(__name__)
 
@@ -317,8 +317,9 @@ class SendGate:
 class TurnPipeline:
     """Sends the Redis commands issued in one turn of the event loop in one pipelined round trip.
 
-    A command joins the open batch; the batch is written at the loop's next turn, and each
-    caller waits for its own answer. Under load, the sends that one read of the HTTP sockets
+    A command joins the open batch; the batch is written at the loop's next turn
+    (`TurnGroup`), and each caller waits for its own answer (a failed round trip is every
+    caller's error). Under load, the sends that one read of the HTTP sockets
     starts reach the gate in the same turn, and the sends that one Kafka acknowledgement
     resumes reach their marks in the same turn: one round trip serves each group.
 
@@ -329,48 +330,29 @@ class TurnPipeline:
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._open: list[_Command] | None = None
-        self._writing: set[asyncio.Task[None]] = set()  # held until done
+        self._group: TurnGroup[_Command] = TurnGroup(self._write)
 
     async def script(self, script: LuaScript, keys: Sequence[str], args: Sequence[Any]) -> Any:
         """Runs `script` with `keys` and `args`; its answer, or the error Redis gave."""
-        return await self._join(("EVALSHA", script.sha, len(keys), *keys, *args), script)
+        return await self._group.join(
+            _Command(("EVALSHA", script.sha, len(keys), *keys, *args), script)
+        )
 
     async def command(self, *args: Any) -> Any:
         """Runs one command (`"SET", key, value, ...`); its answer, or the error Redis gave."""
-        return await self._join(args, None)
+        return await self._group.join(_Command(args, None))
 
-    async def _join(self, args: tuple[Any, ...], script: LuaScript | None) -> Any:
-        if self._open is None:
-            self._open = []
-            task = asyncio.create_task(self._write(self._open))
-            self._writing.add(task)
-            task.add_done_callback(self._writing.discard)
-        command = _Command(args, script, asyncio.get_running_loop().create_future())
-        self._open.append(command)
-        return await command.answer
-
-    async def _write(self, batch: list["_Command"]) -> None:
-        self._open = None  # commands from now on go in the next batch
-        try:
-            answers = await self._pipeline(batch)
-            refused = [n for n, answer in enumerate(answers) if isinstance(answer, NoScriptError)]
-            if refused:
-                for script in {batch[n].script for n in refused}:
-                    if script is not None:
-                        await self._redis.script_load(script.text)
-                again = await self._pipeline([batch[n] for n in refused])
-                for n, answer in zip(refused, again, strict=True):
-                    answers[n] = answer
-        except RedisError as error:
-            answers = [error] * len(batch)
-        for command, answer in zip(batch, answers, strict=True):
-            if command.answer.done():  # its caller was cancelled
-                continue
-            if isinstance(answer, Exception):
-                command.answer.set_exception(answer)
-            else:
-                command.answer.set_result(answer)
+    async def _write(self, batch: list["_Command"]) -> list[Any]:
+        answers = await self._pipeline(batch)
+        refused = [n for n, answer in enumerate(answers) if isinstance(answer, NoScriptError)]
+        if refused:
+            for script in {batch[n].script for n in refused}:
+                if script is not None:
+                    await self._redis.script_load(script.text)
+            again = await self._pipeline([batch[n] for n in refused])
+            for n, answer in zip(refused, again, strict=True):
+                answers[n] = answer
+        return answers
 
     async def _pipeline(self, batch: Sequence["_Command"]) -> list[Any]:
         """The answers of `batch`, a refusal as its error; a lone command is sent as itself (a
@@ -390,7 +372,6 @@ class TurnPipeline:
 class _Command:
     args: tuple[Any, ...]
     script: LuaScript | None  # what to load if Redis does not know the script
-    answer: "asyncio.Future[Any]"
 
 
 @dataclass
