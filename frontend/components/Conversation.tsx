@@ -90,6 +90,7 @@ export default function Conversation({ api, me, chat, firebaseState, onMessages,
           <p role="alert" className="error">
             {conversation.loadError}
           </p>
+          <p className="muted">Trying again by itself…</p>
           <button type="button" className="secondary" onClick={() => void conversation.loadNewest()}>
             Try again
           </button>

@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from "react";
 import type { ChatApi } from "@/lib/api";
 import type { Message } from "@/lib/api-types";
+import { retryDelay } from "@/lib/backoff";
 import { newClientMessageId } from "@/lib/client-id";
 import { INITIAL_CONVERSATION, conversationReducer } from "@/lib/conversation-state";
 import { ApiError, formatApiError } from "@/lib/errors";
@@ -61,6 +62,16 @@ export function useConversation({ api, chatId, me, other, firebaseState, onMessa
     void loadNewest();
   }, [loadNewest]);
 
+  // A first page that failed (the chat service restarting, the network gone for a moment) is
+  // tried again by itself with back-off: live updates start only once it has loaded, so
+  // without this the conversation would stay empty until someone pressed "Try again".
+  const { phase, loadFailures } = state;
+  useEffect(() => {
+    if (phase !== "error") return;
+    const timer = setTimeout(() => void loadNewest(), retryDelay(loadFailures - 1));
+    return () => clearTimeout(timer);
+  }, [phase, loadFailures, loadNewest]);
+
   // Older pages, strictly before the oldest message held; one request at a time.
   const loadingOlder = useRef(false);
   const loadOlder = useCallback(async () => {
@@ -78,7 +89,7 @@ export function useConversation({ api, chatId, me, other, firebaseState, onMessa
     }
   }, [api, chatId, timelineRef]);
 
-  const ready = state.phase === "ready";
+  const ready = phase === "ready";
 
   // Live bursts changed since the newest message the history gave (all bursts for an empty chat).
   const liveWanted = ready && firebaseState === "ready";

@@ -1,4 +1,7 @@
-/** How long to wait before trying again after a failure: live listeners and the Firebase sign-in. */
+/**
+ * How long to wait before trying again after a failure: live listeners, the Firebase sign-in
+ * and a conversation's first page.
+ */
 
 /** The waits after the first, second, … failure; the last repeats. */
 export const RETRY_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 30_000] as const;

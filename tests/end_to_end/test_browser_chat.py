@@ -6,6 +6,7 @@ pipeline fixture), so a message should reach the other person within about 2 s.
 """
 
 import json
+import re
 import time
 
 import httpx
@@ -19,7 +20,7 @@ from end_to_end_support import (
     sign_up_and_log_in,
     wait_for,
 )
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Route, expect
 
 from devstack import stack as runner
 from devstack.testing import unique_name
@@ -33,6 +34,8 @@ AFTER_A_RESTART_MS = 15_000
 # shows for 6 s. The check waits most of that: in a run of the whole suite (three workers on two
 # cores) "typing…" once missed the 3 s live window.
 TYPING_WITHIN_MS = 5_000
+# What the UI asks for a page of a chat's history (its own origin's proxy to the chat service).
+HISTORY_PAGES = re.compile(r"/chat/api/v1/chat/[^/]+/messages/\?")
 
 
 def _password(username: str) -> str:
@@ -57,6 +60,8 @@ def _two_people_in_a_new_chat(
     alice.open_chat_with(bob_name)
     expect(alice.log.get_by_text("No messages yet. Say hello!")).to_be_visible()
     bob.open_chat_with(alice_name)
+    # Both first pages loaded: a test that stops the chat service next stops it after them.
+    expect(bob.log.get_by_text("No messages yet. Say hello!")).to_be_visible()
     return alice, bob, alice_name, bob_name
 
 
@@ -192,6 +197,27 @@ def test_a_send_that_fails_while_the_chat_service_is_down_is_retried_into_one_me
     alice, bob, alice_name, bob_name = _two_people_in_a_new_chat(browser, web_ui)
     chat_id = alice.page.get_by_test_id("chat-item").first.get_attribute("data-chat-id")
     assert chat_id
+
+    # Bob's first page is refused twice, as while the chat service restarts: his conversation
+    # loads by itself, without a click on "Try again" (live updates wait for that page).
+    refused: list[str] = []
+
+    def refuse_twice(route: Route) -> None:
+        if len(refused) == 2:
+            route.fallback()
+            return
+        refused.append(route.request.url)
+        route.fulfill(
+            status=503,
+            headers={"Retry-After": "1"},
+            json={"detail": "Cassandra is unavailable.", "code": "cassandra_unavailable"},
+        )
+
+    bob.page.route(HISTORY_PAGES, refuse_twice)
+    bob.page.reload()
+    expect(bob.log.get_by_text("No messages yet. Say hello!")).to_be_visible(timeout=10_000)
+    assert len(refused) == 2, refused
+    bob.page.unroute(HISTORY_PAGES, refuse_twice)
 
     body = "Written while the chat service was down"
     runner.down([pipeline.components["chat"]])
