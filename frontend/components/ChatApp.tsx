@@ -5,8 +5,9 @@ import { useChatListLive } from "@/hooks/useChatListLive";
 import { useLatest } from "@/hooks/useLatest";
 import { useOnline } from "@/hooks/useOnline";
 import type { Chat, Message, User } from "@/lib/api-types";
+import { keepTrying } from "@/lib/backoff";
 import { mergeChatLists, sortChats, withLatest, withReadMark } from "@/lib/chats";
-import { formatApiError } from "@/lib/errors";
+import { formatApiError, isTransient } from "@/lib/errors";
 import type { LiveState } from "@/lib/live";
 import ChatList from "./ChatList";
 import Conversation from "./Conversation";
@@ -126,18 +127,21 @@ export default function ChatApp() {
 
   const selectedChat = chats.find((chat) => chat.chat_id === selectedId) ?? null;
 
-  // A chat named in the URL but not (yet) in the list: fetch it directly.
+  // A chat named in the URL but not (yet) in the list: fetch it directly. While the chat
+  // service cannot answer (a reload during its restart) it is asked again with back-off and the
+  // chat stays open; only a refusal (no such chat, not mine) closes it.
   const [directChat, setDirectChat] = useState<Chat | null>(null);
   useEffect(() => {
     if (!selectedId || selectedChat || !chatsLoaded) return;
-    let cancelled = false;
-    api.getChat(selectedId).then(
-      (chat) => !cancelled && setDirectChat(chat),
-      () => !cancelled && select(null),
+    return keepTrying(
+      () => api.getChat(selectedId),
+      setDirectChat,
+      (failure) => {
+        if (isTransient(failure)) return true;
+        select(null);
+        return false;
+      },
     );
-    return () => {
-      cancelled = true;
-    };
   }, [api, selectedId, selectedChat, chatsLoaded, select]);
 
   const openChat = selectedChat ?? (directChat?.chat_id === selectedId ? directChat : null);

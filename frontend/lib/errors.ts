@@ -32,6 +32,15 @@ export class NetworkError extends Error {
   }
 }
 
+/**
+ * Whether the same request may succeed later: no answer, a server error, a limit or a timeout.
+ * Any other answer is a refusal that asking again will not change.
+ */
+export function isTransient(error: unknown): boolean {
+  if (!(error instanceof ApiError)) return true;
+  return error.status >= 500 || error.status === 408 || error.status === 429;
+}
+
 export function parseRetryAfter(header: string | null, now: number = Date.now()): number | null {
   if (header === null || header.trim() === "") return null;
   const trimmed = header.trim();

@@ -4,7 +4,7 @@
  * next renewal, minutes later. Messages still send and load meanwhile (the UI polls).
  */
 
-import { retryDelay } from "./backoff";
+import { keepTrying } from "./backoff";
 
 export type SignInState = "ready" | "failed";
 
@@ -13,23 +13,12 @@ export type SignInState = "ready" | "failed";
  * once signed in. The returned function stops trying (and silences `onState`).
  */
 export function keepSigningIn(signIn: () => Promise<void>, onState: (state: SignInState) => void): () => void {
-  let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const attempt = (failures: number) => {
-    signIn().then(
-      () => {
-        if (!stopped) onState("ready");
-      },
-      () => {
-        if (stopped) return;
-        onState("failed");
-        timer = setTimeout(() => attempt(failures + 1), retryDelay(failures));
-      },
-    );
-  };
-  attempt(0);
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
+  return keepTrying(
+    signIn,
+    () => onState("ready"),
+    () => {
+      onState("failed");
+      return true;
+    },
+  );
 }

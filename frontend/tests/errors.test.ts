@@ -4,6 +4,7 @@ import {
   NetworkError,
   apiErrorFromResponse,
   formatApiError,
+  isTransient,
   parseRetryAfter,
   validationMessages,
 } from "@/lib/errors";
@@ -58,6 +59,18 @@ describe("formatApiError", () => {
     expect(formatApiError(new NetworkError())).toMatch(/Cannot reach the server/);
     expect(formatApiError(new Error("boom"))).toBe("Something went wrong. Please try again.");
     expect(formatApiError(new ApiError(500, null, null, null))).toMatch(/HTTP 500/);
+  });
+});
+
+describe("which failures may pass by themselves", () => {
+  it("takes no answer, server errors, limits and timeouts for passing, other answers for refusals", () => {
+    expect(isTransient(new NetworkError())).toBe(true);
+    for (const status of [500, 502, 503, 504, 408, 429]) {
+      expect(isTransient(new ApiError(status, null, null, null))).toBe(true);
+    }
+    for (const status of [400, 401, 403, 404, 409, 422]) {
+      expect(isTransient(new ApiError(status, null, null, null))).toBe(false);
+    }
   });
 });
 

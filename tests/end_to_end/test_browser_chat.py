@@ -222,6 +222,13 @@ def test_a_send_that_fails_while_the_chat_service_is_down_is_retried_into_one_me
     body = "Written while the chat service was down"
     runner.down([pipeline.components["chat"]])
     try:
+        # Bob reloads meanwhile: the chat in his address cannot be fetched, and stays open.
+        with bob.page.expect_response(
+            lambda answer: (
+                answer.url.endswith(f"/chat/api/v1/chat/{chat_id}") and answer.status >= 500
+            )
+        ):
+            bob.page.reload()
         alice.send(body)
         failed = alice.message(body)
         expect(failed).to_have_attribute("data-status", "failed", timeout=15_000)
@@ -230,6 +237,7 @@ def test_a_send_that_fails_while_the_chat_service_is_down_is_retried_into_one_me
         pipeline.restart("chat")
     failed.get_by_role("button", name="Retry").click()
     expect(alice.message(body)).to_have_attribute("data-status", "sent", timeout=15_000)
+    bob.expect_conversation_with(alice_name)
     # How fast a message arrives is the first test's promise; this one pins exactly one copy.
     # Right after its restart the chat process still warms up on the same two cores, so the
     # arrival gets a restart's margin rather than the live window.
