@@ -165,8 +165,8 @@ class Statements:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._prepared: dict[str, Prepared] = {}
-        self._batch_level = acsylla.Consistency.ONE
-        self._turn = TurnBatch(session, self._batch_level)
+        # Its level is the one of every batch of this repository's writes, set by `prepare`.
+        self._turn = TurnBatch(session, acsylla.Consistency.ONE)
 
     async def prepare(
         self,
@@ -176,8 +176,7 @@ class Statements:
     ) -> None:
         for name, (query, consistency) in queries.items():
             self._prepared[name] = await prepare(self._session, query, consistency, keyspace)
-        self._batch_level = _level(batch_consistency)
-        self._turn = TurnBatch(self._session, self._batch_level)
+        self._turn.level = _level(batch_consistency)
 
     async def run(self, name: str, *params: object) -> list[Row]:
         return await execute(self._session, self._prepared[name].bind(params))
@@ -191,7 +190,7 @@ class Statements:
         await self._turn.write(writes, size)
 
     async def run_together(self, writes: Sequence[Write]) -> None:
-        await run_together(self._session, self._batch_level, writes)
+        await run_together(self._session, self._turn.level, writes)
 
 
 async def run_together(
@@ -228,7 +227,7 @@ class TurnBatch:
     BYTES = 4096
 
     def __init__(self, session: Session, level: acsylla.Consistency) -> None:
-        self._session, self._level = session, level
+        self._session, self.level = session, level
         self._group = TurnGroup(self._send, _fits)
 
     async def write(self, writes: Sequence[Write], size: int) -> None:
@@ -238,7 +237,7 @@ class TurnBatch:
     async def _send(self, calls: list["_Writes"]) -> list[Exception | None]:
         writes = [write for call in calls for write in call.writes]
         try:
-            await run_together(self._session, self._level, writes)
+            await run_together(self._session, self.level, writes)
         except StoreUnavailable as error:  # "try later", raised by each caller as its own
             return [StoreUnavailable(str(error)) for _ in calls]
         return [None] * len(calls)  # a refusal (a bug) is raised, and shared (`TurnGroup`)
