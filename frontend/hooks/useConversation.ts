@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from "react";
 import type { ChatApi } from "@/lib/api";
 import type { Message } from "@/lib/api-types";
-import { retryDelay } from "@/lib/backoff";
+import { keepTrying } from "@/lib/backoff";
 import { newClientMessageId } from "@/lib/client-id";
 import { INITIAL_CONVERSATION, conversationReducer } from "@/lib/conversation-state";
 import { ApiError, formatApiError } from "@/lib/errors";
@@ -47,30 +47,39 @@ export function useConversation({ api, chatId, me, other, firebaseState, onMessa
     [chatId, onMessages],
   );
 
+  const fetchNewest = useCallback(() => api.history(chatId, { quantity: PAGE_SIZE }), [api, chatId]);
+  const showNewest = useCallback(
+    (page: Message[]) => {
+      dispatch({ type: "newest_loaded", page, pageSize: PAGE_SIZE });
+      onMessages(chatId, page);
+    },
+    [chatId, onMessages],
+  );
+  const newestFailed = useCallback((failure: unknown) => {
+    dispatch({ type: "newest_failed", error: formatApiError(failure) });
+  }, []);
+
+  /** The newest page once more (a catch-up, the "Try again" button). */
   const loadNewest = useCallback(async () => {
     dispatch({ type: "newest_requested" });
     try {
-      const page = await api.history(chatId, { quantity: PAGE_SIZE });
-      dispatch({ type: "newest_loaded", page, pageSize: PAGE_SIZE });
-      onMessages(chatId, page);
+      showNewest(await fetchNewest());
     } catch (failure) {
-      dispatch({ type: "newest_failed", error: formatApiError(failure) });
+      newestFailed(failure);
     }
-  }, [api, chatId, onMessages]);
+  }, [fetchNewest, showNewest, newestFailed]);
 
-  useEffect(() => {
-    void loadNewest();
-  }, [loadNewest]);
-
-  // A first page that failed (the chat service restarting, the network gone for a moment) is
-  // tried again by itself with back-off: live updates start only once it has loaded, so
-  // without this the conversation would stay empty until someone pressed "Try again".
-  const { phase, loadFailures } = state;
-  useEffect(() => {
-    if (phase !== "error") return;
-    const timer = setTimeout(() => void loadNewest(), retryDelay(loadFailures - 1));
-    return () => clearTimeout(timer);
-  }, [phase, loadFailures, loadNewest]);
+  // The first page, tried again by itself with back-off until it loads (the chat service
+  // restarting, the network gone for a moment): live updates start only once it has loaded,
+  // so without this the conversation would stay empty until someone pressed "Try again".
+  useEffect(
+    () =>
+      keepTrying(fetchNewest, showNewest, (failure) => {
+        newestFailed(failure);
+        return true;
+      }),
+    [fetchNewest, showNewest, newestFailed],
+  );
 
   // Older pages, strictly before the oldest message held; one request at a time.
   const loadingOlder = useRef(false);
@@ -89,7 +98,7 @@ export function useConversation({ api, chatId, me, other, firebaseState, onMessa
     }
   }, [api, chatId, timelineRef]);
 
-  const ready = phase === "ready";
+  const ready = state.phase === "ready";
 
   // Live bursts changed since the newest message the history gave (all bursts for an empty chat).
   const liveWanted = ready && firebaseState === "ready";

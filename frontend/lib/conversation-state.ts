@@ -14,8 +14,6 @@ export interface ConversationState {
   phase: Phase;
   /** Why the first page failed (shown instead of the list). */
   loadError: string | null;
-  /** Failures of the first page in a row: how long to wait before trying it again. */
-  loadFailures: number;
   /** More history exists above what is loaded. */
   hasMore: boolean;
   loadingOlder: boolean;
@@ -37,7 +35,6 @@ export const INITIAL_CONVERSATION: ConversationState = {
   timeline: EMPTY_TIMELINE,
   phase: "loading",
   loadError: null,
-  loadFailures: 0,
   hasMore: true,
   loadingOlder: false,
   olderError: null,
@@ -57,11 +54,10 @@ export function conversationReducer(state: ConversationState, event: Conversatio
       // Only the first page says whether older history exists; a refresh keeps what paging learnt.
       const hasMore = state.timeline.messages.length > 0 ? state.hasMore : event.page.length === event.pageSize;
       const timeline = mergeMessages(state.timeline, event.page);
-      return { ...state, timeline, hasMore, phase: "ready", loadError: null, loadFailures: 0 };
+      return { ...state, timeline, hasMore, phase: "ready", loadError: null };
     }
     case "newest_failed":
-      if (state.phase === "ready") return state;
-      return { ...state, phase: "error", loadError: event.error, loadFailures: state.loadFailures + 1 };
+      return state.phase === "ready" ? state : { ...state, phase: "error", loadError: event.error };
     case "older_requested":
       return { ...state, loadingOlder: true, olderError: null };
     case "older_loaded":

@@ -24,18 +24,6 @@ describe("the conversation's state", () => {
     expect(conversationReducer(failed, { type: "newest_requested" })).toMatchObject({ phase: "loading", loadError: null });
   });
 
-  it("counts the first page's failures in a row, for the wait before it is tried again", () => {
-    let state = INITIAL_CONVERSATION;
-    for (const expected of [1, 2, 3]) {
-      state = conversationReducer(state, { type: "newest_requested" });
-      state = conversationReducer(state, { type: "newest_failed", error: "down" });
-      expect(state).toMatchObject({ phase: "error", loadFailures: expected });
-    }
-    state = conversationReducer(state, { type: "newest_loaded", page: [message(1)], pageSize: 30 });
-    expect(state).toMatchObject({ phase: "ready", loadFailures: 0 });
-    expect(conversationReducer(state, { type: "newest_failed", error: "down" }).loadFailures).toBe(0);
-  });
-
   it("a refresh does not forget that paging reached the beginning", () => {
     let state = conversationReducer(INITIAL_CONVERSATION, { type: "newest_loaded", page: [message(9)], pageSize: 1 });
     state = conversationReducer(state, { type: "older_requested" });
