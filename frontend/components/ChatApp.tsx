@@ -194,10 +194,18 @@ export default function ChatApp() {
             onLiveState={setConversationLive}
             onBack={() => select(null)}
           />
+        ) : selectedId ? (
+          // On a phone the list (and its error) is hidden behind the chat being loaded: say why
+          // it waits, and offer the way back.
+          <div className="placeholder">
+            <p>Loading chat…</p>
+            {listError ? <p className="error only-narrow">{listError}</p> : null}
+            <button type="button" className="secondary back" onClick={() => select(null)}>
+              <span aria-hidden="true">←</span> Back to chats
+            </button>
+          </div>
         ) : (
-          <p className="placeholder">
-            {selectedId ? "Loading chat…" : "Choose a chat, or search for someone to start one."}
-          </p>
+          <p className="placeholder">Choose a chat, or search for someone to start one.</p>
         )}
       </main>
     </div>
